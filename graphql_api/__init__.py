@@ -1,0 +1,1 @@
+"""A GraphQL API over faux-SQL DynamoDB tables."""

@@ -1,0 +1,58 @@
+"""The Starlette application: GraphQL (and GraphiQL) at /graphql, /healthz and /readyz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from graphql_api.dynamo.client import open_dynamo
+from graphql_api.errors import ApiError
+from graphql_api.graphql.schema import GraphQLView, build_schema
+from graphql_api.request_scope import RequestScopeMiddleware
+from graphql_api.settings import Settings
+from graphql_api.table_admin import missing_tables
+
+logger = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """The process is up (no dependency checked)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """DynamoDB answers and every declared table is ACTIVE."""
+    try:
+        missing = await missing_tables(request.app.state.dynamo)
+    except ApiError:
+        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+    if missing:
+        return JSONResponse({"status": "unavailable", "missingTables": missing}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    schema = build_schema(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_dynamo(settings) as dynamo:
+            app.state.dynamo = dynamo
+            yield
+
+    return Starlette(
+        routes=[
+            Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[Middleware(RequestScopeMiddleware)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,128 @@
+"""The one DynamoDB client of the process, async on either of two transports.
+
+`aiobotocore` (the default) speaks HTTP on the event loop; `boto3` runs the synchronous client in
+a bounded thread pool. Both share one botocore configuration: explicit timeouts, the `standard`
+retry mode, and a connection pool large enough that the loads of one wave are not serialized.
+Errors that a client may see are mapped here to THROTTLED and UNAVAILABLE; every other
+botocore error is left to the caller (repositories) or becomes INTERNAL_SERVER_ERROR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import boto3
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from graphql_api.dynamo.stats import count_request
+from graphql_api.errors import Throttled, Unavailable
+from graphql_api.settings import Settings
+
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+    }
+)
+
+Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Dynamo:
+    """DynamoDB operations by their botocore method name: `await dynamo.call("query", ...)`."""
+
+    def __init__(self, call: Call, table_prefix: str) -> None:
+        self._call = call
+        self.table_prefix = table_prefix
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        try:
+            return await self._call(operation, params)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+                raise Throttled("DynamoDB is throttling requests; retry later") from error
+            raise
+        except (ConnectionError, HTTPClientError) as error:
+            raise Unavailable("The database is unavailable; retry later") from error
+
+
+def _client_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"region_name": settings.aws_region}
+    if settings.dynamodb_endpoint_url:
+        kwargs["endpoint_url"] = settings.dynamodb_endpoint_url
+        # Local servers accept any credentials; real AWS uses the standard credential chain.
+        kwargs["aws_access_key_id"] = "local"
+        kwargs["aws_secret_access_key"] = "local"
+    return kwargs
+
+
+def _config_kwargs(settings: Settings) -> dict[str, Any]:
+    return {
+        "connect_timeout": settings.dynamodb_connect_timeout,
+        "read_timeout": settings.dynamodb_read_timeout,
+        "retries": {"mode": "standard", "max_attempts": settings.dynamodb_max_attempts},
+        "max_pool_connections": settings.dynamodb_max_pool_connections,
+    }
+
+
+@asynccontextmanager
+async def open_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
+    """The process's DynamoDB client, opened once at start-up and closed at shutdown."""
+    if settings.dynamodb_client == "boto3":
+        async with _boto3_dynamo(settings) as dynamo:
+            yield dynamo
+    elif settings.dynamodb_client == "aiobotocore":
+        async with _aiobotocore_dynamo(settings) as dynamo:
+            yield dynamo
+    else:
+        raise ValueError(f"DYNAMODB_CLIENT must be aiobotocore or boto3, not {settings.dynamodb_client!r}")
+
+
+@asynccontextmanager
+async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
+    async with AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            get_session().create_client(
+                "dynamodb", config=AioConfig(**_config_kwargs(settings)), **_client_kwargs(settings)
+            )
+        )
+        client.meta.events.register("before-send.dynamodb", count_request)
+
+        async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+            result: dict[str, Any] = await getattr(client, operation)(**params)
+            return result
+
+        yield Dynamo(call, settings.table_prefix)
+
+
+@asynccontextmanager
+async def _boto3_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
+    client = boto3.session.Session().client(
+        "dynamodb", config=Config(**_config_kwargs(settings)), **_client_kwargs(settings)
+    )
+    client.meta.events.register("before-send.dynamodb", count_request)
+    # One thread per pooled connection: more threads would only queue on the pool.
+    pool = ThreadPoolExecutor(settings.dynamodb_max_pool_connections, thread_name_prefix="dynamodb")
+    loop = asyncio.get_running_loop()
+
+    async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        # Copy the context so the request counter of this GraphQL request sees the call.
+        run = functools.partial(contextvars.copy_context().run, getattr(client, operation), **params)
+        return await loop.run_in_executor(pool, run)
+
+    try:
+        yield Dynamo(call, settings.table_prefix)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        client.close()

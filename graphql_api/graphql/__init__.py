@@ -1,0 +1,1 @@
+"""The GraphQL layer: types, queries, pagination, error formatting and the schema."""

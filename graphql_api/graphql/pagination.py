@@ -1,0 +1,111 @@
+"""Relay pagination: the bounds on `first`, and opaque, tamper-evident cursors.
+
+A cursor is the item's position in its listing (DynamoDB's key attributes) signed with HMAC
+over the listing it came from. An altered cursor, or one from another listing (another customer,
+status, category or filter), fails the signature check and is rejected as BAD_USER_INPUT.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+
+from graphql_api.clock import format_timestamp
+from graphql_api.errors import BadUserInput
+from graphql_api.repositories._paging import Page, Position
+
+T = TypeVar("T")
+
+MAX_FIRST = 100
+DEFAULT_FIRST = 20
+_MAC_BYTES = 16
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def check_first(first: int | None) -> int:
+    """`first` as asked, or the default when it is omitted or null."""
+    if first is None:
+        return DEFAULT_FIRST
+    if not 1 <= first <= MAX_FIRST:
+        raise BadUserInput("first", f"must be between 1 and {MAX_FIRST}, got {first}")
+    return first
+
+
+def _sign(secret: str, listing: str, payload: bytes) -> bytes:
+    message = listing.encode() + b"\x00" + payload
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_cursor(secret: str, listing: str, position: Position) -> str:
+    payload = json.dumps(position, separators=(",", ":"), sort_keys=True).encode()
+    return f"{_b64(payload)}.{_b64(_sign(secret, listing, payload))}"
+
+
+def decode_cursor(
+    secret: str, listing: str, cursor: str, attributes: Sequence[str], field: str = "after"
+) -> Position:
+    """The position in `cursor`, if it was issued for this very listing; else BAD_USER_INPUT."""
+    invalid = BadUserInput(field, "invalid cursor: it was altered or belongs to another listing")
+    try:
+        encoded_payload, encoded_mac = cursor.split(".")
+        payload, mac = _unb64(encoded_payload), _unb64(encoded_mac)
+    except (ValueError, binascii.Error):
+        raise invalid from None
+    if not hmac.compare_digest(mac, _sign(secret, listing, payload)):
+        raise invalid
+    position: Any = json.loads(payload)
+    if not isinstance(position, dict) or set(position) != set(attributes):
+        raise invalid
+    return position
+
+
+def listing_id(*parts: object) -> str:
+    """The identity a cursor is bound to: the listing's name and every argument that shapes it."""
+    return json.dumps([_listing_part(part) for part in parts])
+
+
+def _listing_part(part: object) -> str | None:
+    if part is None:
+        return None
+    if isinstance(part, datetime):
+        return format_timestamp(part)  # one instant, one listing, whatever its time zone
+    return str(part)
+
+
+def edges_and_page_info(
+    page: Page[T], secret: str, listing: str
+) -> tuple[list[tuple[T, str]], PageInfo]:
+    """Each node with its cursor, and the page info; `endCursor` is the last edge's cursor."""
+    edges = [(node, encode_cursor(secret, listing, position)) for node, position in page.entries]
+    if edges:
+        end_cursor: str | None = edges[-1][1]
+    elif page.resume_at is not None:
+        end_cursor = encode_cursor(secret, listing, page.resume_at)
+    else:
+        end_cursor = None
+    return edges, PageInfo(has_next_page=page.has_next, end_cursor=end_cursor)
+
+
+def position_after(secret: str, listing: str, after: str | None, attributes: Sequence[str]) -> Position | None:
+    return None if after is None else decode_cursor(secret, listing, after, attributes)

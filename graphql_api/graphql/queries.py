@@ -1,0 +1,92 @@
+"""The Query root: entry points of the access patterns AP1, AP2, AP4, AP6, AP7 and AP8."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from graphql_api.errors import BadUserInput
+from graphql_api.graphql.context import Info
+from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
+from graphql_api.graphql.types.customer import Customer
+from graphql_api.graphql.types.order import Order, OrderConnection, OrderStatus
+from graphql_api.graphql.types.product import Product, ProductConnection
+from graphql_api.repositories import customers, orders, products
+from graphql_api.validation import check_email, check_id, check_text
+
+MAX_PRODUCT_IDS = 100
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="AP1: a customer by id; null if there is none.")
+    async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer | None:
+        customer = await info.context.loaders.customer(check_id("cus", customer_id, "customerId"))
+        return Customer.from_domain(customer) if customer else None
+
+    @strawberry.field(description="AP2: a customer by email, case-insensitively; null if there is none.")
+    async def customer_by_email(self, info: Info, email: str) -> Customer | None:
+        customer = await customers.find_by_email(info.context.dynamo, check_email(email))
+        return Customer.from_domain(customer) if customer else None
+
+    @strawberry.field(description="AP4: an order by id; null if there is none.")
+    async def order(self, info: Info, order_id: strawberry.ID) -> Order | None:
+        order = await info.context.loaders.order(check_id("ord", order_id, "orderId"))
+        return Order.from_domain(order) if order else None
+
+    @strawberry.field(description="AP6: a product by id; null if there is none.")
+    async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
+        product = await info.context.loaders.product(check_id("prd", product_id, "productId"))
+        return Product.from_domain(product) if product else None
+
+    @strawberry.field(description="AP6: products in the order asked, null where missing; at most 100 ids.")
+    async def products(self, info: Info, product_ids: list[strawberry.ID]) -> list[Product | None]:
+        if len(product_ids) > MAX_PRODUCT_IDS:
+            raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
+        for product_id in product_ids:
+            check_id("prd", product_id, "productIds")
+        found = await info.context.loaders.products(product_ids)
+        return [Product.from_domain(product) if product else None for product in found]
+
+    @strawberry.field(description="AP8: the products of a category, by name.")
+    async def products_by_category(
+        self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> ProductConnection:
+        first = check_first(first)
+        check_text(category, "category")
+        settings = info.context.settings
+        listing = listing_id("productsByCategory", category)
+        page = await products.list_by_category(
+            info.context.dynamo,
+            category,
+            first=first,
+            after=position_after(settings.cursor_secret, listing, after, products.CATEGORY_POSITION),
+            read_budget=settings.filter_read_budget,
+        )
+        return ProductConnection.from_page(page, settings.cursor_secret, listing)
+
+    @strawberry.field(
+        description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive."
+    )
+    async def orders_by_status(
+        self,
+        info: Info,
+        status: OrderStatus,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+        placed_after: datetime | None = None,
+        placed_before: datetime | None = None,
+    ) -> OrderConnection:
+        first = check_first(first)
+        settings = info.context.settings
+        listing = listing_id("ordersByStatus", status, placed_after, placed_before)
+        page = await orders.list_by_status(
+            info.context.dynamo,
+            status,
+            first=first,
+            after=position_after(settings.cursor_secret, listing, after, orders.STATUS_POSITION),
+            dates=orders.DateRange(placed_after, placed_before),
+            read_budget=settings.filter_read_budget,
+        )
+        return OrderConnection.from_page(page, settings.cursor_secret, listing)

@@ -1,0 +1,59 @@
+"""The Strawberry schema and the HTTP view that serves it (GraphiQL on GET, JSON on POST)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from strawberry.asgi import GraphQL
+from strawberry.extensions import DisableIntrospection, QueryDepthLimiter, SchemaExtension
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from graphql_api.graphql.context import RequestContext
+from graphql_api.graphql.errors import format_error, log_unexpected
+from graphql_api.graphql.queries import Query
+from graphql_api.request_scope import current_request_id
+from graphql_api.settings import Settings
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are answers, not incidents: only unexpected ones are logged.
+        log_unexpected(errors, current_request_id.get())
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    settings = settings or Settings()
+    extensions: list[type[SchemaExtension] | SchemaExtension] = [
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth)
+    ]
+    if not settings.graphql_introspection:
+        extensions.append(DisableIntrospection())
+    return Schema(query=Query, extensions=extensions)
+
+
+class GraphQLView(GraphQL[RequestContext, None]):
+    """The DynamoDB client is the application's, opened in its lifespan (`app.state.dynamo`)."""
+
+    def __init__(self, schema: Schema, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        return RequestContext(dynamo=request.app.state.dynamo, settings=self.settings)
+
+    async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            request_id = current_request_id.get()
+            body["errors"] = [format_error(error, request_id) for error in result.errors]  # type: ignore[typeddict-item]
+        if result.extensions:
+            body["extensions"] = result.extensions
+        return body
+
+

@@ -1,0 +1,1 @@
+"""GraphQL object types: one module per entity, each with its own resolvers for related data."""

@@ -1,0 +1,105 @@
+"""The access patterns AP1-AP8 as runnable GraphQL operations, for `graphql-api check-patterns`.
+
+Each runs in-process against the configured endpoint and reports the DynamoDB requests it made.
+Sample ids are taken from the data (one order, its customer, its first product) before the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.serialization import deserialize_item
+from graphql_api.dynamo.stats import RequestStats, current_stats
+from graphql_api.graphql.context import RequestContext
+from graphql_api.graphql.schema import Schema
+from graphql_api.loaders import Loaders
+from graphql_api.settings import Settings
+from graphql_api.tables import ORDERS
+
+
+@dataclass(frozen=True)
+class Pattern:
+    number: str
+    name: str
+    query: str
+
+
+PATTERNS = (
+    Pattern("AP1", "Customer by id", "query($c: ID!) { customer(customerId: $c) { customerId name } }"),
+    Pattern("AP2", "Customer by email", "query($e: String!) { customerByEmail(email: $e) { customerId } }"),
+    Pattern(
+        "AP3",
+        "Orders of a customer, newest first",
+        "query($c: ID!) { customer(customerId: $c) { orders(first: 5) { edges { node { orderId } } } } }",
+    ),
+    Pattern("AP4", "Order by id", "query($o: ID!) { order(orderId: $o) { orderId total } }"),
+    Pattern("AP5", "Items of an order", "query($o: ID!) { order(orderId: $o) { items { itemId quantity } } }"),
+    Pattern("AP6", "Products by id", "query($p: [ID!]!) { products(productIds: $p) { productId name } }"),
+    Pattern(
+        "AP7",
+        "Orders by status",
+        "query($s: OrderStatus!) { ordersByStatus(status: $s, first: 5) { edges { node { orderId } } } }",
+    ),
+    Pattern(
+        "AP8",
+        "Products of a category",
+        "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PatternResult:
+    pattern: Pattern
+    ok: bool
+    detail: str
+    dynamodb_requests: int
+
+
+async def _sample_variables(dynamo: Dynamo, settings: Settings) -> dict[str, Any] | None:
+    response = await dynamo.call("scan", TableName=ORDERS.physical_name(dynamo.table_prefix), Limit=1)
+    if not response.get("Items"):
+        return None
+    order = deserialize_item(response["Items"][0])
+    loaders = Loaders(dynamo, settings)
+    customer = await loaders.customer(order["CustomerId"])
+    order_model = await loaders.order(order["OrderId"])
+    lines = await loaders.order_items(order_model) if order_model else []
+    product = await loaders.product(lines[0].product_id) if lines else None
+    if customer is None or product is None:
+        return None
+    return {"c": customer.customer_id, "e": customer.email, "o": order["OrderId"],
+            "p": [product.product_id], "s": order["Status"], "k": product.category}
+
+
+async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> list[PatternResult]:
+    sample = await _sample_variables(dynamo, settings)
+    if sample is None:
+        raise LookupError("no orders found: run `graphql-api seed` first")
+    results = []
+    for pattern in PATTERNS:
+        stats = RequestStats()
+        token = current_stats.set(stats)
+        try:
+            outcome = await schema.execute(
+                pattern.query,
+                variable_values=sample,
+                context_value=RequestContext(dynamo=dynamo, settings=settings),
+            )
+        finally:
+            current_stats.reset(token)
+        ok = not outcome.errors and _has_data(outcome.data)
+        detail = "ok" if ok else (outcome.errors[0].message if outcome.errors else "no data returned")
+        results.append(PatternResult(pattern, ok, detail, stats.dynamodb_requests))
+    return results
+
+
+def _has_data(value: Any) -> bool:
+    """True if the answer holds at least one non-empty leaf (an id, a name, ...)."""
+    if isinstance(value, dict):
+        return any(_has_data(inner) for inner in value.values())
+    if isinstance(value, list):
+        return any(_has_data(inner) for inner in value)
+    return value is not None

@@ -1,0 +1,122 @@
+"""Demo data: a reproducible e-commerce data set, written through the repositories' transforms.
+
+`demo_dataset()` gives about 50 customers, 200 products in 8 categories and 500 orders over
+every status and the past year. The first customer, Ada (ada@example.com), has 25 orders of
+3 lines each: the shape of the canonical frontend query.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from graphql_api.clock import now
+from graphql_api.dynamo.batch_write import put_items
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.repositories import customers, order_items, orders, products
+from graphql_api.repositories.customers import Address, Customer
+from graphql_api.repositories.order_items import OrderItem
+from graphql_api.repositories.orders import Order, OrderStatus
+from graphql_api.repositories.products import Product
+from graphql_api.tables import CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS
+
+CATEGORIES = ("books", "garden", "kitchen", "music", "office", "outdoor", "toys", "tools")
+DEMO_EMAIL = "ada@example.com"
+_FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances", "John")
+_LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson", "Allen")
+_ADJECTIVES = ("Compact", "Deluxe", "Classic", "Sturdy", "Bright", "Quiet", "Swift", "Handy", "Modern", "Rustic")
+_NOUNS = ("Lamp", "Kettle", "Notebook", "Spade", "Guitar", "Tent", "Puzzle", "Wrench", "Chair", "Basket")
+_CITIES = (("Berlin", "DE"), ("Paris", "FR"), ("London", "GB"), ("Madrid", "ES"), ("Boston", "US"))
+
+
+@dataclass
+class Dataset:
+    customers: list[Customer] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    order_items: list[OrderItem] = field(default_factory=list)
+
+
+def _id(rng: random.Random, kind: str) -> str:
+    return f"{kind}_{rng.getrandbits(128):032x}"
+
+
+def make_product(rng: random.Random, category: str, name: str, at: datetime) -> Product:
+    return Product(
+        product_id=_id(rng, "prd"),
+        name=name,
+        description=f"A {name.lower()} for everyday use.",
+        category=category,
+        price=Decimal(rng.randint(199, 19999)) / 100,
+        currency="EUR",
+        stock=rng.randint(50, 500),
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
+
+
+def make_customer(rng: random.Random, name: str, email: str, at: datetime) -> Customer:
+    city, country = rng.choice(_CITIES)
+    address = Address(label="home", street=f"{rng.randint(1, 200)} Main Street", city=city,
+                      postal_code=f"{rng.randint(10000, 99999)}", country=country)
+    return Customer(customer_id=_id(rng, "cus"), email=email, name=name, addresses=(address,),
+                    order_count=0, created_at=at, updated_at=at, version=1)
+
+
+def add_order(
+    data: Dataset, rng: random.Random, customer: Customer, lines: list[tuple[Product, int]],
+    status: OrderStatus, placed: datetime,
+) -> Order:
+    """An order with its lines, priced from the products; the customer's OrderCount follows."""
+    order_id = _id(rng, "ord")
+    total = Decimal(0)
+    for number, (product, quantity) in enumerate(lines, start=1):
+        line_total = product.price * quantity
+        total += line_total
+        data.order_items.append(OrderItem(order_id=order_id, item_id=order_items.item_id(number),
+                                          product_id=product.product_id, quantity=quantity,
+                                          unit_price=product.price, line_total=line_total))
+    order = Order(order_id=order_id, customer_id=customer.customer_id, status=status, order_date=placed,
+                  total=total, currency="EUR", item_count=len(lines), idempotency_key=None,
+                  created_at=placed, updated_at=placed, version=1)
+    data.orders.append(order)
+    index = data.customers.index(customer)
+    data.customers[index] = replace(customer, order_count=customer.order_count + 1)
+    return order
+
+
+def demo_dataset(seed: int = 7, customer_count: int = 50, product_count: int = 200, order_count: int = 500) -> Dataset:
+    rng = random.Random(seed)
+    start = now().replace(microsecond=0) - timedelta(days=365)
+    data = Dataset()
+    for number in range(product_count):
+        category = CATEGORIES[number % len(CATEGORIES)]
+        name = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {number:03d}"
+        data.products.append(make_product(rng, category, name, start))
+    data.customers.append(make_customer(rng, "Ada Lovelace", DEMO_EMAIL, start))
+    for number in range(1, customer_count):
+        name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+        data.customers.append(make_customer(rng, name, f"{name.lower().replace(' ', '.')}{number}@example.com", start))
+
+    statuses = list(OrderStatus)
+    for number in range(order_count):
+        demo = number < 25
+        customer = data.customers[0] if demo else data.customers[rng.randrange(1, len(data.customers))]
+        picked = rng.sample(data.products, 3 if demo else rng.randint(1, 5))
+        placed = start + timedelta(seconds=rng.randrange(365 * 24 * 3600))
+        add_order(data, rng, customer, [(product, rng.randint(1, 4)) for product in picked],
+                  rng.choice(statuses), placed)
+    return data
+
+
+async def write_dataset(dynamo: Dynamo, data: Dataset) -> dict[str, int]:
+    """Write a data set (overwriting items with the same keys); returns the items written per table."""
+    return {
+        CUSTOMERS.name: await put_items(dynamo, CUSTOMERS, map(customers.to_item, data.customers)),
+        PRODUCTS.name: await put_items(dynamo, PRODUCTS, map(products.to_item, data.products)),
+        ORDERS.name: await put_items(dynamo, ORDERS, map(orders.to_item, data.orders)),
+        ORDER_ITEMS.name: await put_items(dynamo, ORDER_ITEMS, map(order_items.to_item, data.order_items)),
+    }

@@ -1,0 +1,43 @@
+"""Creating and inspecting the tables at the configured endpoint, from the declarations."""
+
+from __future__ import annotations
+
+import asyncio
+
+from botocore.exceptions import ClientError
+
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.tables import ALL_TABLES, Table
+
+
+async def table_status(dynamo: Dynamo, table: Table) -> str | None:
+    """The table's status (ACTIVE, CREATING, ...), or None if it does not exist."""
+    try:
+        response = await dynamo.call("describe_table", TableName=table.physical_name(dynamo.table_prefix))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+    status: str = response["Table"]["TableStatus"]
+    return status
+
+
+async def missing_tables(dynamo: Dynamo) -> list[str]:
+    """Declared tables that are not ACTIVE at the endpoint (empty when the service can serve)."""
+    statuses = await asyncio.gather(*(table_status(dynamo, table) for table in ALL_TABLES))
+    return [table.name for table, status in zip(ALL_TABLES, statuses, strict=True) if status != "ACTIVE"]
+
+
+async def create_tables(dynamo: Dynamo, *, poll_interval: float = 0.5) -> list[str]:
+    """Create every declared table that does not exist yet; wait until all are ACTIVE.
+
+    Idempotent: existing tables are left as they are. Returns the names of the tables created.
+    """
+    created = []
+    for table in ALL_TABLES:
+        if await table_status(dynamo, table) is None:
+            await dynamo.call("create_table", **table.create_table_params(dynamo.table_prefix))
+            created.append(table.physical_name(dynamo.table_prefix))
+    while await missing_tables(dynamo):
+        await asyncio.sleep(poll_interval)
+    return created

@@ -1,0 +1,126 @@
+"""The table declarations: the one truth for the physical model.
+
+Repositories, `graphql-api tables create`, the loaders and the Terraform contract test all
+derive from these declarations; nothing else names a key or an index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+KeyType = Literal["S", "N", "B"]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index: one access pattern, one descriptive name."""
+
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+    projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
+    non_key_attributes: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.keys)
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}{self.name}"
+
+    def index(self, name: str) -> Index:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        raise KeyError(f"{self.name} has no index {name}")
+
+    def position_attributes(self, index: Index | None) -> tuple[str, ...]:
+        """The attributes that locate an item in a listing: DynamoDB's LastEvaluatedKey shape."""
+        names = [key.name for key in index.keys] if index else []
+        return tuple(dict.fromkeys([*names, *self.key_names]))
+
+    def attribute_definitions(self) -> list[dict[str, str]]:
+        keys = {key.name: key.type for key in self.keys}
+        for index in self.indexes:
+            keys.update({key.name: key.type for key in index.keys})
+        return [{"AttributeName": name, "AttributeType": type_} for name, type_ in keys.items()]
+
+    def create_table_params(self, prefix: str) -> dict[str, Any]:
+        """CreateTable parameters for this declaration (on-demand billing, as Terraform does)."""
+        params: dict[str, Any] = {
+            "TableName": self.physical_name(prefix),
+            "KeySchema": _key_schema(self.keys),
+            "AttributeDefinitions": self.attribute_definitions(),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if self.indexes:
+            params["GlobalSecondaryIndexes"] = [_index_params(index) for index in self.indexes]
+        return params
+
+
+def _key_schema(keys: tuple[Key, ...]) -> list[dict[str, str]]:
+    roles = ("HASH", "RANGE")
+    return [{"AttributeName": key.name, "KeyType": role} for key, role in zip(keys, roles, strict=False)]
+
+
+def _index_params(index: Index) -> dict[str, Any]:
+    projection: dict[str, Any] = {"ProjectionType": index.projection}
+    if index.non_key_attributes:
+        projection["NonKeyAttributes"] = list(index.non_key_attributes)
+    return {"IndexName": index.name, "KeySchema": _key_schema(index.keys), "Projection": projection}
+
+
+CUSTOMERS = Table(
+    name="Customers",
+    hash_key=Key("CustomerId"),
+    indexes=(Index("EmailIndex", Key("Email")),),
+)
+
+ORDERS = Table(
+    name="Orders",
+    hash_key=Key("OrderId"),
+    indexes=(
+        Index("CustomerIndex", Key("CustomerId"), Key("OrderDate")),
+        Index("StatusIndex", Key("Status"), Key("OrderDate")),
+    ),
+)
+
+ORDER_ITEMS = Table(name="OrderItems", hash_key=Key("OrderId"), range_key=Key("ItemId"))
+
+PRODUCTS = Table(
+    name="Products",
+    hash_key=Key("ProductId"),
+    indexes=(Index("CategoryIndex", Key("Category"), Key("Name")),),
+)
+
+ALL_TABLES: tuple[Table, ...] = (CUSTOMERS, ORDERS, ORDER_ITEMS, PRODUCTS)
+
+
+def table_named(name: str) -> Table:
+    for table in ALL_TABLES:
+        if table.name.lower() == name.lower():
+            return table
+    raise KeyError(name)
