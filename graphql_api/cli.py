@@ -58,13 +58,21 @@ def serve(settings: Settings, host: str, port: int) -> int:
 
             _with_dynamo(settings, prepare)
             ada = demo.customers[0]
-            print(f"Embedded DynamoDB (moto) at {endpoint}: tables created, demo data loaded "
-                  f"({len(demo.customers)} customers, {len(demo.products)} products, {len(demo.orders)} orders).")
-            print(f"\nGraphiQL: http://{host}:{port}/graphql\n\nTry this query with variables "
-                  f'{{"id": "{ada.customer_id}"}} ({ada.name}, {DEMO_EMAIL}):\n\n{EXAMPLE_QUERY}\n', flush=True)
+            print(
+                f"Embedded DynamoDB (moto) at {endpoint}: tables created, demo data loaded "
+                f"({len(demo.customers)} customers, {len(demo.products)} products, {len(demo.orders)} orders)."
+            )
+            print(
+                f"\nGraphiQL: http://{host}:{port}/graphql\n\nTry this query with variables "
+                f'{{"id": "{ada.customer_id}"}} ({ada.name}, {DEMO_EMAIL}):\n\n{EXAMPLE_QUERY}\n',
+                flush=True,
+            )
         else:
-            print(f"Using DynamoDB at {settings.dynamodb_endpoint_url or 'AWS ' + settings.aws_region}, "
-                  f"table prefix {settings.table_prefix!r}. GraphiQL: http://{host}:{port}/graphql", flush=True)
+            print(
+                f"Using DynamoDB at {settings.dynamodb_endpoint_url or 'AWS ' + settings.aws_region}, "
+                f"table prefix {settings.table_prefix!r}. GraphiQL: http://{host}:{port}/graphql",
+                flush=True,
+            )
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
     return 0
 
@@ -102,8 +110,10 @@ def patterns(settings: Settings) -> int:
     results = _with_dynamo(settings, lambda dynamo: check_patterns(schema, dynamo, settings))
     for result in results:
         mark = "ok  " if result.ok else "FAIL"
-        print(f"{mark} {result.pattern.number} {result.pattern.name:<36} "
-              f"dynamodb_requests={result.dynamodb_requests}  {'' if result.ok else result.detail}")
+        print(
+            f"{mark} {result.pattern.number} {result.pattern.name:<36} "
+            f"dynamodb_requests={result.dynamodb_requests}  {'' if result.ok else result.detail}"
+        )
     return 0 if all(result.ok for result in results) else 1
 
 

@@ -70,8 +70,14 @@ async def _sample_variables(dynamo: Dynamo, settings: Settings) -> dict[str, Any
     product = await loaders.product(lines[0].product_id) if lines else None
     if customer is None or product is None:
         return None
-    return {"c": customer.customer_id, "e": customer.email, "o": order["OrderId"],
-            "p": [product.product_id], "s": order["Status"], "k": product.category}
+    return {
+        "c": customer.customer_id,
+        "e": customer.email,
+        "o": order["OrderId"],
+        "p": [product.product_id],
+        "s": order["Status"],
+        "k": product.category,
+    }
 
 
 async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> list[PatternResult]:

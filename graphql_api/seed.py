@@ -38,6 +38,9 @@ class Dataset:
     orders: list[Order] = field(default_factory=list)
     order_items: list[OrderItem] = field(default_factory=list)
 
+    def customer(self, customer_id: str) -> Customer:
+        return next(customer for customer in self.customers if customer.customer_id == customer_id)
+
 
 def _id(rng: random.Random, kind: str) -> str:
     return f"{kind}_{rng.getrandbits(128):032x}"
@@ -60,15 +63,32 @@ def make_product(rng: random.Random, category: str, name: str, at: datetime) -> 
 
 def make_customer(rng: random.Random, name: str, email: str, at: datetime) -> Customer:
     city, country = rng.choice(_CITIES)
-    address = Address(label="home", street=f"{rng.randint(1, 200)} Main Street", city=city,
-                      postal_code=f"{rng.randint(10000, 99999)}", country=country)
-    return Customer(customer_id=_id(rng, "cus"), email=email, name=name, addresses=(address,),
-                    order_count=0, created_at=at, updated_at=at, version=1)
+    address = Address(
+        label="home",
+        street=f"{rng.randint(1, 200)} Main Street",
+        city=city,
+        postal_code=f"{rng.randint(10000, 99999)}",
+        country=country,
+    )
+    return Customer(
+        customer_id=_id(rng, "cus"),
+        email=email,
+        name=name,
+        addresses=(address,),
+        order_count=0,
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
 
 
 def add_order(
-    data: Dataset, rng: random.Random, customer: Customer, lines: list[tuple[Product, int]],
-    status: OrderStatus, placed: datetime,
+    data: Dataset,
+    rng: random.Random,
+    customer: Customer,
+    lines: list[tuple[Product, int]],
+    status: OrderStatus,
+    placed: datetime,
 ) -> Order:
     """An order with its lines, priced from the products; the customer's OrderCount follows."""
     order_id = _id(rng, "ord")
@@ -76,15 +96,32 @@ def add_order(
     for number, (product, quantity) in enumerate(lines, start=1):
         line_total = product.price * quantity
         total += line_total
-        data.order_items.append(OrderItem(order_id=order_id, item_id=order_items.item_id(number),
-                                          product_id=product.product_id, quantity=quantity,
-                                          unit_price=product.price, line_total=line_total))
-    order = Order(order_id=order_id, customer_id=customer.customer_id, status=status, order_date=placed,
-                  total=total, currency="EUR", item_count=len(lines), idempotency_key=None,
-                  created_at=placed, updated_at=placed, version=1)
+        data.order_items.append(
+            OrderItem(
+                order_id=order_id,
+                item_id=order_items.item_id(number),
+                product_id=product.product_id,
+                quantity=quantity,
+                unit_price=product.price,
+                line_total=line_total,
+            )
+        )
+    order = Order(
+        order_id=order_id,
+        customer_id=customer.customer_id,
+        status=status,
+        order_date=placed,
+        total=total,
+        currency="EUR",
+        item_count=len(lines),
+        idempotency_key=None,
+        created_at=placed,
+        updated_at=placed,
+        version=1,
+    )
     data.orders.append(order)
-    index = data.customers.index(customer)
-    data.customers[index] = replace(customer, order_count=customer.order_count + 1)
+    current = data.customer(customer.customer_id)
+    data.customers[data.customers.index(current)] = replace(current, order_count=current.order_count + 1)
     return order
 
 
@@ -107,8 +144,9 @@ def demo_dataset(seed: int = 7, customer_count: int = 50, product_count: int = 2
         customer = data.customers[0] if demo else data.customers[rng.randrange(1, len(data.customers))]
         picked = rng.sample(data.products, 3 if demo else rng.randint(1, 5))
         placed = start + timedelta(seconds=rng.randrange(365 * 24 * 3600))
-        add_order(data, rng, customer, [(product, rng.randint(1, 4)) for product in picked],
-                  rng.choice(statuses), placed)
+        add_order(
+            data, rng, customer, [(product, rng.randint(1, 4)) for product in picked], rng.choice(statuses), placed
+        )
     return data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+
 from starlette.config import Config
 
 
@@ -64,24 +65,14 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         dynamodb_connect_timeout=config(
             "DYNAMODB_CONNECT_TIMEOUT", cast=float, default=defaults.dynamodb_connect_timeout
         ),
-        dynamodb_read_timeout=config(
-            "DYNAMODB_READ_TIMEOUT", cast=float, default=defaults.dynamodb_read_timeout
-        ),
-        dynamodb_max_attempts=config(
-            "DYNAMODB_MAX_ATTEMPTS", cast=int, default=defaults.dynamodb_max_attempts
-        ),
-        batch_get_max_retries=config(
-            "BATCH_GET_MAX_RETRIES", cast=int, default=defaults.batch_get_max_retries
-        ),
-        batch_get_base_delay=config(
-            "BATCH_GET_BASE_DELAY", cast=float, default=defaults.batch_get_base_delay
-        ),
+        dynamodb_read_timeout=config("DYNAMODB_READ_TIMEOUT", cast=float, default=defaults.dynamodb_read_timeout),
+        dynamodb_max_attempts=config("DYNAMODB_MAX_ATTEMPTS", cast=int, default=defaults.dynamodb_max_attempts),
+        batch_get_max_retries=config("BATCH_GET_MAX_RETRIES", cast=int, default=defaults.batch_get_max_retries),
+        batch_get_base_delay=config("BATCH_GET_BASE_DELAY", cast=float, default=defaults.batch_get_base_delay),
         filter_read_budget=config("FILTER_READ_BUDGET", cast=int, default=defaults.filter_read_budget),
         cursor_secret=secret,
         graphql_max_depth=config("GRAPHQL_MAX_DEPTH", cast=int, default=defaults.graphql_max_depth),
-        graphql_introspection=config(
-            "GRAPHQL_INTROSPECTION", cast=bool, default=defaults.graphql_introspection
-        ),
+        graphql_introspection=config("GRAPHQL_INTROSPECTION", cast=bool, default=defaults.graphql_introspection),
         log_level=config("LOG_LEVEL", cast=str, default=defaults.log_level),
         aws_credentials_configured=any(config(name, default="") for name in _AWS_CREDENTIAL_SETTINGS),
     )

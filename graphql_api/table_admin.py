@@ -38,6 +38,6 @@ async def create_tables(dynamo: Dynamo, *, poll_interval: float = 0.5) -> list[s
         if await table_status(dynamo, table) is None:
             await dynamo.call("create_table", **table.create_table_params(dynamo.table_prefix))
             created.append(table.physical_name(dynamo.table_prefix))
-    while await missing_tables(dynamo):
+    while await missing_tables(dynamo):  # noqa: ASYNC110 - polling DynamoDB, not waiting on a local event
         await asyncio.sleep(poll_interval)
     return created

@@ -35,9 +35,7 @@ async def batch_get(
     unique = list(dict.fromkeys(keys))
     chunks = [unique[start : start + MAX_KEYS_PER_REQUEST] for start in range(0, len(unique), MAX_KEYS_PER_REQUEST)]
     found: dict[TableKey, Item] = {}
-    for chunk_found in await asyncio.gather(
-        *(_get_chunk(dynamo, chunk, max_retries, base_delay) for chunk in chunks)
-    ):
+    for chunk_found in await asyncio.gather(*(_get_chunk(dynamo, chunk, max_retries, base_delay) for chunk in chunks)):
         found.update(chunk_found)
     return [found.get(key) for key in keys]
 

@@ -20,7 +20,9 @@ async def put_items(
 ) -> int:
     """Write every item (overwriting any with the same key); returns how many were written."""
     requests = [{"PutRequest": {"Item": serialize_item(item)}} for item in items]
-    chunks = [requests[start : start + MAX_ITEMS_PER_REQUEST] for start in range(0, len(requests), MAX_ITEMS_PER_REQUEST)]
+    chunks = [
+        requests[start : start + MAX_ITEMS_PER_REQUEST] for start in range(0, len(requests), MAX_ITEMS_PER_REQUEST)
+    ]
     name = table.physical_name(dynamo.table_prefix)
     slots = asyncio.Semaphore(concurrency)
 

@@ -33,7 +33,7 @@ def serialize_value(value: Any) -> AttributeValue:
 
 
 def deserialize_value(attribute: AttributeValue) -> Any:
-    (kind, value), = attribute.items()
+    ((kind, value),) = attribute.items()
     if kind == "S":
         return value
     if kind == "N":

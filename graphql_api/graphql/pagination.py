@@ -62,9 +62,7 @@ def encode_cursor(secret: str, listing: str, position: Position) -> str:
     return f"{_b64(payload)}.{_b64(_sign(secret, listing, payload))}"
 
 
-def decode_cursor(
-    secret: str, listing: str, cursor: str, attributes: Sequence[str], field: str = "after"
-) -> Position:
+def decode_cursor(secret: str, listing: str, cursor: str, attributes: Sequence[str], field: str = "after") -> Position:
     """The position in `cursor`, if it was issued for this very listing; else BAD_USER_INPUT."""
     invalid = BadUserInput(field, "invalid cursor: it was altered or belongs to another listing")
     try:
@@ -93,9 +91,7 @@ def _listing_part(part: object) -> str | None:
     return str(part)
 
 
-def edges_and_page_info(
-    page: Page[T], secret: str, listing: str
-) -> tuple[list[tuple[T, str]], PageInfo]:
+def edges_and_page_info(page: Page[T], secret: str, listing: str) -> tuple[list[tuple[T, str]], PageInfo]:
     """Each node with its cursor, and the page info; `endCursor` is the last edge's cursor."""
     edges = [(node, encode_cursor(secret, listing, position)) for node, position in page.entries]
     if edges:

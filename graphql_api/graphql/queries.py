@@ -10,9 +10,10 @@ from graphql_api.errors import BadUserInput
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
 from graphql_api.graphql.types.customer import Customer
-from graphql_api.graphql.types.order import Order, OrderConnection, OrderStatus
+from graphql_api.graphql.types.order import Order, OrderConnection
 from graphql_api.graphql.types.product import Product, ProductConnection
 from graphql_api.repositories import customers, orders, products
+from graphql_api.repositories.orders import OrderStatus
 from graphql_api.validation import check_email, check_id, check_text
 
 MAX_PRODUCT_IDS = 100

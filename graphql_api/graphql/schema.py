@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -20,20 +21,17 @@ from graphql_api.settings import Settings
 
 
 class Schema(strawberry.Schema):
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
         log_unexpected(errors, current_request_id.get())
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
-    extensions: list[type[SchemaExtension] | SchemaExtension] = [
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth)
-    ]
+    max_depth = settings.graphql_max_depth
+    extensions: list[Callable[[], SchemaExtension]] = [lambda: QueryDepthLimiter(max_depth=max_depth)]
     if not settings.graphql_introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return Schema(query=Query, extensions=extensions)
 
 
@@ -51,9 +49,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         body: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             request_id = current_request_id.get()
-            body["errors"] = [format_error(error, request_id) for error in result.errors]  # type: ignore[typeddict-item]
+            body["errors"] = [format_error(error, request_id) for error in result.errors]
         if result.extensions:
             body["extensions"] = result.extensions
         return body
-
-

@@ -91,5 +91,7 @@ async def query_page(
     return Page(entries=_entries(matches[:first], positional, from_item), has_next=has_next)
 
 
-def _entries(items: list[Item], positional: tuple[str, ...], from_item: Callable[[Item], T]) -> list[tuple[T, Position]]:
+def _entries(
+    items: list[Item], positional: tuple[str, ...], from_item: Callable[[Item], T]
+) -> list[tuple[T, Position]]:
     return [(from_item(item), {name: item[name] for name in positional}) for item in items]

@@ -8,8 +8,9 @@ import strawberry
 
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
-from graphql_api.graphql.types.order import OrderConnection, OrderStatus
+from graphql_api.graphql.types.order import OrderConnection
 from graphql_api.repositories import customers, orders
+from graphql_api.repositories.orders import OrderStatus
 
 
 @strawberry.type

@@ -13,11 +13,13 @@ from graphql_api.graphql.pagination import PageInfo, edges_and_page_info
 from graphql_api.graphql.types.order_item import OrderItem
 from graphql_api.repositories import orders
 from graphql_api.repositories._paging import Page
+from graphql_api.repositories.orders import OrderStatus
 
 if TYPE_CHECKING:
     from graphql_api.graphql.types.customer import Customer
 
-OrderStatus = strawberry.enum(orders.OrderStatus, name="OrderStatus")
+# The domain enum is the GraphQL enum: strawberry.enum registers it in place.
+strawberry.enum(OrderStatus)
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""Benchmarks: run beside the tests, never inside them."""

@@ -1,0 +1,76 @@
+"""Starting the real DynamoDB-compatible servers the tests run against: moto's server and DynamoDB Local."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from graphql_api.local import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on {host}:{port} within {timeout}s")
+
+
+@contextmanager
+def _running(command: list[str], port: int, log_name: str) -> Iterator[str]:
+    log_dir = ROOT / "test-artifacts"
+    log_dir.mkdir(exist_ok=True)
+    with open(log_dir / log_name, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port("127.0.0.1", port, process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    port = free_port()
+    with _running([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, "moto.log") as url:
+        yield url
+
+
+@contextmanager
+def dynamodb_local() -> Iterator[str]:
+    """Amazon's DynamoDB Local: the one at TEST_DYNAMODB_LOCAL_ENDPOINT if set, else our own."""
+    existing = os.environ.get("TEST_DYNAMODB_LOCAL_ENDPOINT")
+    if existing:
+        yield existing
+        return
+    script = ROOT / "scripts" / "dynamodb-local.sh"
+    emulator = subprocess.run(["bash", str(script), "fetch"], check=True, capture_output=True, text=True).stdout.strip()
+    port = free_port()
+    command = [
+        "java",
+        f"-Djava.library.path={emulator}/DynamoDBLocal_lib",
+        "-jar",
+        f"{emulator}/DynamoDBLocal.jar",
+        "-inMemory",
+        "-port",
+        str(port),
+    ]
+    with _running(command, port, "dynamodb-local.log") as url:
+        yield url

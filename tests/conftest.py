@@ -1,0 +1,101 @@
+"""Fixtures that build real state: DynamoDB-compatible servers, tables, data, and the app over HTTP.
+
+Integration tests take the `api` fixture and so run once per backend: moto's server and
+Amazon's DynamoDB Local, both started here for the test session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import pytest
+from starlette.testclient import TestClient
+
+from graphql_api.app import create_app
+from graphql_api.dynamo.client import open_dynamo
+from graphql_api.seed import write_dataset
+from graphql_api.settings import Settings
+from graphql_api.table_admin import create_tables
+from tests.backends import dynamodb_local, moto_server
+from tests.fixtures_data import TestData, build_test_data
+
+BACKENDS = ("moto", "dynamodb-local")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint() -> Iterator[str]:
+    with dynamodb_local() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def endpoint(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(f"{request.param.replace('-', '_')}_endpoint")
+    return url
+
+
+def fresh_settings(endpoint: str, **changes: Any) -> Settings:
+    """Settings for a new, empty set of tables (a unique prefix) at `endpoint`."""
+    defaults: dict[str, Any] = {"table_prefix": f"t{uuid.uuid4().hex[:8]}-", "cursor_secret": "test-secret"}
+    return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
+
+
+def run_with_dynamo(settings: Settings, work: Any) -> Any:
+    async def run() -> Any:
+        async with open_dynamo(settings) as dynamo:
+            return await work(dynamo)
+
+    return asyncio.run(run())
+
+
+@dataclass
+class Api:
+    """The service over HTTP (ASGI), on its own tables, with the test data loaded."""
+
+    client: TestClient
+    settings: Settings
+    data: TestData
+
+    def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx2.Response:
+        return self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+
+    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data_of(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.query(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture(scope="session")
+def test_data() -> TestData:
+    return build_test_data()
+
+
+@pytest.fixture(scope="session")
+def api(endpoint: str, test_data: TestData) -> Iterator[Api]:
+    settings = fresh_settings(endpoint)
+
+    async def prepare(dynamo: Any) -> None:
+        await create_tables(dynamo)
+        await write_dataset(dynamo, test_data.dataset)
+
+    run_with_dynamo(settings, prepare)
+    with TestClient(create_app(settings)) as client:
+        yield Api(client=client, settings=settings, data=test_data)

@@ -1,0 +1,57 @@
+"""The canonical frontend query costs 4 DynamoDB requests in 4 waves, however many objects it returns."""
+
+from __future__ import annotations
+
+from graphql_api.cli import EXAMPLE_QUERY
+from tests.conftest import Api
+
+
+def test_canonical_query_makes_exactly_four_requests(api: Api, caplog) -> None:  # type: ignore[no-untyped-def]
+    customer = api.data.canonical
+    with caplog.at_level("INFO", logger="graphql_api.request"):
+        response = api.post(EXAMPLE_QUERY, {"id": customer.customer_id})
+    data = response.json()["data"]["customer"]
+    edges = data["orders"]["edges"]
+    products = {item["product"]["productId"] for edge in edges for item in edge["node"]["items"]}
+    assert len(edges) == 20
+    assert sum(len(edge["node"]["items"]) for edge in edges) == 60
+    assert len(products) == 60
+    assert all(item["product"] is not None for edge in edges for item in edge["node"]["items"])
+    # customer, orders page, all items of the page, all products of those items
+    assert response.headers["x-dynamodb-requests"] == "4"
+    log = next(r.getMessage() for r in caplog.records if r.name == "graphql_api.request")
+    assert "dynamodb_requests=4" in log and response.headers["x-request-id"] in log
+
+
+def test_the_same_object_asked_twice_is_loaded_once(api: Api) -> None:
+    customer = api.data.canonical
+    response = api.post(
+        "query($id: ID!) { a: customer(customerId: $id) { name } b: customer(customerId: $id) { email } }",
+        {"id": customer.customer_id},
+    )
+    assert response.json()["data"] == {"a": {"name": customer.name}, "b": {"email": customer.email}}
+    assert response.headers["x-dynamodb-requests"] == "1"
+
+
+def test_loads_of_different_tables_in_one_tick_share_a_request(api: Api) -> None:
+    data = api.data.dataset
+    response = api.post(
+        "query($c: ID!, $o: ID!, $p: ID!) { customer(customerId: $c) { name } order(orderId: $o) { total } "
+        "product(productId: $p) { name } }",
+        {"c": data.customers[0].customer_id, "o": data.orders[0].order_id, "p": data.products[0].product_id},
+    )
+    assert all(response.json()["data"].values())
+    assert response.headers["x-dynamodb-requests"] == "1"
+
+
+def test_more_than_100_keys_in_one_wave_are_chunked(api: Api) -> None:
+    products = api.data.dataset.products
+    first_hundred = [p.product_id for p in products[:100]]
+    more = [p.product_id for p in products[100:140]]
+    response = api.post(
+        "query($a: [ID!]!, $b: [ID!]!) { a: products(productIds: $a) { productId } b: products(productIds: $b) { productId } }",
+        {"a": first_hundred, "b": more},
+    )
+    data = response.json()["data"]
+    assert [p["productId"] for p in data["a"] + data["b"]] == first_hundred + more
+    assert response.headers["x-dynamodb-requests"] == "2"
