@@ -56,3 +56,10 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[Middleware(RequestScopeMiddleware)],
         lifespan=lifespan,
     )
+
+
+def app_from_env() -> Starlette:
+    """For `uvicorn --factory graphql_api.app:app_from_env`: the app on settings from the environment."""
+    from graphql_api.settings import load_settings
+
+    return create_app(load_settings())
