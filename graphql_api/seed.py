@@ -20,7 +20,7 @@ from graphql_api.repositories.customers import Address, Customer
 from graphql_api.repositories.order_items import OrderItem
 from graphql_api.repositories.orders import Order, OrderStatus
 from graphql_api.repositories.products import Product
-from graphql_api.tables import CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS
+from graphql_api.tables import CUSTOMER_EMAILS, CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS
 
 CATEGORIES = ("books", "garden", "kitchen", "music", "office", "outdoor", "toys", "tools")
 DEMO_EMAIL = "ada@example.com"
@@ -154,6 +154,7 @@ async def write_dataset(dynamo: Dynamo, data: Dataset) -> dict[str, int]:
     """Write a data set (overwriting items with the same keys); returns the items written per table."""
     return {
         CUSTOMERS.name: await put_items(dynamo, CUSTOMERS, map(customers.to_item, data.customers)),
+        CUSTOMER_EMAILS.name: await put_items(dynamo, CUSTOMER_EMAILS, customers.email_guards(data.customers)),
         PRODUCTS.name: await put_items(dynamo, PRODUCTS, map(products.to_item, data.products)),
         ORDERS.name: await put_items(dynamo, ORDERS, map(orders.to_item, data.orders)),
         ORDER_ITEMS.name: await put_items(dynamo, ORDER_ITEMS, map(order_items.to_item, data.order_items)),

@@ -116,7 +116,10 @@ PRODUCTS = Table(
     indexes=(Index("CategoryIndex", Key("Category"), Key("Name")),),
 )
 
-ALL_TABLES: tuple[Table, ...] = (CUSTOMERS, ORDERS, ORDER_ITEMS, PRODUCTS)
+CUSTOMER_EMAILS = Table(name="CustomerEmails", hash_key=Key("Email"))
+"""Guard items that make emails unique: written in the same transaction as the customer."""
+
+ALL_TABLES: tuple[Table, ...] = (CUSTOMERS, ORDERS, ORDER_ITEMS, PRODUCTS, CUSTOMER_EMAILS)
 
 
 def table_named(name: str) -> Table:

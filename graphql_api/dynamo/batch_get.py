@@ -28,8 +28,8 @@ async def batch_get(
     dynamo: Dynamo,
     keys: Sequence[TableKey],
     *,
-    max_retries: int,
-    base_delay: float,
+    max_retries: int = 6,
+    base_delay: float = 0.025,
 ) -> list[Item | None]:
     """Items for `keys` in the order asked, None where an item does not exist."""
     unique = list(dict.fromkeys(keys))
@@ -44,7 +44,8 @@ async def _get_chunk(
     dynamo: Dynamo, keys: Sequence[TableKey], max_retries: int, base_delay: float
 ) -> dict[TableKey, Item]:
     by_name = {table.physical_name(dynamo.table_prefix): table for table, _ in keys}
-    request: dict[str, Any] = defaultdict(lambda: {"Keys": []})
+    # Strongly consistent: a client reads its own writes on the next request.
+    request: dict[str, Any] = defaultdict(lambda: {"Keys": [], "ConsistentRead": True})
     for table, values in keys:
         key = {name: serialize_value(value) for name, value in zip(table.key_names, values, strict=True)}
         request[table.physical_name(dynamo.table_prefix)]["Keys"].append(key)

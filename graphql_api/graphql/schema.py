@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.errors import format_error, log_unexpected
+from graphql_api.graphql.mutations import Mutation
 from graphql_api.graphql.queries import Query
 from graphql_api.request_scope import current_request_id
 from graphql_api.settings import Settings
@@ -32,7 +33,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     extensions: list[Callable[[], SchemaExtension]] = [lambda: QueryDepthLimiter(max_depth=max_depth)]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 class GraphQLView(GraphQL[RequestContext, None]):

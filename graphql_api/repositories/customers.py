@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from graphql_api.clock import format_timestamp, parse_timestamp
+from graphql_api import ids
+from graphql_api.clock import format_timestamp, now, parse_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
-from graphql_api.tables import CUSTOMERS
+from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.errors import Conflict
+from graphql_api.repositories._writes import check_version, delete_if, get_item, put_new, versioned_update
+from graphql_api.tables import CUSTOMER_EMAILS, CUSTOMERS
 
 MAX_ADDRESSES = 5
 EMAIL_INDEX = CUSTOMERS.index("EmailIndex")
@@ -105,3 +109,127 @@ async def find_by_email(dynamo: Dynamo, email: str) -> Customer | None:
     )
     items = response.get("Items", [])
     return from_item(deserialize_item(items[0])) if items else None
+
+
+def _email_guard(email: str, customer_id: str) -> Item:
+    return {"Email": email, "CustomerId": customer_id}
+
+
+def email_guards(customers: list[Customer]) -> list[Item]:
+    """The CustomerEmails items that reserve these customers' emails (for bulk loads)."""
+    return [_email_guard(customer.email, customer.customer_id) for customer in customers]
+
+
+def _release_guard(dynamo: Dynamo, email: str, customer_id: str) -> dict[str, Any]:
+    # A missing guard (data loaded before guards existed) is nothing to release.
+    return delete_if(
+        dynamo, CUSTOMER_EMAILS, (email,), "attribute_not_exists(Email) OR CustomerId = :me", {":me": customer_id}
+    )
+
+
+def _email_taken(email: str) -> Conflict:
+    return Conflict(f"email: {email} is already used by another customer", field="email")
+
+
+async def create(dynamo: Dynamo, *, email: str, name: str, addresses: tuple[Address, ...]) -> Customer:
+    """A new customer and the guard reserving its email, in one transaction."""
+    at = now()
+    customer = Customer(
+        customer_id=ids.new_id("cus"),
+        email=normalize_email(email),
+        name=name,
+        addresses=addresses,
+        order_count=0,
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
+    try:
+        await write(
+            dynamo,
+            [
+                put_new(dynamo, CUSTOMERS, to_item(customer)),
+                put_new(dynamo, CUSTOMER_EMAILS, _email_guard(customer.email, customer.customer_id)),
+            ],
+        )
+    except TransactionCancelled as cancelled:
+        if cancelled.failed(1):
+            raise _email_taken(customer.email) from None
+        raise
+    return customer
+
+
+async def update(
+    dynamo: Dynamo,
+    customer_id: str,
+    expected_version: int,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    addresses: tuple[Address, ...] | None = None,
+) -> Customer:
+    """Change any of email, name and addresses (None: unchanged). A new email moves the guard atomically."""
+    current = from_item(
+        check_version(await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer")
+    )
+    at = now()
+    changed = replace(
+        current,
+        email=normalize_email(email) if email is not None else current.email,
+        name=name if name is not None else current.name,
+        addresses=addresses if addresses is not None else current.addresses,
+        updated_at=at,
+        version=current.version + 1,
+    )
+    item = to_item(changed)
+    actions = [
+        versioned_update(
+            dynamo,
+            CUSTOMERS,
+            customer_key(customer_id),
+            at=at,
+            expected_version=expected_version,
+            set_values={attribute: item[attribute] for attribute in ("Email", "Name", "Addresses")},
+        )
+    ]
+    moves_email = changed.email != current.email
+    if moves_email:
+        actions.append(_release_guard(dynamo, current.email, customer_id))
+        actions.append(put_new(dynamo, CUSTOMER_EMAILS, _email_guard(changed.email, customer_id)))
+    try:
+        await write(dynamo, actions)
+    except TransactionCancelled as cancelled:
+        if moves_email and cancelled.failed(2):
+            raise _email_taken(changed.email) from None
+        check_version(await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer")
+        raise Conflict("customer changed concurrently; retry") from None
+    return changed
+
+
+async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> None:
+    """Delete a customer without orders, releasing its email in the same transaction."""
+    current = from_item(
+        check_version(await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer")
+    )
+    if current.order_count:
+        raise Conflict(f"customer has {current.order_count} orders and cannot be deleted")
+    actions = [
+        delete_if(
+            dynamo,
+            CUSTOMERS,
+            customer_key(customer_id),
+            "#version = :expected AND (attribute_not_exists(OrderCount) OR OrderCount = :zero)",
+            {":expected": expected_version, ":zero": 0},
+            names={"#version": "Version"},
+        ),
+        _release_guard(dynamo, current.email, customer_id),
+    ]
+    try:
+        await write(dynamo, actions)
+    except TransactionCancelled:
+        latest = check_version(
+            await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer"
+        )
+        if int(latest.get("OrderCount", 0)):
+            raise Conflict("customer has orders and cannot be deleted") from None
+        raise Conflict("customer changed concurrently; retry") from None

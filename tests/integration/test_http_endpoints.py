@@ -31,7 +31,7 @@ def test_readyz_is_503_when_tables_are_missing(endpoint: str) -> None:
     with TestClient(create_app(fresh_settings(endpoint))) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
-    assert set(response.json()["missingTables"]) == {"Customers", "Orders", "OrderItems", "Products"}
+    assert set(response.json()["missingTables"]) == {"Customers", "Orders", "OrderItems", "Products", "CustomerEmails"}
 
 
 def test_readyz_is_503_when_dynamodb_is_unreachable() -> None:

@@ -1,0 +1,249 @@
+"""Placing, advancing and cancelling orders: each one atomic across Orders, OrderItems, Products and Customers.
+
+placeOrder is one TransactWriteItems: the order (create-only), every line, a conditional stock
+decrement per product (`Stock >= quantity AND Price = the price charged`) and the customer's
+OrderCount. Idempotency: the OrderId of a placement with an idempotency key is derived from the
+customer and the key, so a replay, however late or concurrent, finds the order and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from graphql_api import ids
+from graphql_api.clock import now
+from graphql_api.dynamo.batch_get import batch_get
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.serialization import Item
+from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.errors import BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
+from graphql_api.repositories import customers, order_items, orders, products
+from graphql_api.repositories._writes import check_version, get_item, put_new, versioned_update
+from graphql_api.repositories.order_items import OrderItem
+from graphql_api.repositories.orders import Order, OrderStatus
+from graphql_api.tables import CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS
+
+MAX_PLACEMENT_ATTEMPTS = 5
+
+NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str
+    quantity: int
+
+
+def order_id_for(customer_id: str, idempotency_key: str) -> str:
+    """The OrderId a placement with this idempotency key gets: the same for every replay."""
+    digest = hashlib.sha256(f"{customer_id}\x00{idempotency_key}".encode()).hexdigest()
+    return f"ord_{digest[:32]}"
+
+
+def _fingerprint(lines: list[OrderLine]) -> str:
+    return hashlib.sha256(json.dumps([[line.product_id, line.quantity] for line in lines]).encode()).hexdigest()
+
+
+def _replay(existing: Item, fingerprint: str) -> Order:
+    if existing.get("RequestHash") != fingerprint:
+        raise Conflict("idempotencyKey was already used for a different order", field="idempotencyKey")
+    return orders.from_item(existing)
+
+
+async def place_order(dynamo: Dynamo, customer_id: str, lines: list[OrderLine], idempotency_key: str | None) -> Order:
+    order_id = order_id_for(customer_id, idempotency_key) if idempotency_key else ids.new_id("ord")
+    fingerprint = _fingerprint(lines)
+    for _ in range(MAX_PLACEMENT_ATTEMPTS):
+        if idempotency_key and (existing := await get_item(dynamo, ORDERS, orders.order_key(order_id))):
+            return _replay(existing, fingerprint)
+        customer_item, *product_items = await batch_get(
+            dynamo,
+            [(CUSTOMERS, customers.customer_key(customer_id))]
+            + [(PRODUCTS, products.product_key(line.product_id)) for line in lines],
+        )
+        if customer_item is None:
+            raise NotFound("customer not found", field="customerId")
+        stocked = [
+            _in_stock(item, line, index) for index, (item, line) in enumerate(zip(product_items, lines, strict=True))
+        ]
+        order, items = _price(order_id, customer_id, lines, stocked, idempotency_key)
+        product_actions = [
+            versioned_update(
+                dynamo,
+                PRODUCTS,
+                products.product_key(product.product_id),
+                at=order.created_at,
+                add_values={"Stock": -line.quantity},
+                condition="#stock >= :quantity AND #price = :price",
+                condition_values={":quantity": line.quantity, ":price": product.price},
+                condition_names={"#stock": "Stock", "#price": "Price"},
+            )
+            for product, line in zip(stocked, lines, strict=True)
+        ]
+        actions = [
+            put_new(dynamo, ORDERS, {**orders.to_item(order), "RequestHash": fingerprint}),
+            *(put_new(dynamo, ORDER_ITEMS, order_items.to_item(item)) for item in items),
+            *product_actions,
+            versioned_update(
+                dynamo,
+                CUSTOMERS,
+                customers.customer_key(customer_id),
+                at=order.created_at,
+                add_values={"OrderCount": 1},
+            ),
+        ]
+        try:
+            await write(dynamo, actions)
+            return order
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(len(actions) - 1):
+                raise NotFound("customer not found", field="customerId") from None
+            # A failed product condition: out of stock now, or its price moved (then price again).
+            first_product = 1 + len(items)
+            for index in range(len(lines)):
+                if cancelled.failed(first_product + index):
+                    latest = await get_item(dynamo, PRODUCTS, products.product_key(lines[index].product_id))
+                    _in_stock(latest, lines[index], index)
+            # Otherwise the order exists already (a concurrent replay): the next round returns it.
+    raise Conflict("the products changed while the order was placed; retry")
+
+
+def _in_stock(item: Item | None, line: OrderLine, index: int) -> products.Product:
+    if item is None:
+        raise NotFound(f"product {line.product_id} not found", field=f"items[{index}].productId")
+    product = products.from_item(item)
+    if product.stock < line.quantity:
+        raise OutOfStock(
+            f"product {line.product_id} has {product.stock} in stock, {line.quantity} asked",
+            field=f"items[{index}].quantity",
+            productId=line.product_id,
+            available=product.stock,
+        )
+    return product
+
+
+def _price(
+    order_id: str, customer_id: str, lines: list[OrderLine], stocked: list[products.Product], key: str | None
+) -> tuple[Order, list[OrderItem]]:
+    """The order and its lines at the products' current prices, exactly (Decimal)."""
+    currencies = {product.currency for product in stocked}
+    if len(currencies) > 1:
+        raise BadUserInput(
+            "items", f"products in different currencies ({', '.join(sorted(currencies))}) cannot share an order"
+        )
+    at = now()
+    items = [
+        OrderItem(
+            order_id=order_id,
+            item_id=order_items.item_id(number),
+            product_id=product.product_id,
+            quantity=line.quantity,
+            unit_price=product.price,
+            line_total=product.price * line.quantity,
+        )
+        for number, (product, line) in enumerate(zip(stocked, lines, strict=True), start=1)
+    ]
+    order = Order(
+        order_id=order_id,
+        customer_id=customer_id,
+        status=OrderStatus.PENDING,
+        order_date=at,
+        total=sum((item.line_total for item in items), Decimal(0)),
+        currency=currencies.pop(),
+        item_count=len(items),
+        idempotency_key=key,
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
+    return order, items
+
+
+async def _current(dynamo: Dynamo, order_id: str, expected_version: int) -> Order:
+    return orders.from_item(
+        check_version(await get_item(dynamo, ORDERS, orders.order_key(order_id)), expected_version, "order")
+    )
+
+
+def _check_transition(order: Order, status: OrderStatus) -> None:
+    if status not in NEXT_STATUSES[order.status]:
+        raise InvalidTransition(
+            f"an order cannot go from {order.status.value} to {status.value}", currentStatus=order.status.value
+        )
+
+
+async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expected_version: int) -> Order:
+    """Move an order along PENDING -> PAID -> SHIPPED -> DELIVERED; CANCELLED restores stock."""
+    order = await _current(dynamo, order_id, expected_version)
+    _check_transition(order, status)
+    if status is OrderStatus.CANCELLED:
+        return await _cancel(dynamo, order)
+    at = now()
+    action = _status_update(dynamo, order, status, at)
+    try:
+        await write(dynamo, [action])
+    except TransactionCancelled:
+        await _explain_failure(dynamo, order, status)
+    return replace(order, status=status, updated_at=at, version=order.version + 1)
+
+
+async def cancel_order(dynamo: Dynamo, order_id: str, expected_version: int) -> Order:
+    order = await _current(dynamo, order_id, expected_version)
+    _check_transition(order, OrderStatus.CANCELLED)
+    return await _cancel(dynamo, order)
+
+
+async def _cancel(dynamo: Dynamo, order: Order) -> Order:
+    """The status change and the stock of every line given back, in one transaction."""
+    keys = order_items.item_keys(order.order_id, order.item_count)
+    lines = [
+        order_items.from_item(item)
+        for item in await batch_get(dynamo, [(ORDER_ITEMS, key) for key in keys])
+        if item is not None
+    ]
+    at = now()
+    actions = [_status_update(dynamo, order, OrderStatus.CANCELLED, at)] + [
+        versioned_update(
+            dynamo, PRODUCTS, products.product_key(line.product_id), at=at, add_values={"Stock": line.quantity}
+        )
+        for line in lines
+    ]
+    try:
+        await write(dynamo, actions)
+    except TransactionCancelled:
+        await _explain_failure(dynamo, order, OrderStatus.CANCELLED)
+    return replace(order, status=OrderStatus.CANCELLED, updated_at=at, version=order.version + 1)
+
+
+def _status_update(dynamo: Dynamo, order: Order, status: OrderStatus, at: datetime) -> dict[str, Any]:
+    return versioned_update(
+        dynamo,
+        ORDERS,
+        orders.order_key(order.order_id),
+        at=at,
+        expected_version=order.version,
+        set_values={"Status": status.value},
+        condition="#status = :from",
+        condition_values={":from": order.status.value},
+        condition_names={"#status": "Status"},
+    )
+
+
+async def _explain_failure(dynamo: Dynamo, order: Order, status: OrderStatus) -> None:
+    """After a failed condition: the order changed under us (VERSION_MISMATCH) or is gone."""
+    latest = orders.from_item(
+        check_version(await get_item(dynamo, ORDERS, orders.order_key(order.order_id)), order.version, "order")
+    )
+    _check_transition(latest, status)
+    raise Conflict("order changed concurrently; retry")
