@@ -14,56 +14,21 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
+from dataclasses import replace
 
 import httpx
 
 from graphql_api.cli import EXAMPLE_QUERY
 from graphql_api.dynamo.client import open_dynamo
-from graphql_api.local import free_port
 from graphql_api.seed import write_dataset
 from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
-from tests.backends import dynamodb_local, wait_for_port
+from tests.backends import dynamodb_local, service_process
 from tests.fixtures_data import build_test_data
 
 CLIENTS = ("aiobotocore", "boto3")
-
-
-@contextmanager
-def uvicorn_server(endpoint: str, prefix: str, client: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": endpoint,
-        "TABLE_PREFIX": prefix,
-        "DYNAMODB_CLIENT": client,
-        "CURSOR_SECRET": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "graphql_api.app:app_from_env",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    process = subprocess.Popen(command, env=env)
-    try:
-        wait_for_port("127.0.0.1", port, process)
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def sequential_latencies(url: str, body: dict[str, object], count: int) -> list[float]:
@@ -109,7 +74,7 @@ def main() -> None:
     data = build_test_data()
     with ExitStack() as stack:
         endpoint = stack.enter_context(dynamodb_local())
-        settings = Settings(dynamodb_endpoint_url=endpoint, table_prefix="bench-")
+        settings = Settings(dynamodb_endpoint_url=endpoint, table_prefix="bench-", cursor_secret="bench")
 
         async def prepare() -> None:
             async with open_dynamo(settings) as dynamo:
@@ -117,7 +82,10 @@ def main() -> None:
                 await write_dataset(dynamo, data.dataset)
 
         asyncio.run(prepare())
-        urls = {client: stack.enter_context(uvicorn_server(endpoint, "bench-", client)) for client in CLIENTS}
+        urls = {
+            client: stack.enter_context(service_process(replace(settings, dynamodb_client=client)))
+            for client in CLIENTS
+        }
         body: dict[str, object] = {"query": EXAMPLE_QUERY, "variables": {"id": data.canonical.customer_id}}
         latencies: dict[str, list[float]] = {client: [] for client in CLIENTS}
         rates: dict[str, list[float]] = {client: [] for client in CLIENTS}

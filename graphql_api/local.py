@@ -1,12 +1,23 @@
-"""The embedded default: moto's DynamoDB-compatible server in a thread, on a free loopback port."""
+"""The embedded default: moto's DynamoDB-compatible server, on a free loopback port.
+
+Requests are served one at a time. moto applies a TransactWriteItems without isolation from
+other threads, so a threaded moto lets two concurrent transactions both pass their conditions
+(an oversold product, a doubly placed order). Serving requests one by one makes its transactions
+as serializable as DynamoDB's; the service stays concurrent, only the emulator queues.
+
+    python -m graphql_api.local --port 8001     # run it on its own (the tests do)
+"""
 
 from __future__ import annotations
 
+import argparse
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -16,13 +27,31 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def make_moto_server(host: str, port: int) -> BaseWSGIServer:
+    app = DomainDispatcherApplication(create_backend_app)
+    return make_server(host, port, app, threaded=False, request_handler=MotoRequestHandler)
+
+
 @contextmanager
 def embedded_dynamodb(host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
-    """Run moto's server for the duration of the block; yields its endpoint URL."""
-    port = port or free_port(host)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
+    """Run moto's server in a thread for the duration of the block; yields its endpoint URL."""
+    server = make_moto_server(host, port or free_port(host))
+    thread = threading.Thread(target=server.serve_forever, name="embedded-dynamodb", daemon=True)
+    thread.start()
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://{host}:{server.server_port}"
     finally:
-        server.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="moto's DynamoDB, serving one request at a time")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args()
+    make_moto_server(args.host, args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

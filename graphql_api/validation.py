@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from graphql_api import ids
 from graphql_api.errors import BadUserInput
+from graphql_api.money import money
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
@@ -72,7 +73,7 @@ def check_price(value: Decimal, field: str = "price") -> Decimal:
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise BadUserInput(field, "must have at most 2 decimal places")
-    return value.quantize(Decimal("0.01"))
+    return money(value)
 
 
 def check_currency(value: str, field: str = "currency") -> str:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from graphql_api.local import free_port
+from graphql_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +50,8 @@ def _running(command: list[str], port: int, log_name: str) -> Iterator[str]:
 @contextmanager
 def moto_server() -> Iterator[str]:
     port = free_port()
-    with _running([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, "moto.log") as url:
+    command = [sys.executable, "-m", "graphql_api.local", "--port", str(port)]
+    with _running(command, port, "moto.log") as url:
         yield url
 
 
@@ -74,3 +76,42 @@ def dynamodb_local() -> Iterator[str]:
     ]
     with _running(command, port, "dynamodb-local.log") as url:
         yield url
+
+
+@contextmanager
+def service_process(settings: Settings, log_name: str = "service.log") -> Iterator[str]:
+    """The service under uvicorn in its own process, on `settings`; yields its /graphql URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DYNAMODB_ENDPOINT_URL": settings.dynamodb_endpoint_url or "",
+        "TABLE_PREFIX": settings.table_prefix,
+        "DYNAMODB_CLIENT": settings.dynamodb_client,
+        "CURSOR_SECRET": settings.cursor_secret,
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "graphql_api.app:app_from_env",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    log_dir = ROOT / "test-artifacts"
+    log_dir.mkdir(exist_ok=True)
+    with open(log_dir / log_name, "ab") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port("127.0.0.1", port, process)
+            yield f"http://127.0.0.1:{port}/graphql"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

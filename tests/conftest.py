@@ -21,7 +21,7 @@ from graphql_api.dynamo.client import open_dynamo
 from graphql_api.seed import write_dataset
 from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
-from tests.backends import dynamodb_local, moto_server
+from tests.backends import dynamodb_local, moto_server, service_process
 from tests.fixtures_data import TestData, build_test_data
 
 BACKENDS = ("moto", "dynamodb-local")
@@ -99,3 +99,43 @@ def api(endpoint: str, test_data: TestData) -> Iterator[Api]:
     run_with_dynamo(settings, prepare)
     with TestClient(create_app(settings)) as client:
         yield Api(client=client, settings=settings, data=test_data)
+
+
+@pytest.fixture(scope="session")
+def live_url(api: Api) -> Iterator[str]:
+    """The same service on the same tables, but under uvicorn in its own process: for real concurrency."""
+    with service_process(api.settings) as url:
+        yield url
+
+
+async def post_concurrently(url: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Send every body at once over real HTTP connections; the answers in the same order."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=len(bodies))) as client:
+        responses = await asyncio.gather(*(client.post(url, json=body) for body in bodies))
+    assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
+    return [response.json() for response in responses]
+
+
+def snapshot(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Every item of every table, in a stable order: to show that nothing changed."""
+    from graphql_api.dynamo.serialization import deserialize_item
+    from graphql_api.tables import ALL_TABLES
+
+    async def scan(dynamo: Any) -> dict[str, list[dict[str, Any]]]:
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for table in ALL_TABLES:
+            items: list[dict[str, Any]] = []
+            params: dict[str, Any] = {"TableName": table.physical_name(dynamo.table_prefix), "ConsistentRead": True}
+            while True:
+                page = await dynamo.call("scan", **params)
+                items += [deserialize_item(item) for item in page.get("Items", [])]
+                if "LastEvaluatedKey" not in page:
+                    break
+                params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            tables[table.name] = sorted(items, key=lambda item: tuple(str(item[k]) for k in table.key_names))
+        return tables
+
+    result: dict[str, list[dict[str, Any]]] = run_with_dynamo(settings, scan)
+    return result

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from graphql_api.dynamo.serialization import Item
+from graphql_api.money import money
 
 MAX_LINES = 25
 
@@ -54,6 +55,6 @@ def from_item(item: Item) -> OrderItem:
         item_id=item["ItemId"],
         product_id=item["ProductId"],
         quantity=int(item["Quantity"]),
-        unit_price=item["UnitPrice"],
-        line_total=item["LineTotal"],
+        unit_price=money(item["UnitPrice"]),
+        line_total=money(item["LineTotal"]),
     )

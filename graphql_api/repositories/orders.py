@@ -11,6 +11,7 @@ from typing import Any
 from graphql_api.clock import ONE_TICK, format_timestamp, parse_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item
+from graphql_api.money import money
 from graphql_api.repositories._paging import Listing, Page, Position, query_page
 from graphql_api.tables import ORDERS
 
@@ -77,7 +78,7 @@ def from_item(item: Item) -> Order:
         customer_id=item["CustomerId"],
         status=OrderStatus(item["Status"]),
         order_date=parse_timestamp(item["OrderDate"]),
-        total=item["Total"],
+        total=money(item["Total"]),
         currency=item["Currency"],
         item_count=int(item["ItemCount"]),
         idempotency_key=item.get("IdempotencyKey"),

@@ -13,6 +13,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item
 from graphql_api.dynamo.transactions import TransactionCancelled, write
 from graphql_api.errors import Conflict
+from graphql_api.money import money
 from graphql_api.repositories._paging import Listing, Page, Position, query_page
 from graphql_api.repositories._writes import check_version, get_item, put_new, versioned_update
 from graphql_api.tables import PRODUCTS
@@ -60,7 +61,7 @@ def from_item(item: Item) -> Product:
         name=item["Name"],
         description=item.get("Description"),
         category=item["Category"],
-        price=item["Price"],
+        price=money(item["Price"]),
         currency=item["Currency"],
         stock=int(item["Stock"]),
         created_at=parse_timestamp(item["CreatedAt"]),
