@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,11 +16,21 @@ from starlette.routing import Route
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError
 from graphql_api.graphql.schema import GraphQLView, build_schema
-from graphql_api.request_scope import RequestScopeMiddleware
+from graphql_api.http.body_limit import BodySizeLimitMiddleware
+from graphql_api.http.request_scope import RequestScopeMiddleware
+from graphql_api.http.security_headers import SecurityHeadersMiddleware
 from graphql_api.settings import Settings
 from graphql_api.table_admin import missing_tables
 
 logger = logging.getLogger(__name__)
+
+# GraphiQL is one page with an inline bootstrap script and its assets from unpkg; nothing else.
+GRAPHIQL_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
+    "style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; "
+    "font-src 'self' data: https://unpkg.com; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -49,11 +60,23 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
+            Route("/graphql", GraphQLView(schema, settings)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
-        middleware=[Middleware(RequestScopeMiddleware)],
+        middleware=[
+            Middleware(RequestScopeMiddleware),
+            Middleware(SecurityHeadersMiddleware, html_policy=GRAPHIQL_CONTENT_SECURITY_POLICY),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allow_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+                max_age=600,
+            ),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
 

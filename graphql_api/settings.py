@@ -26,6 +26,13 @@ class Settings:
     filter_read_budget: int = 10
     cursor_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_root_fields: int = 10
+    graphql_max_document_bytes: int = 20 * 1024
+    graphql_max_batch_operations: int = 10
+    graphql_max_estimated_items: int = 2000
+    max_body_bytes: int = 1024 * 1024
+    cors_allow_origins: tuple[str, ...] = ()
     graphql_introspection: bool = True
     log_level: str = "INFO"
     aws_credentials_configured: bool = False
@@ -72,6 +79,21 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         filter_read_budget=config("FILTER_READ_BUDGET", cast=int, default=defaults.filter_read_budget),
         cursor_secret=secret,
         graphql_max_depth=config("GRAPHQL_MAX_DEPTH", cast=int, default=defaults.graphql_max_depth),
+        graphql_max_aliases=config("GRAPHQL_MAX_ALIASES", cast=int, default=defaults.graphql_max_aliases),
+        graphql_max_root_fields=config("GRAPHQL_MAX_ROOT_FIELDS", cast=int, default=defaults.graphql_max_root_fields),
+        graphql_max_document_bytes=config(
+            "GRAPHQL_MAX_DOCUMENT_BYTES", cast=int, default=defaults.graphql_max_document_bytes
+        ),
+        graphql_max_batch_operations=config(
+            "GRAPHQL_MAX_BATCH_OPERATIONS", cast=int, default=defaults.graphql_max_batch_operations
+        ),
+        graphql_max_estimated_items=config(
+            "GRAPHQL_MAX_ESTIMATED_ITEMS", cast=int, default=defaults.graphql_max_estimated_items
+        ),
+        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=defaults.max_body_bytes),
+        cors_allow_origins=tuple(
+            origin.strip() for origin in config("CORS_ALLOW_ORIGINS", cast=str, default="").split(",") if origin.strip()
+        ),
         graphql_introspection=config("GRAPHQL_INTROSPECTION", cast=bool, default=defaults.graphql_introspection),
         log_level=config("LOG_LEVEL", cast=str, default=defaults.log_level),
         aws_credentials_configured=any(config(name, default="") for name in _AWS_CREDENTIAL_SETTINGS),

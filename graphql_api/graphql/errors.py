@@ -13,6 +13,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from graphql_api.errors import ApiError
+from graphql_api.graphql.limits import is_limit_error
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     elif is_unexpected(error):
         formatted["message"] = INTERNAL_MESSAGE
         extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    elif is_limit_error(error):
+        extensions = {"code": "QUERY_TOO_COMPLEX"}
     else:
         extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
     formatted["extensions"] = extensions

@@ -6,18 +6,23 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.extensions import DisableIntrospection, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.errors import format_error, log_unexpected
+from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.mutations import Mutation
 from graphql_api.graphql.queries import Query
-from graphql_api.request_scope import current_request_id
+from graphql_api.http.request_scope import current_request_id
 from graphql_api.settings import Settings
 
 
@@ -29,11 +34,15 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
-    max_depth = settings.graphql_max_depth
-    extensions: list[Callable[[], SchemaExtension]] = [lambda: QueryDepthLimiter(max_depth=max_depth)]
+    extensions: list[Callable[[], SchemaExtension]] = limit_extensions(settings)
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(batching_config={"max_operations": settings.graphql_max_batch_operations}),
+    )
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -45,6 +54,21 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return RequestContext(dynamo=request.app.state.dynamo, settings=self.settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but HTTP-level rejections (bad JSON, wrong method, too many operations)
+        answer with a GraphQL-shaped JSON error carrying a code, not plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            code = "QUERY_TOO_COMPLEX" if error.reason == "Too many operations" else "BAD_USER_INPUT"
+            response = JSONResponse(
+                {"errors": [{"message": error.reason, "extensions": {"code": code}}]}, status_code=error.status_code
+            )
+        await response(scope, receive, send)
 
     async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         body: GraphQLHTTPResponse = {"data": result.data}

@@ -1,0 +1,163 @@
+"""Query limits, all checked before any resolver runs, so a rejected query costs no DynamoDB call.
+
+Depth and aliases use Strawberry's own extensions (QueryDepthLimiter, MaxAliasesLimiter); this
+module adds what they lack: the document size, the number of root fields, the estimated item
+budget (`first` times list sizes along the widest path), and the bounds on `first` and on
+`productIds`, which must be known before the first load of a nested connection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    value_from_ast_untyped,
+)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+
+from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
+from graphql_api.repositories.customers import MAX_ADDRESSES
+from graphql_api.repositories.order_items import MAX_LINES
+from graphql_api.settings import Settings
+
+MAX_PRODUCT_IDS = 100
+
+# List fields whose size the query does not state: their maximum.
+_LIST_SIZES = {"items": MAX_LINES, "addresses": MAX_ADDRESSES}
+
+# The messages of Strawberry's limiters, which carry no code of their own.
+_STRAWBERRY_LIMIT_MESSAGES = (
+    re.compile(r"exceeds maximum operation depth of \d+"),
+    re.compile(r"aliases found\. Allowed: \d+"),
+)
+
+
+def is_limit_error(error: GraphQLError) -> bool:
+    return any(pattern.search(error.message) for pattern in _STRAWBERRY_LIMIT_MESSAGES)
+
+
+def too_complex(message: str, limit: str, allowed: int) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX", "limit": limit, "allowed": allowed})
+
+
+def bad_argument(field: str, message: str) -> GraphQLError:
+    return GraphQLError(f"{field}: {message}", extensions={"code": "BAD_USER_INPUT", "field": field})
+
+
+def _skip_introspection(ignore: IgnoreContext) -> bool:
+    return ignore.field_name.startswith("__")
+
+
+def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    return [
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth, should_ignore=_skip_introspection),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: ShapeLimits(settings),
+    ]
+
+
+class ShapeLimits(SchemaExtension):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_operation(self) -> Iterator[None]:
+        size = len((self.execution_context.query or "").encode())
+        limit = self.settings.graphql_max_document_bytes
+        if size > limit:
+            raise too_complex(f"the query document is {size} bytes; the limit is {limit}", "documentBytes", limit)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            check_shape(document, self.execution_context.variables or {}, self.settings)
+        yield
+
+
+def check_shape(document: DocumentNode, variables: Mapping[str, Any], settings: Settings) -> None:
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    for operation in document.definitions:
+        if not isinstance(operation, OperationDefinitionNode):
+            continue
+        roots = _count_root_fields(operation.selection_set, fragments, set())
+        if roots > settings.graphql_max_root_fields:
+            limit = settings.graphql_max_root_fields
+            raise too_complex(f"the operation has {roots} root fields; the limit is {limit}", "rootFields", limit)
+        items = _estimate(operation.selection_set, fragments, variables, frozenset())
+        if items > settings.graphql_max_estimated_items:
+            limit = settings.graphql_max_estimated_items
+            raise too_complex(
+                f"the query may return about {items} objects (first times list sizes along its widest path); "
+                f"the limit is {limit}: ask for smaller pages",
+                "estimatedItems",
+                limit,
+            )
+
+
+def _count_root_fields(
+    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode], seen: set[str]
+) -> int:
+    count = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            count += 0 if selection.name.value.startswith("__") else 1
+        elif isinstance(selection, InlineFragmentNode):
+            count += _count_root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            name = selection.name.value
+            if name not in seen:
+                seen.add(name)
+                count += _count_root_fields(fragments[name].selection_set, fragments, seen)
+    return count
+
+
+def _estimate(
+    selection_set: SelectionSetNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+    seen: frozenset[str],
+) -> int:
+    """The most objects any path below this selection set may return (1 for a scalar leaf)."""
+    widest = 1
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            below = _estimate(selection.selection_set, fragments, variables, seen) if selection.selection_set else 1
+            widest = max(widest, _multiplier(selection, variables) * below)
+        elif isinstance(selection, InlineFragmentNode):
+            widest = max(widest, _estimate(selection.selection_set, fragments, variables, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:  # a cycle is left to validation to reject
+                widest = max(widest, _estimate(fragments[name].selection_set, fragments, variables, seen | {name}))
+    return widest
+
+
+def _multiplier(field: FieldNode, variables: Mapping[str, Any]) -> int:
+    """How many objects this field may return per parent object; checks `first` and `productIds`."""
+    arguments = {arg.name.value: value_from_ast_untyped(arg.value, dict(variables)) for arg in field.arguments or ()}
+    if "first" in arguments:
+        first = arguments["first"]
+        if first is None:
+            return DEFAULT_FIRST
+        if isinstance(first, int) and not isinstance(first, bool):
+            if not 1 <= first <= MAX_FIRST:
+                raise bad_argument("first", f"must be between 1 and {MAX_FIRST}, got {first}")
+            return first
+        return DEFAULT_FIRST  # a value of the wrong type: variable coercion will reject it
+    if "productIds" in arguments and isinstance(arguments["productIds"], list):
+        count = len(arguments["productIds"])
+        if count > MAX_PRODUCT_IDS:
+            raise bad_argument("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {count}")
+        return max(count, 1)
+    return _LIST_SIZES.get(field.name.value, 1)

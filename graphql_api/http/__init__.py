@@ -1,0 +1,1 @@
+"""HTTP concerns around the GraphQL endpoint: request scope, body size limit, security headers."""
