@@ -1,4 +1,4 @@
-"""The `graphql-api` command: serve, tables create, seed, explore, check-patterns, schema."""
+"""The `graphql-api` command: serve, tables create|verify, seed, explore, check-patterns, backfill, schema."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from graphql_api.app import create_app
+from graphql_api.backfill import BACKFILLS, BackfillError, run_backfill
 from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.dynamo.serialization import deserialize_item
 from graphql_api.graphql.schema import build_schema
@@ -22,6 +24,7 @@ from graphql_api.patterns import check_patterns
 from graphql_api.seed import DEMO_EMAIL, demo_dataset, write_dataset
 from graphql_api.settings import Settings, load_settings
 from graphql_api.table_admin import create_tables
+from graphql_api.table_verify import report_lines, verify
 from graphql_api.tables import table_named
 
 EXAMPLE_QUERY = """\
@@ -83,6 +86,50 @@ def tables_create(settings: Settings) -> int:
     return 0
 
 
+def tables_verify(settings: Settings) -> int:
+    drifts = _with_dynamo(settings, verify)
+    where = settings.dynamodb_endpoint_url or f"AWS {settings.aws_region}"
+    print("\n".join(report_lines(drifts, prefix=settings.table_prefix, where=where)))
+    return 1 if drifts else 0
+
+
+def backfill(settings: Settings, args: argparse.Namespace) -> int:
+    chosen = BACKFILLS[args.name]
+    checkpoint: Path | None = args.checkpoint
+    print(
+        f"backfill {chosen.name}: {chosen.table.physical_name(settings.table_prefix)}.{chosen.attribute} "
+        f"({args.segments} segments, pages of {args.page_size} items)",
+        flush=True,
+    )
+    try:
+        result = _with_dynamo(
+            settings,
+            lambda dynamo: run_backfill(
+                dynamo,
+                chosen,
+                segments=args.segments,
+                page_size=args.page_size,
+                checkpoint_path=checkpoint,
+                max_pages=args.max_pages,
+                concurrency=args.concurrency,
+            ),
+        )
+    except BackfillError as error:
+        print(f"backfill: {error}", file=sys.stderr)
+        return 2
+    if result.resumed:
+        print(f"resumed from {checkpoint}")
+    print(f"this run: {result.counts.summary()}")
+    if result.resumed:
+        print(f"since the checkpoint was started: {result.total.summary()}")
+    if result.complete:
+        done = f"; the checkpoint {checkpoint} now says so (delete it to scan again)" if checkpoint else ""
+        print(f"complete: every segment scanned to its end{done}")
+    else:
+        print(f"stopped after --max-pages {args.max_pages}; run the same command again to continue from {checkpoint}")
+    return 0
+
+
 def seed(settings: Settings) -> int:
     written = _with_dynamo(settings, lambda dynamo: write_dataset(dynamo, demo_dataset()))
     print(", ".join(f"{table}: {count}" for table, count in written.items()))
@@ -133,13 +180,41 @@ def _parser() -> argparse.ArgumentParser:
     tables_parser = commands.add_parser("tables", help="manage the tables at the configured endpoint")
     tables_commands = tables_parser.add_subparsers(dest="tables_command", required=True)
     tables_commands.add_parser("create", help="create the declared tables that are missing (idempotent)")
+    tables_commands.add_parser(
+        "verify",
+        help="compare the live tables with the declarations; one line per difference, exit code 1 on drift",
+    )
     commands.add_parser("seed", help="load the demo data set")
     explore_parser = commands.add_parser("explore", help="print a table's items as JSON lines")
     explore_parser.add_argument("table", help="Customers, Orders, OrderItems or Products")
     explore_parser.add_argument("--limit", type=int, default=20)
     commands.add_parser("check-patterns", help="run every access pattern AP1-AP8 and report")
+    backfill_parser = commands.add_parser(
+        "backfill",
+        help="set a missing attribute on every item of a table (after adding a GSI); resumable, idempotent",
+        description="Scan a table in parallel segments and set the backfill's attribute on every item that "
+        "lacks it, never overwriting a value. Backfills: "
+        + "; ".join(f"{name}: {chosen.description}" for name, chosen in sorted(BACKFILLS.items())),
+    )
+    backfill_parser.add_argument(
+        "name", metavar="NAME", choices=sorted(BACKFILLS), help=f"the backfill to run: {', '.join(sorted(BACKFILLS))}"
+    )
+    backfill_parser.add_argument("--segments", type=_positive, default=4, help="parallel scan segments (default 4)")
+    backfill_parser.add_argument("--page-size", type=_positive, default=100, help="items per Scan page (default 100)")
+    backfill_parser.add_argument(
+        "--checkpoint", type=Path, help="progress file, saved after every page; an existing one is continued"
+    )
+    backfill_parser.add_argument("--max-pages", type=_positive, help="stop after this many pages in all (resume later)")
+    backfill_parser.add_argument("--concurrency", type=_positive, default=16, help="updates in flight (default 16)")
     commands.add_parser("schema", help="print the GraphQL SDL")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,13 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(settings, args.host, args.port)
     if args.command == "tables":
-        return tables_create(settings)
+        return tables_verify(settings) if args.tables_command == "verify" else tables_create(settings)
     if args.command == "seed":
         return seed(settings)
     if args.command == "explore":
         return explore(settings, args.table, args.limit)
     if args.command == "check-patterns":
         return patterns(settings)
+    if args.command == "backfill":
+        return backfill(settings, args)
     return print_schema(settings)
 
 

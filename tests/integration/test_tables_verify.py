@@ -1,0 +1,175 @@
+"""`graphql-api tables verify` against real tables on both backends: no drift, then deliberate drift."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Any
+
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.table_admin import create_tables
+from graphql_api.table_verify import GsiChange, describe_table, plan_gsi_changes, verify
+from graphql_api.tables import ALL_TABLES, CUSTOMERS, Table
+from tests.conftest import fresh_settings, run_with_dynamo
+
+
+def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_PREFIX": prefix}
+    return subprocess.run(
+        [sys.executable, "-m", "graphql_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def _settled(dynamo: Dynamo) -> None:
+    """Wait until every existing table and GSI is ACTIVE (DynamoDB Local takes a moment; moto none)."""
+    async with asyncio.timeout(30):
+        await _wait_until_all_active(dynamo)
+
+
+async def _wait_until_all_active(dynamo: Dynamo) -> None:
+    while True:
+        described = [await describe_table(dynamo, table) for table in ALL_TABLES]
+        statuses = [
+            status
+            for live in described
+            if live is not None
+            for status in [live["TableStatus"], *(i["IndexStatus"] for i in live.get("GlobalSecondaryIndexes", []))]
+        ]
+        if all(status == "ACTIVE" for status in statuses):
+            return
+        await asyncio.sleep(0.1)
+
+
+def _key_schema(*keys: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "KeyType": role} for name, role in keys]
+
+
+def _definitions(*names: str) -> list[dict[str, str]]:
+    return [{"AttributeName": name, "AttributeType": "S"} for name in names]
+
+
+async def _drift_every_way(dynamo: Dynamo) -> None:
+    """Tables that differ from the declarations in every way `verify` reports, except Products."""
+    prefix = dynamo.table_prefix
+    await create_tables(dynamo)
+    # Orders: StatusIndex deleted. Both backends accept a GSI Delete in UpdateTable.
+    await dynamo.call(
+        "update_table",
+        TableName=f"{prefix}Orders",
+        GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "StatusIndex"}}],
+    )
+    await dynamo.call("delete_table", TableName=f"{prefix}OrderItems")
+    # CustomerEmails: a range key that the declaration does not have.
+    await dynamo.call("delete_table", TableName=f"{prefix}CustomerEmails")
+    await dynamo.call(
+        "create_table",
+        TableName=f"{prefix}CustomerEmails",
+        KeySchema=_key_schema(("Email", "HASH"), ("CustomerId", "RANGE")),
+        AttributeDefinitions=_definitions("Email", "CustomerId"),
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # Customers: EmailIndex with a range key and KEYS_ONLY, and an undeclared NameIndex.
+    await dynamo.call("delete_table", TableName=f"{prefix}Customers")
+    await dynamo.call(
+        "create_table",
+        TableName=f"{prefix}Customers",
+        KeySchema=_key_schema(("CustomerId", "HASH")),
+        AttributeDefinitions=_definitions("CustomerId", "Email", "Name"),
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "EmailIndex",
+                "KeySchema": _key_schema(("Email", "HASH"), ("Name", "RANGE")),
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+            {
+                "IndexName": "NameIndex",
+                "KeySchema": _key_schema(("Name", "HASH")),
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    )
+    # DynamoDB Local, like DynamoDB, deletes a GSI in the background (DELETING for a moment).
+    await _settled(dynamo)
+
+
+async def _apply_one_change_at_a_time(dynamo: Dynamo, table: Table, steps: tuple[GsiChange, ...]) -> None:
+    """What an operator does with the printed plan: one UpdateTable per step, waiting in between."""
+    for step in steps:
+        if step.action == "delete":
+            update: dict[str, Any] = {"Delete": {"IndexName": step.index}}
+        else:
+            params = table.create_table_params(dynamo.table_prefix)
+            (create,) = [index for index in params["GlobalSecondaryIndexes"] if index["IndexName"] == step.index]
+            update = {"Create": create}
+        await dynamo.call(
+            "update_table",
+            TableName=table.physical_name(dynamo.table_prefix),
+            # moto replaces the table's AttributeDefinitions with these: pass all of them.
+            AttributeDefinitions=table.attribute_definitions(),
+            GlobalSecondaryIndexUpdates=[update],
+        )
+        await _settled(dynamo)
+
+
+def test_tables_created_from_the_declarations_have_no_drift(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)
+    prefix = settings.table_prefix
+    run_with_dynamo(settings, create_tables)
+
+    assert run_with_dynamo(settings, verify) == []
+    result = _cli(endpoint, prefix, "tables", "verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"No drift: all 5 tables match the declarations (prefix '{prefix}', {endpoint})."
+    ]
+
+
+def test_verify_names_every_difference_and_the_gsi_order_that_works(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)
+    p = settings.table_prefix
+    run_with_dynamo(settings, _drift_every_way)
+
+    result = _cli(endpoint, p, "tables", "verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:6] == [
+        f"{p}Customers: GSI EmailIndex keys are Email (S) HASH, Name (S) RANGE; declared Email (S) HASH",
+        f"{p}Customers: GSI EmailIndex projection is KEYS_ONLY; declared ALL",
+        f"{p}Customers: extra GSI NameIndex (Name (S) HASH; projection ALL), not declared",
+        f"{p}Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
+        f"{p}OrderItems: table is missing",
+        f"{p}CustomerEmails: key schema is Email (S) HASH, CustomerId (S) RANGE; declared Email (S) HASH "
+        "(keys cannot change in place: the table must be replaced)",
+    ]
+    assert lines[6:11] == [
+        "",
+        f"{p}Customers needs 3 GSI changes; DynamoDB takes one GSI creation or deletion per update: apply in 3 steps:",
+        "  1) delete EmailIndex (wait until it is gone)",
+        "  2) delete NameIndex (wait until it is gone)",
+        "  3) create EmailIndex (wait until it is ACTIVE)",
+    ]
+    assert lines[11].startswith("  Terraform: the AWS provider runs these steps in this order")
+    assert lines[12].startswith("  On a large table")
+    assert lines[13:] == ["", f"Drift: 6 differences in 4 of 5 tables (prefix '{p}', {endpoint})."]
+
+
+def test_following_the_printed_order_clears_the_gsi_drift(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)
+
+    async def drift_then_follow_the_plan(dynamo: Dynamo) -> list[str]:
+        await _drift_every_way(dynamo)
+        (plan,) = plan_gsi_changes(await verify(dynamo))
+        assert plan.table == "Customers"
+        await _apply_one_change_at_a_time(dynamo, CUSTOMERS, plan.steps)
+        return [drift.line() for drift in await verify(dynamo)]
+
+    remaining = run_with_dynamo(settings, drift_then_follow_the_plan)
+    assert remaining == [
+        "Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
+        "OrderItems: table is missing",
+        "CustomerEmails: key schema is Email (S) HASH, CustomerId (S) RANGE; declared Email (S) HASH "
+        "(keys cannot change in place: the table must be replaced)",
+    ]
