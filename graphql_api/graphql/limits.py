@@ -81,6 +81,11 @@ class ShapeLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
         if document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            # Strawberry falls back to the first operation; the GraphQL spec asks for the name.
+            provided = getattr(self.execution_context, "_provided_operation_name", None)
+            if len(operations) > 1 and not provided:
+                raise bad_argument("operationName", "required when the document holds several operations")
             check_shape(document, self.execution_context.variables or {}, self.settings)
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,10 @@ from graphql_api.graphql.mutations import Mutation
 from graphql_api.graphql.queries import Query
 from graphql_api.http.request_scope import current_request_id
 from graphql_api.settings import Settings
+
+
+def _reject_constant(name: str) -> None:
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
 class Schema(strawberry.Schema):
@@ -69,6 +74,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 {"errors": [{"message": error.reason, "extensions": {"code": code}}]}, status_code=error.status_code
             )
         await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict JSON: NaN and Infinity are not JSON, whatever Python's parser allows."""
+        return json.loads(data, parse_constant=_reject_constant)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A body (or the `variables` of a GET) must be an object, or a list of objects for a batch."""
+        value = super().parse_json(data)
+        if isinstance(value, dict) or (isinstance(value, list) and all(isinstance(item, dict) for item in value)):
+            return value
+        raise HTTPException(400, "The request must be a JSON object, or a list of objects for a batch")
 
     async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         body: GraphQLHTTPResponse = {"data": result.data}

@@ -27,15 +27,33 @@ from tests.conftest import fresh_settings, run_with_dynamo
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 CODES = {
-    "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "VERSION_MISMATCH", "OUT_OF_STOCK", "INVALID_TRANSITION",
-    "THROTTLED", "UNAVAILABLE", "UNAUTHENTICATED", "FORBIDDEN", "QUERY_TOO_COMPLEX", "INTERNAL_SERVER_ERROR",
+    "BAD_USER_INPUT",
+    "NOT_FOUND",
+    "CONFLICT",
+    "VERSION_MISMATCH",
+    "OUT_OF_STOCK",
+    "INVALID_TRANSITION",
+    "THROTTLED",
+    "UNAVAILABLE",
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "QUERY_TOO_COMPLEX",
+    "INTERNAL_SERVER_ERROR",
 }
-LEAKS = ("Traceback", "botocore", "amazonaws", "ClientError", "ResourceNotFound", "ValidationException",
-         'File "', "fuzz-")
+LEAKS = (
+    "Traceback",
+    "botocore",
+    "amazonaws",
+    "ClientError",
+    "ResourceNotFound",
+    "ValidationException",
+    'File "',
+    "fuzz-",
+)
 
 SCALARS = {
     "Decimal": st.one_of(
-        st.decimals(min_value=-10**6, max_value=10**12, places=3, allow_nan=False).map(str),
+        st.decimals(min_value=-(10**6), max_value=10**12, places=3, allow_nan=False).map(str),
         st.sampled_from(["NaN", "Infinity", "-0", "1e400", "", "abc"]),
     ).map(nodes.String),
     "DateTime": st.one_of(
@@ -77,8 +95,7 @@ def test_generated_operations_never_fail_badly(fuzz_target: tuple[str, GraphQLSc
     with httpx.Client(timeout=30) as client:
 
         @seed(20261125)
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(from_schema(schema, custom_scalars=SCALARS, mode=mode))
         def run(query: str) -> None:
             nonlocal sent
