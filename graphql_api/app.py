@@ -17,6 +17,7 @@ from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError
 from graphql_api.graphql.schema import GraphQLView, build_schema
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
+from graphql_api.metrics import metrics_endpoint
 from graphql_api.http.request_scope import RequestScopeMiddleware
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
 from graphql_api.settings import Settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", GraphQLView(schema, settings)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ],
         middleware=[
             Middleware(RequestScopeMiddleware),

@@ -16,6 +16,7 @@ from typing import Any
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_value
 from graphql_api.errors import Throttled
+from graphql_api.metrics import DYNAMODB_THROTTLES
 from graphql_api.tables import Table
 
 MAX_KEYS_PER_REQUEST = 100
@@ -62,6 +63,7 @@ async def _get_chunk(
         pending = response.get("UnprocessedKeys") or {}
         if not pending:
             return found
+        DYNAMODB_THROTTLES.labels("batch_get_item_unprocessed").inc()
         if attempt < max_retries:
             # Exponential backoff with full jitter, as AWS recommends for UnprocessedKeys.
             await asyncio.sleep(random.uniform(0, base_delay * 2**attempt))

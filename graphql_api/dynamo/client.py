@@ -23,8 +23,9 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from graphql_api.dynamo.stats import count_request
+from graphql_api.dynamo.stats import count_request, current_stats
 from graphql_api.errors import Throttled, Unavailable
+from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
 from graphql_api.settings import Settings
 
 THROTTLING_CODES = frozenset(
@@ -33,6 +34,20 @@ THROTTLING_CODES = frozenset(
         "ThrottlingException",
         "RequestLimitExceeded",
         "TooManyRequestsException",
+    }
+)
+
+_REPORTS_CAPACITY = frozenset(
+    {
+        "get_item",
+        "batch_get_item",
+        "query",
+        "scan",
+        "put_item",
+        "update_item",
+        "delete_item",
+        "batch_write_item",
+        "transact_write_items",
     }
 )
 
@@ -47,14 +62,45 @@ class Dynamo:
         self.table_prefix = table_prefix
 
     async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        if operation in _REPORTS_CAPACITY:
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+        tables = self._tables_of(params)
+        for table in tables:
+            DYNAMODB_CALLS.labels(table, operation).inc()
         try:
-            return await self._call(operation, params)
+            response = await self._call(operation, params)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+                DYNAMODB_THROTTLES.labels(operation).inc()
                 raise Throttled("DynamoDB is throttling requests; retry later") from error
             raise
         except (ConnectionError, HTTPClientError) as error:
             raise Unavailable("The database is unavailable; retry later") from error
+        self._record_capacity(response.get("ConsumedCapacity"))
+        return response
+
+    def _logical_name(self, physical_name: str) -> str:
+        return physical_name.removeprefix(self.table_prefix)
+
+    def _tables_of(self, params: dict[str, Any]) -> list[str]:
+        if "TableName" in params:
+            return [self._logical_name(params["TableName"])]
+        if "RequestItems" in params:
+            return sorted(self._logical_name(name) for name in params["RequestItems"])
+        if "TransactItems" in params:
+            names = {next(iter(action.values()))["TableName"] for action in params["TransactItems"]}
+            return sorted(self._logical_name(name) for name in names)
+        return []
+
+    def _record_capacity(self, consumed: Any) -> None:
+        if not consumed:
+            return
+        stats = current_stats.get()
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            units = float(entry.get("CapacityUnits", 0.0))
+            DYNAMODB_CAPACITY.labels(self._logical_name(entry.get("TableName", "?"))).inc(units)
+            if stats is not None:
+                stats.add_capacity(units)
 
 
 def _client_kwargs(settings: Settings) -> dict[str, Any]:
@@ -71,7 +117,9 @@ def _config_kwargs(settings: Settings) -> dict[str, Any]:
     return {
         "connect_timeout": settings.dynamodb_connect_timeout,
         "read_timeout": settings.dynamodb_read_timeout,
-        "retries": {"mode": "standard", "max_attempts": settings.dynamodb_max_attempts},
+        # botocore's `max_attempts` counts retries (N means N + 1 attempts); `total_max_attempts`
+        # counts attempts, which is what DYNAMODB_MAX_ATTEMPTS documents.
+        "retries": {"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
         "max_pool_connections": settings.dynamodb_max_pool_connections,
     }
 

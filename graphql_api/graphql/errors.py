@@ -12,8 +12,10 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from graphql_api.dynamo.stats import current_stats
 from graphql_api.errors import ApiError
 from graphql_api.graphql.limits import is_limit_error
+from graphql_api.metrics import GRAPHQL_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +61,12 @@ def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
                 request_id,
                 exc_info=error.original_error,
             )
+
+
+def record_error_codes(codes: list[str]) -> None:
+    """Count the codes answered (metrics) and note them in the request's stats (log line)."""
+    stats = current_stats.get()
+    for code in codes:
+        GRAPHQL_ERRORS.labels(code).inc()
+        if stats is not None:
+            stats.error_codes.append(code)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import DisableIntrospection, SchemaExtension
@@ -18,8 +18,9 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from graphql_api.dynamo.stats import current_stats
 from graphql_api.graphql.context import RequestContext
-from graphql_api.graphql.errors import format_error, log_unexpected
+from graphql_api.graphql.errors import format_error, log_unexpected, record_error_codes
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.mutations import Mutation
 from graphql_api.graphql.queries import Query
@@ -37,9 +38,19 @@ class Schema(strawberry.Schema):
         log_unexpected(errors, current_request_id.get())
 
 
+class RecordOperation(SchemaExtension):
+    """Notes each executed operation's name in the request's stats (for the log line and metrics)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        stats = current_stats.get()
+        if stats is not None:
+            stats.graphql_operations.append(self.execution_context.operation_name or "anonymous")
+
+
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
-    extensions: list[Callable[[], SchemaExtension]] = limit_extensions(settings)
+    extensions: list[Callable[[], SchemaExtension]] = [RecordOperation, *limit_extensions(settings)]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
     return Schema(
@@ -57,6 +68,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         super().__init__(schema, graphql_ide="graphiql")
         self.settings = settings
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL on the assets this app serves, when fetched (graphql_api.graphiql; chosen in create_app)."""
+        return HTMLResponse(request.app.state.graphiql.html)
+
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return RequestContext(dynamo=request.app.state.dynamo, settings=self.settings)
 
@@ -70,6 +85,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
             code = "QUERY_TOO_COMPLEX" if error.reason == "Too many operations" else "BAD_USER_INPUT"
+            record_error_codes([code])
             response = JSONResponse(
                 {"errors": [{"message": error.reason, "extensions": {"code": code}}]}, status_code=error.status_code
             )
@@ -90,7 +106,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         body: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             request_id = current_request_id.get()
-            body["errors"] = [format_error(error, request_id) for error in result.errors]
+            errors = [format_error(error, request_id) for error in result.errors]
+            record_error_codes([error["extensions"]["code"] for error in errors])
+            body["errors"] = errors  # type: ignore[typeddict-item]
         if result.extensions:
             body["extensions"] = result.extensions
         return body

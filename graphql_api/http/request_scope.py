@@ -1,11 +1,13 @@
-"""Per-HTTP-request scope: a request id, the DynamoDB request counter, and one log line.
+"""Per-HTTP-request scope: a request id, the request's stats, one structured log line, latency metrics.
 
 The request id comes from a sane incoming `X-Request-ID` or is made here; it is echoed in the
-response, quoted in masked errors, and logged with the request's DynamoDB request count.
+response, quoted in masked errors, and logged with what the request cost: DynamoDB requests,
+consumed capacity, the GraphQL operations and the error codes answered.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -15,6 +17,7 @@ from contextvars import ContextVar
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.dynamo.stats import RequestStats, current_stats
+from graphql_api.metrics import GRAPHQL_DURATION, operation_label
 
 logger = logging.getLogger("graphql_api.request")
 
@@ -51,14 +54,24 @@ class RequestScopeMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            elapsed = time.perf_counter() - started
+            if stats.graphql_operations:
+                GRAPHQL_DURATION.labels(operation_label(stats.graphql_operations[0])).observe(elapsed)
             logger.info(
-                "%s %s %s %.1fms dynamodb_requests=%d request_id=%s",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-                stats.dynamodb_requests,
-                request_id,
+                json.dumps(
+                    {
+                        "event": "http_request",
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "durationMs": round(elapsed * 1000, 1),
+                        "requestId": request_id,
+                        "operations": stats.graphql_operations,
+                        "dynamodbRequests": stats.dynamodb_requests,
+                        "consumedCapacity": stats.consumed_capacity,
+                        "errorCodes": stats.error_codes,
+                    }
+                )
             )
             current_stats.reset(stats_token)
             current_request_id.reset(id_token)

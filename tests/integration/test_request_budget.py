@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from graphql_api.cli import EXAMPLE_QUERY
 from tests.conftest import Api
 
@@ -19,8 +21,10 @@ def test_canonical_query_makes_exactly_four_requests(api: Api, caplog) -> None: 
     assert all(item["product"] is not None for edge in edges for item in edge["node"]["items"])
     # customer, orders page, all items of the page, all products of those items
     assert response.headers["x-dynamodb-requests"] == "4"
-    log = next(r.getMessage() for r in caplog.records if r.name == "graphql_api.request")
-    assert "dynamodb_requests=4" in log and response.headers["x-request-id"] in log
+    line = json.loads(next(r.getMessage() for r in caplog.records if r.name == "graphql_api.request"))
+    assert line["dynamodbRequests"] == 4
+    assert line["requestId"] == response.headers["x-request-id"]
+    assert line["operations"] == ["Canonical"]
 
 
 def test_the_same_object_asked_twice_is_loaded_once(api: Api) -> None:

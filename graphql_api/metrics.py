@@ -1,0 +1,58 @@
+"""Prometheus metrics, served at /metrics: what an operator watches on a GraphQL API over DynamoDB."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+REGISTRY = CollectorRegistry()
+
+GRAPHQL_DURATION = Histogram(
+    "graphql_request_duration_seconds",
+    "Duration of GraphQL HTTP requests, by operation name",
+    ["operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+GRAPHQL_ERRORS = Counter("graphql_errors_total", "GraphQL errors sent to clients, by code", ["code"], registry=REGISTRY)
+DYNAMODB_CALLS = Counter(
+    "dynamodb_calls_total", "DynamoDB calls made, by table and operation", ["table", "operation"], registry=REGISTRY
+)
+DYNAMODB_CAPACITY = Counter(
+    "dynamodb_consumed_capacity_units_total",
+    "Capacity units DynamoDB reported, by table",
+    ["table"],
+    registry=REGISTRY,
+)
+DYNAMODB_THROTTLES = Counter(
+    "dynamodb_throttles_total",
+    "Throttling DynamoDB answered: throttled calls (after retries) and BatchGetItem rounds with UnprocessedKeys",
+    ["operation"],
+    registry=REGISTRY,
+)
+
+# Operation names are chosen by clients: keep the label set bounded.
+_MAX_OPERATION_LABELS = 200
+_SANE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_seen_operations: set[str] = set()
+_seen_lock = threading.Lock()
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if not _SANE_NAME.match(name):
+        return "other"
+    with _seen_lock:
+        if name not in _seen_operations and len(_seen_operations) >= _MAX_OPERATION_LABELS:
+            return "other"
+        _seen_operations.add(name)
+    return name
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
