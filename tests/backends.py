@@ -31,14 +31,17 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeou
 
 
 @contextmanager
-def _running(command: list[str], port: int, log_name: str) -> Iterator[str]:
+def _running(
+    command: list[str], port: int, log_name: str, env: dict[str, str] | None = None, path: str = ""
+) -> Iterator[str]:
+    """Run `command` until the block ends, once it listens on `port`; yields its URL (plus `path`)."""
     log_dir = ROOT / "test-artifacts"
     log_dir.mkdir(exist_ok=True)
-    with open(log_dir / log_name, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    with open(log_dir / log_name, "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             wait_for_port("127.0.0.1", port, process)
-            yield f"http://127.0.0.1:{port}"
+            yield f"http://127.0.0.1:{port}{path}"
         finally:
             process.terminate()
             try:
@@ -102,16 +105,5 @@ def service_process(settings: Settings, log_name: str = "service.log") -> Iterat
         "warning",
         "--no-access-log",
     ]
-    log_dir = ROOT / "test-artifacts"
-    log_dir.mkdir(exist_ok=True)
-    with open(log_dir / log_name, "ab") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port("127.0.0.1", port, process)
-            yield f"http://127.0.0.1:{port}/graphql"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with _running(command, port, log_name, env=env, path="/graphql") as url:
+        yield url
