@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL (and GraphiQL) at /graphql, /healthz and /readyz."""
+"""The Starlette application: GraphQL (and GraphiQL) at /graphql, GraphiQL's assets, /healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -15,18 +15,26 @@ from starlette.routing import Route
 
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError
+from graphql_api.graphiql import ASSETS_PATH, GraphiQLPage, graphiql_page, serve_asset
 from graphql_api.graphql.schema import GraphQLView, build_schema
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
-from graphql_api.metrics import metrics_endpoint
 from graphql_api.http.request_scope import RequestScopeMiddleware
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
+from graphql_api.metrics import metrics_endpoint
 from graphql_api.settings import Settings
 from graphql_api.table_admin import missing_tables
 
 logger = logging.getLogger(__name__)
 
-# GraphiQL is one page with an inline bootstrap script and its assets from unpkg; nothing else.
+# GraphiQL's page with its assets served by this app (graphql_api.graphiql): nothing from elsewhere, and of
+# inline script only the page's own bootstrap, allowed by its hash. Its inline <style> needs 'unsafe-inline'.
 GRAPHIQL_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' {inline_script_hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+# The fallback when scripts/graphiql-assets.sh has not fetched the assets: the page loads them from unpkg.
+GRAPHIQL_CDN_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
     "style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; "
     "font-src 'self' data: https://unpkg.com; "
@@ -50,8 +58,15 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
+def graphiql_policy(page: GraphiQLPage) -> str:
+    if not page.local:
+        return GRAPHIQL_CDN_CONTENT_SECURITY_POLICY
+    return GRAPHIQL_CONTENT_SECURITY_POLICY.format(inline_script_hashes=" ".join(page.inline_script_hashes))
+
+
 def create_app(settings: Settings) -> Starlette:
     schema = build_schema(settings)
+    graphiql = graphiql_page()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -59,16 +74,17 @@ def create_app(settings: Settings) -> Starlette:
             app.state.dynamo = dynamo
             yield
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", GraphQLView(schema, settings)),
+            Route(ASSETS_PATH + "{name:path}", serve_asset),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
         ],
         middleware=[
             Middleware(RequestScopeMiddleware),
-            Middleware(SecurityHeadersMiddleware, html_policy=GRAPHIQL_CONTENT_SECURITY_POLICY),
+            Middleware(SecurityHeadersMiddleware, html_policy=graphiql_policy(graphiql)),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_allow_origins),
@@ -81,6 +97,8 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.state.graphiql = graphiql  # the page and its files, for GraphQLView.render_graphql_ide and serve_asset
+    return app
 
 
 def app_from_env() -> Starlette:

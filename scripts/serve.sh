@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/graphiql-assets.sh >/dev/null || echo "GraphiQL's assets could not be fetched: the page will load them from the CDN" >&2
 exec .venv/bin/graphql-api serve "$@"

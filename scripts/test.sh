@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/dynamodb-local.sh fetch >/dev/null
+bash scripts/e2e-setup.sh  # Chromium, e2e/node_modules and GraphiQL's assets (scripts/graphiql-assets.sh)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check graphql_api tests bench
 .venv/bin/mypy

@@ -30,7 +30,7 @@ class SecurityHeadersMiddleware:
                 content_type = dict(headers).get(b"content-type", b"")
                 if content_type.startswith(b"text/html"):
                     headers.append((b"content-security-policy", self.html_policy))
-                else:
+                elif b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)

@@ -1,0 +1,43 @@
+"""The end-to-end tier: a real browser on GraphiQL and a real Node client against the service under uvicorn.
+
+The tools come from scripts/e2e-setup.sh (Debian's Chromium, the npm packages of e2e/) and GraphiQL's
+assets from scripts/graphiql-assets.sh; scripts/test.sh runs both, and the fixtures here run them
+again (a quick no-op when done) so that `pytest tests/e2e` works on its own too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.backends import ROOT
+
+E2E = ROOT / "e2e"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def e2e_tools() -> Path:
+    """Chromium and e2e/node_modules are installed; returns the e2e/ folder."""
+    subprocess.run(["bash", str(ROOT / "scripts" / "e2e-setup.sh")], check=True, stdin=subprocess.DEVNULL)
+    return E2E
+
+
+@pytest.fixture(scope="session")
+def graphiql_assets() -> Path:
+    """GraphiQL's files are in the cache (before any app that should serve them is created)."""
+    script = ROOT / "scripts" / "graphiql-assets.sh"
+    done = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
+    return Path(done.stdout.strip())
+
+
+def run_node(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
+    """Run `node e2e/<script> ARGS` and return the JSON object it prints; its stderr goes into a failure."""
+    done = subprocess.run(["node", str(E2E / script), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    assert done.returncode == 0, f"node {script} exited {done.returncode}\n{done.stderr}\n{done.stdout}"
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
