@@ -118,7 +118,6 @@ def test_the_fetch_script_caches_under_xdg_cache_home(graphiql_assets: Path, tmp
     assert assets_dir() == graphiql_assets
 
 
-
 def test_assets_are_cacheable_for_ever_and_api_answers_never(graphiql_assets: Path) -> None:
     asset = template_assets(template())[0]
     with TestClient(create_app(SETTINGS)) as client:
