@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from graphql_api.dynamo.client import open_dynamo
-from graphql_api.errors import ApiError
+from graphql_api.errors import ApiError, Throttled
 from graphql_api.graphiql import ASSETS_PATH, GraphiQLPage, graphiql_page, serve_asset
 from graphql_api.graphql.schema import GraphQLView, build_schema
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
@@ -51,6 +51,9 @@ async def readyz(request: Request) -> JSONResponse:
     """DynamoDB answers and every declared table is ACTIVE."""
     try:
         missing = await missing_tables(request.app.state.dynamo)
+    except Throttled:
+        # DynamoDB answered: throttling is load, not an outage; taking replicas out would not help.
+        return JSONResponse({"status": "ready", "note": "DynamoDB is throttling"})
     except ApiError:
         return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
     if missing:

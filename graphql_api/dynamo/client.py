@@ -73,6 +73,9 @@ class Dynamo:
             if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
                 DYNAMODB_THROTTLES.labels(operation).inc()
                 raise Throttled("DynamoDB is throttling requests; retry later") from error
+            # DynamoDB's own failures (InternalServerError, ServiceUnavailable), still there after retries.
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                raise Unavailable("The database is unavailable; retry later") from error
             raise
         except (ConnectionError, HTTPClientError) as error:
             raise Unavailable("The database is unavailable; retry later") from error

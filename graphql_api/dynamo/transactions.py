@@ -1,9 +1,10 @@
 """TransactWriteItems with the two failure kinds told apart.
 
-A `TransactionConflict` (another transaction touched the same item) is transient: retried here
-with exponential backoff and jitter. A failed condition is an answer: raised as
-`TransactionCancelled` with the reason of every action, in the order the actions were given,
-so the repository can say which product is out of stock or which guard already exists.
+A `TransactionConflict` (another transaction touched the same item) or a throttled action is
+transient: retried here with exponential backoff and jitter, up to MAX_ATTEMPTS (then CONFLICT or
+THROTTLED). A failed condition is an answer: raised as `TransactionCancelled` with the reason of
+every action, in the order the actions were given, so the repository can say which product is
+out of stock or which guard already exists.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.errors import Conflict, Throttled
 
 MAX_ACTIONS = 100
+MAX_ATTEMPTS = 8
+_THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+_TRANSIENT_REASONS = frozenset({"TransactionConflict", "None"}) | _THROTTLING_REASONS
 
 
 class TransactionCancelled(Exception):
@@ -34,10 +38,11 @@ class TransactionCancelled(Exception):
 
 
 async def transact_write(
-    dynamo: Dynamo, actions: Sequence[dict[str, Any]], *, max_attempts: int = 8, base_delay: float = 0.02
+    dynamo: Dynamo, actions: Sequence[dict[str, Any]], *, max_attempts: int = MAX_ATTEMPTS, base_delay: float = 0.02
 ) -> None:
     if len(actions) > MAX_ACTIONS:
         raise ValueError(f"a transaction holds at most {MAX_ACTIONS} actions, not {len(actions)}")
+    throttled = False
     for attempt in range(max_attempts):
         try:
             await dynamo.call("transact_write_items", TransactItems=list(actions))
@@ -49,12 +54,14 @@ async def transact_write(
                     raise
             elif "ConditionalCheckFailed" in reasons:
                 raise TransactionCancelled(reasons) from error
-            elif {"ThrottlingError", "ProvisionedThroughputExceeded"} & set(reasons):
-                raise Throttled("DynamoDB is throttling requests; retry later") from error
-            elif not {"TransactionConflict", "None"} >= set(reasons):
+            elif not set(reasons) <= _TRANSIENT_REASONS:
                 raise
-        # A conflict with a concurrent transaction: back off (full jitter, capped) and try again.
+            throttled = bool(_THROTTLING_REASONS & set(reasons or ()))
+        # Cancelled by a concurrent transaction or by throttling, nothing written: back off
+        # (full jitter, capped) and try again.
         await asyncio.sleep(random.uniform(0, min(1.0, base_delay * 2**attempt)))
+    if throttled:
+        raise Throttled("DynamoDB is throttling requests; retry later")
     raise Conflict("too many concurrent changes to the same data; retry the request")
 
 

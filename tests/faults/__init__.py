@@ -1,0 +1,1 @@
+"""Fault injection for the integration tests: a proxy between the service and DynamoDB."""
