@@ -480,6 +480,18 @@ def test_dynamodb_server_errors_are_unavailable_not_internal(faulty: Faulty, pro
     assert "errors" not in recovered
 
 
+def test_readyz_stays_ready_while_dynamodb_throttles(faulty: Faulty, proxy: FaultProxy) -> None:
+    """Throttling is load, not an outage: readiness must not flap and take replicas out."""
+    settings = replace(faulty.settings, dynamodb_max_attempts=1)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        proxy.configure(throttle=1.0)
+        ready = client.get("/readyz")
+        counts = proxy.reset()
+    assert sum(counts.throttles_by_type.values()) >= 1
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "note": "DynamoDB is throttling"}
+
+
 @pytest.mark.parametrize("failure", ["down", "hang"])
 def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
     faulty: Faulty, proxy: FaultProxy, backend: str, failure: str
