@@ -16,7 +16,8 @@ from starlette.routing import Route
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError, Throttled
 from graphql_api.graphiql import ASSETS_PATH, GraphiQLPage, graphiql_page, serve_asset
-from graphql_api.graphql.schema import GraphQLView, build_schema
+from graphql_api.graphql.schema import build_schema
+from graphql_api.graphql.view import GraphQLView
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
 from graphql_api.http.request_scope import RequestScopeMiddleware
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
