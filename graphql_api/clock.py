@@ -20,4 +20,5 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat (C) reads our fixed format, "Z" included, several times faster than strptime.
+    return datetime.fromisoformat(text)

@@ -69,3 +69,16 @@ def test_positions_hold_the_index_keys_then_the_table_keys() -> None:
 
 def test_tables_are_found_by_name_in_any_case() -> None:
     assert table_named("orderitems") is ORDER_ITEMS
+
+
+def test_timestamps_round_trip_and_sort_as_strings() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from graphql_api.clock import format_timestamp, parse_timestamp
+
+    moments = [datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC) + timedelta(hours=h) for h in range(30)]
+    texts = [format_timestamp(m) for m in moments]
+    assert [parse_timestamp(t) for t in texts] == moments
+    assert sorted(texts) == texts
+    assert format_timestamp(moments[0].astimezone(timezone(timedelta(hours=-7)))) == texts[0]
+    assert parse_timestamp(texts[0]).tzinfo is not None
