@@ -53,6 +53,13 @@ class Loaders:
         items = await self._items.load_many([(PRODUCTS, products.product_key(pid)) for pid in product_ids])
         return [products.from_item(item) if item else None for item in items]
 
+    def prime_order_items(self, lines: Sequence[order_items.OrderItem]) -> None:
+        """Lines this request has just written: a later load of them reads nothing."""
+        for line in lines:
+            self._items.prime(
+                (ORDER_ITEMS, order_items.item_key(line.order_id, line.item_id)), order_items.to_item(line)
+            )
+
     async def order_items(self, order: orders.Order) -> list[order_items.OrderItem]:
         keys = order_items.item_keys(order.order_id, order.item_count)
         items = await self._items.load_many([(ORDER_ITEMS, key) for key in keys])

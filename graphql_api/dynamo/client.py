@@ -124,6 +124,9 @@ def _config_kwargs(settings: Settings) -> dict[str, Any]:
         # counts attempts, which is what DYNAMODB_MAX_ATTEMPTS documents.
         "retries": {"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
         "max_pool_connections": settings.dynamodb_max_pool_connections,
+        # The repositories build every parameter and DynamoDB validates them anyway: botocore's
+        # second check against the model cost 0.5 to 1.7 ms per canonical query (bench.profile).
+        "parameter_validation": False,
     }
 
 

@@ -23,7 +23,14 @@ from graphql import (
     SelectionSetNode,
     value_from_ast_untyped,
 )
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 
 from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
@@ -60,10 +67,20 @@ def _skip_introspection(ignore: IgnoreContext) -> bool:
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """The limits, and caches so that the same document is parsed and validated once, not per request.
+
+    Strawberry's limiters make a new validation-rule class per instance, which would make every
+    validation a cache miss: they are built once for the process and their rules reused. ShapeLimits
+    still runs on every request (it depends on the variables).
+    """
+    depth = QueryDepthLimiter(max_depth=settings.graphql_max_depth, should_ignore=_skip_introspection)
+    aliases = MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)
+    rules = [*depth.validation_rules, *aliases.validation_rules]
     return [
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth, should_ignore=_skip_introspection),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: ShapeLimits(settings),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ]
 
 

@@ -211,8 +211,10 @@ class Mutation:
         customer_id = check_id("cus", input.customer_id, "customerId")
         lines = _lines(input.items)
         key = None if input.idempotency_key is None else check_idempotency_key(input.idempotency_key)
-        order = await order_writes.place_order(info.context.dynamo, customer_id, lines, key)
-        return Order.from_domain(order)
+        placement = await order_writes.place_order(info.context.dynamo, customer_id, lines, key)
+        if placement.lines is not None:
+            info.context.loaders.prime_order_items(placement.lines)  # the answer's items cost no read
+        return Order.from_domain(placement.order)
 
     @strawberry.mutation(description="PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.")
     async def update_order_status(self, info: Info, input: UpdateOrderStatusInput) -> Order:

@@ -40,6 +40,13 @@ NEXT_STATUSES: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 
 @dataclass(frozen=True)
+class Placement:
+    order: Order
+    lines: list[OrderItem] | None
+    """The lines written, or None for a replay (they were written before and are not read here)."""
+
+
+@dataclass(frozen=True)
 class OrderLine:
     product_id: str
     quantity: int
@@ -61,17 +68,22 @@ def _replay(existing: Item, fingerprint: str) -> Order:
     return orders.from_item(existing)
 
 
-async def place_order(dynamo: Dynamo, customer_id: str, lines: list[OrderLine], idempotency_key: str | None) -> Order:
+async def place_order(
+    dynamo: Dynamo, customer_id: str, lines: list[OrderLine], idempotency_key: str | None
+) -> Placement:
     order_id = order_id_for(customer_id, idempotency_key) if idempotency_key else ids.new_id("ord")
     fingerprint = _fingerprint(lines)
     for _ in range(MAX_PLACEMENT_ATTEMPTS):
-        if idempotency_key and (existing := await get_item(dynamo, ORDERS, orders.order_key(order_id))):
-            return _replay(existing, fingerprint)
+        # One round trip: the customer, the products and, with a key, the order a replay would find.
+        keyed_order = [(ORDERS, orders.order_key(order_id))] if idempotency_key else []
         customer_item, *product_items = await batch_get(
             dynamo,
             [(CUSTOMERS, customers.customer_key(customer_id))]
-            + [(PRODUCTS, products.product_key(line.product_id)) for line in lines],
+            + [(PRODUCTS, products.product_key(line.product_id)) for line in lines]
+            + keyed_order,
         )
+        if keyed_order and (existing := product_items.pop()):
+            return Placement(_replay(existing, fingerprint), lines=None)
         if customer_item is None:
             raise NotFound("customer not found", field="customerId")
         stocked = [
@@ -105,7 +117,7 @@ async def place_order(dynamo: Dynamo, customer_id: str, lines: list[OrderLine], 
         ]
         try:
             await write(dynamo, actions)
-            return order
+            return Placement(order, items)
         except TransactionCancelled as cancelled:
             if cancelled.failed(len(actions) - 1):
                 raise NotFound("customer not found", field="customerId") from None

@@ -184,3 +184,22 @@ def test_the_request_budget_holds_on_data_created_through_mutations(api: Api) ->
     assert len(orders) == 20 and sum(len(edge["node"]["items"]) for edge in orders) == 60
     assert response.headers["x-dynamodb-requests"] == "4"
     assert api.data_of(GET_CUSTOMER, {"id": customer["customerId"]})["customer"]["orderCount"] == 20
+
+
+def test_placing_costs_two_requests_and_a_replay_one(api: Api) -> None:
+    customer = create_customer(api)
+    product = create_product(api, stock=10)
+    for key in (None, "cost-1"):
+        response = api.post(
+            PLACE_ORDER, {"input": order_input(customer["customerId"], [(product["productId"], 1)], key)}
+        )
+        assert "errors" not in response.json()
+        # one BatchGetItem (customer, products and, with a key, the order a replay would find), one
+        # transaction; the answer's items are the ones just written, not read again
+        assert response.headers["x-dynamodb-requests"] == "2", key
+    replay = api.post(
+        PLACE_ORDER, {"input": order_input(customer["customerId"], [(product["productId"], 1)], "cost-1")}
+    )
+    assert replay.json()["data"]["placeOrder"]["items"][0]["quantity"] == 1
+    # the order found in the first BatchGetItem, then its items (the answer asks for them)
+    assert replay.headers["x-dynamodb-requests"] == "2"
