@@ -1,0 +1,203 @@
+"""Proposed service fixes, tried as monkeypatches in a benchmark process only, to measure their effect.
+
+    BENCH_SERVICE_PATCHES=caches,fromisoformat uvicorn --factory bench.patches:app_from_env
+
+`bench.run --service-patches caches,fromisoformat` starts this next to the unpatched service, so
+both are measured in the same run, interleaved. Nothing here changes the product: each patch is
+the measured stand-in for a source change proposed in docs/performance.md.
+
+- `caches`: graphql_api/graphql/limits.py `limit_extensions` builds the depth and alias rule classes
+  once (strawberry's QueryDepthLimiter and MaxAliasesLimiter make a new class per instance, so a
+  factory per request defeats any cache) and adds strawberry's ParserCache and ValidationCache:
+  the same document is parsed and validated once, not on every request.
+- `fromisoformat`: graphql_api/clock.py `parse_timestamp` reads the stored fixed-width format with
+  `datetime.fromisoformat` (C) instead of `strptime` (Python, locale lookups): ~180 per canonical query.
+- `no-param-validation`: graphql_api/dynamo/client.py `_config_kwargs` adds
+  `parameter_validation=False`: botocore stops re-validating every request against the model
+  (the repositories build the parameters; DynamoDB validates them anyway).
+- `fast-parser`: graphql_api/dynamo/client.py `_aiobotocore_dynamo` registers a response parser on
+  its session (`session.register_component("response_parser_factory", ...)`) that returns the
+  JSON of data-plane responses (GetItem, BatchGetItem, Query, ...) as DynamoDB sent it, skipping
+  botocore's walk of every attribute value against the model, which changes nothing in them but
+  binary (B) values, which this service does not store. Intrusive (it subclasses botocore's
+  parser), so measured and proposed as an option, not a must.
+
+The first three have since been applied in the source (graphql_api/graphql/limits.py,
+graphql_api/clock.py, graphql_api/dynamo/client.py): against the current tree they change
+nothing, and are kept so that the measurements in docs/performance.md can be repeated on the
+revisions before. A fourth was measured with a patch removed since, as the source now does it:
+placeOrder with an idempotency key reads the order in the same BatchGetItem as the customer and
+the products (graphql_api/repositories/order_writes.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
+
+from bench.common import TrackingMiddleware, WaveCountingDynamo
+
+PATCHES_ENV = "BENCH_SERVICE_PATCHES"
+
+
+def _caches() -> None:
+    from strawberry.extensions import (
+        AddValidationRules,
+        MaxAliasesLimiter,
+        ParserCache,
+        QueryDepthLimiter,
+        SchemaExtension,
+        ValidationCache,
+    )
+
+    import graphql_api.graphql.schema as schema_module
+    from graphql_api.graphql import limits
+    from graphql_api.settings import Settings
+
+    def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+        depth = QueryDepthLimiter(max_depth=settings.graphql_max_depth, should_ignore=limits._skip_introspection)
+        aliases = MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)
+        rules = [*depth.validation_rules, *aliases.validation_rules]  # one class each, for the process
+        return [
+            lambda: AddValidationRules(rules),
+            lambda: limits.ShapeLimits(settings),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ]
+
+    schema_module.limit_extensions = limit_extensions  # type: ignore[attr-defined]
+
+
+def _fromisoformat() -> None:
+    from graphql_api import clock
+    from graphql_api.repositories import customers, orders, products
+
+    strict = clock.parse_timestamp
+
+    def parse_timestamp(text: str) -> datetime:
+        # The stored shape, 2026-01-02T03:04:05.123456Z, is ISO 8601; anything else takes the strict path.
+        if len(text) == 27 and text[-1] == "Z":
+            return datetime.fromisoformat(text)
+        return strict(text)
+
+    for module in (clock, customers, orders, products):
+        module.parse_timestamp = parse_timestamp  # type: ignore[attr-defined]
+
+
+def _no_param_validation() -> None:
+    from graphql_api.dynamo import client
+
+    original = client._config_kwargs
+
+    def config_kwargs(settings: Any) -> dict[str, Any]:
+        return {**original(settings), "parameter_validation": False}
+
+    client._config_kwargs = config_kwargs
+
+
+# DynamoDB outputs whose items are returned in the wire format already: AttributeValue maps of strings,
+# numbers as strings, lists and maps. botocore's shape walk over them changes nothing but B (base64 to
+# bytes), which this service never stores; DescribeTable and the like (timestamps) keep the full parser.
+_DATA_PLANE_OUTPUTS = frozenset(
+    f"{operation}Output"
+    for operation in (
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "TransactGetItems",
+    )
+)
+
+
+def _fast_parser() -> None:
+    from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
+    from aiobotocore.session import AioSession
+    from aiobotocore.session import get_session as stock_get_session
+
+    from graphql_api.dynamo import client
+
+    json_parser: Any = AioJSONParser  # botocore's parser internals are not typed for subclassing
+    parser_factory: Any = AioResponseParserFactory
+
+    class DataPlaneJSONParser(json_parser):  # type: ignore[misc]
+        def _handle_json_body(self, raw_body: bytes, shape: Any) -> Any:
+            if shape is not None and shape.name in _DATA_PLANE_OUTPUTS:
+                return self._parse_body_as_json(raw_body)
+            return super()._handle_json_body(raw_body, shape)
+
+    class ParserFactory(parser_factory):  # type: ignore[misc]
+        def create_parser(self, protocol_name: str) -> Any:
+            if protocol_name == "json":
+                return DataPlaneJSONParser(**self._defaults)
+            return super().create_parser(protocol_name)
+
+    def get_session(env_vars: Any = None) -> AioSession:
+        session = stock_get_session(env_vars)
+        session.register_component("response_parser_factory", ParserFactory())
+        return session
+
+    client.get_session = get_session  # type: ignore[attr-defined]
+
+
+PATCHES: dict[str, Callable[[], None]] = {
+    "caches": _caches,
+    "fromisoformat": _fromisoformat,
+    "no-param-validation": _no_param_validation,
+    "fast-parser": _fast_parser,
+}
+
+
+def parse(names: str) -> list[str]:
+    """The patch names in a comma-separated list, all known (else SystemExit); `all` is every patch."""
+    found = [name.strip() for name in names.split(",") if name.strip()]
+    if "all" in found:
+        found = [name for name in found if name != "all"] + [name for name in PATCHES if name not in found]
+    for name in found:
+        if name not in PATCHES:
+            raise SystemExit(f"unknown patch {name!r}; known: {', '.join(PATCHES)}")
+    return found
+
+
+def apply(names: str) -> list[str]:
+    """Apply the named patches in this process."""
+    found = parse(names)
+    for name in found:
+        PATCHES[name]()
+    return found
+
+
+def app_from_env() -> ASGIApp:
+    """The service's own factory (graphql_api.app.app_from_env) after the patches named in BENCH_SERVICE_PATCHES.
+
+    Its DynamoDB client is wrapped to count waves, reported in `X-DynamoDB-Waves` (bench.common).
+    """
+    apply(os.environ.get(PATCHES_ENV, ""))
+    from graphql_api.app import app_from_env as service_app_from_env
+
+    return with_wave_count(service_app_from_env())
+
+
+def with_wave_count(app: Starlette) -> ASGIApp:
+    """The service app, its Dynamo wrapped once its lifespan opened it, waves in a response header."""
+    opened = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with opened(app):
+            app.state.dynamo = WaveCountingDynamo(app.state.dynamo)
+            yield
+
+    app.router.lifespan_context = lifespan
+    return TrackingMiddleware(app, report_requests=False)

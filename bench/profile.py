@@ -1,0 +1,141 @@
+"""Where the service's time goes: CPU per answer, in-process, with and without the proposed fixes.
+
+    .venv/bin/python -m bench.profile [--question canonical] [--answers 200] [--rounds 3]
+        [--variants "none;caches;fromisoformat;no-param-validation;fast-parser;caches,fromisoformat"]
+    .venv/bin/python -m bench.profile --question canonical --pyinstrument [--patches caches]
+
+Starts DynamoDB Local with the benchmark data, then, for each variant (a set of bench.patches,
+`none` for the service as it is), a fresh process that runs the service app in-process (its
+lifespan, an ASGI client, no HTTP server) and answers the question `--answers` times in a row. It
+reports the process CPU time per answer (service and in-process client: the HTTP server and
+DynamoDB Local are not in it) and the p50 latency. Variants take turns, round by round, so that
+noise hits all alike; the median round is printed.
+
+With `--pyinstrument` (pip install pyinstrument) it instead prints a pyinstrument profile of one
+variant (`--patches`), the call tree by wall time of the answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from bench import patches
+from bench.common import build_bench_data, loaded_dynamodb_local, percentile
+from bench.questions import questions
+from graphql_api.settings import Settings
+
+DEFAULT_VARIANTS = "none;caches;fromisoformat;no-param-validation;fast-parser;all"
+
+
+async def answer_times(
+    settings: Settings, question_name: str, answers: int, warmup: int, profiler: Any = None
+) -> tuple[float, float]:
+    """(CPU ms per answer, p50 ms) of `answers` answers in a row, in this process (profiled, if given)."""
+    from graphql_api.app import create_app  # after the patches
+
+    data = build_bench_data()
+    question = next(q for q in questions(data, settings.cursor_secret) if q.name == question_name)
+    rng = random.Random(1)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+
+            async def ask() -> None:
+                response = await client.post("/graphql", json=question.body(rng))
+                if response.status_code != 200 or response.json().get("errors"):
+                    raise RuntimeError(response.text[:300])
+
+            for _ in range(warmup):
+                await ask()
+            latencies = []
+            if profiler is not None:
+                profiler.start()
+            cpu = time.process_time()
+            for _ in range(answers):
+                started = time.perf_counter()
+                await ask()
+                latencies.append(time.perf_counter() - started)
+            cpu_per_answer = (time.process_time() - cpu) / max(1, answers) * 1000
+            if profiler is not None:
+                profiler.stop()
+    return cpu_per_answer, percentile(latencies, 0.5) * 1000
+
+
+async def pyinstrument_profile(settings: Settings, question_name: str, answers: int) -> None:
+    profiler = importlib.import_module("pyinstrument").Profiler(interval=0.0005)
+    await answer_times(settings, question_name, answers, 30, profiler)
+    print(profiler.output_text(unicode=False, color=False))
+
+
+def settings_for(endpoint: str) -> Settings:
+    from bench.common import CURSOR_SECRET, TABLE_PREFIX
+
+    return Settings(dynamodb_endpoint_url=endpoint, table_prefix=TABLE_PREFIX, cursor_secret=CURSOR_SECRET)
+
+
+def child(args: argparse.Namespace) -> int:
+    """One variant in this (fresh) process: prints {"cpu": ms, "p50": ms}."""
+    patches.apply("" if args.patches == "none" else args.patches)
+    cpu, p50 = asyncio.run(answer_times(settings_for(args.endpoint), args.question, args.answers, args.warmup))
+    print(json.dumps({"cpu": cpu, "p50": p50}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--question", default="canonical", help="canonical, catalog, products or placeOrder")
+    parser.add_argument("--answers", type=int, default=200, help="answers per variant and round")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="patch sets separated by ';' (none: as it is)")
+    parser.add_argument("--pyinstrument", action="store_true", help="print a profile of --patches instead")
+    parser.add_argument("--patches", default="none", help="the patch set of --pyinstrument (or of a child)")
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)  # set for the child processes
+    args = parser.parse_args(argv)
+    if args.endpoint:
+        return child(args)
+
+    variants = [variant.strip() for variant in args.variants.split(";") if variant.strip()]
+    for variant in [*variants, args.patches]:
+        patches.parse("" if variant == "none" else variant)
+    data = build_bench_data()
+    with loaded_dynamodb_local(data.dataset) as settings:
+        endpoint = settings.dynamodb_endpoint_url or ""
+        if args.pyinstrument:
+            patches.apply("" if args.patches == "none" else args.patches)
+            asyncio.run(pyinstrument_profile(settings, args.question, args.answers))
+            return 0
+        found: dict[str, list[tuple[float, float]]] = {variant: [] for variant in variants}
+        for round_number in range(args.rounds):
+            for variant in variants:
+                command = [sys.executable, "-m", "bench.profile", "--endpoint", endpoint, "--patches", variant]
+                command += ["--question", args.question, "--answers", str(args.answers), "--warmup", str(args.warmup)]
+                output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600).stdout
+                measured = json.loads(output.strip().splitlines()[-1])
+                found[variant].append((measured["cpu"], measured["p50"]))
+            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+
+    base_cpu = statistics.median(cpu for cpu, _ in found[variants[0]])
+    print(f"{args.question}: in-process service, {args.answers} answers per variant and round, median of {args.rounds}")
+    print(f"{'variant':<50} {'CPU ms/answer':>14} {'vs ' + variants[0]:>12} {'p50 ms':>8}")
+    for variant, rounds in found.items():
+        cpu = statistics.median(cpu for cpu, _ in rounds)
+        p50 = statistics.median(p50 for _, p50 in rounds)
+        print(f"{variant:<50} {cpu:>14.1f} {cpu - base_cpu:>+12.1f} {p50:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
