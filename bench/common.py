@@ -145,7 +145,7 @@ def bench_server(factory: str, settings: Settings, log_name: str) -> Iterator[st
         **os.environ,
         "DYNAMODB_ENDPOINT_URL": settings.dynamodb_endpoint_url or "",
         "TABLE_PREFIX": settings.table_prefix,
-        "CURSOR_SECRET": settings.cursor_secret,
+        "CURSOR_SECRET": settings.cursor_secrets[0],
         "LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port)]

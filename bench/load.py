@@ -88,7 +88,7 @@ async def run_load(
     """The load; returns per kind its latencies and errors, the lines of every order placed, and the duration."""
     if args.hot_products:
         data.catalog = data.catalog[: args.hot_products]
-    by_name = {question.name: question for question in questions(data, settings.cursor_secret)}
+    by_name = {question.name: question for question in questions(data, settings.cursor_secrets[0])}
     mix = parse_mix(args.mix)
     unknown = set(mix) - set(by_name)
     if unknown:

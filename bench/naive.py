@@ -335,7 +335,7 @@ class NaiveView(GraphQL[NaiveContext, None]):
         self.settings = settings
 
     async def get_context(self, request: Request | Any, response: Any) -> NaiveContext:
-        return NaiveContext(direct=request.app.state.direct, secret=self.settings.cursor_secret)
+        return NaiveContext(direct=request.app.state.direct, secret=self.settings.cursor_secrets[0])
 
 
 def create_naive_app(settings: Settings) -> Starlette:

@@ -45,7 +45,7 @@ async def answer_times(
     from graphql_api.app import create_app  # after the patches
 
     data = build_bench_data()
-    question = next(q for q in questions(data, settings.cursor_secret) if q.name == question_name)
+    question = next(q for q in questions(data, settings.cursor_secrets[0]) if q.name == question_name)
     rng = random.Random(1)
     app = create_app(settings)
     async with app.router.lifespan_context(app):

@@ -34,7 +34,7 @@ def create_raw_app(settings: Settings) -> Starlette:
 
     async def canonical(request: Request) -> JSONResponse:
         body = json.loads(await request.body())
-        data = await limit.canonical(request.app.state.direct, settings.cursor_secret, body["variables"]["id"])
+        data = await limit.canonical(request.app.state.direct, settings.cursor_secrets[0], body["variables"]["id"])
         return JSONResponse({"data": data})
 
     return Starlette(

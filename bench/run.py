@@ -193,14 +193,14 @@ async def measure(
     args: argparse.Namespace, data: BenchData, settings: Settings, urls: dict[str, str], log: Callable[[str], None]
 ) -> Results:
     rng = random.Random(7)
-    asked = [question for question in questions(data, settings.cursor_secret) if question.name in args.questions]
+    asked = [question for question in questions(data, settings.cursor_secrets[0]) if question.name in args.questions]
     results: Results = {question.name: {} for question in asked}
     in_process = await service_waves(settings, asked, rng)
     log(f"service in-process (requests, waves): {in_process}")
     async with open_direct(settings) as direct, http_session(args.concurrency) as session:
         table = {
             question.name: askers(
-                question, urls, session, direct, settings.cursor_secret, data.canonical.customer_id, rng
+                question, urls, session, direct, settings.cursor_secrets[0], data.canonical.customer_id, rng
             )
             for question in asked
         }

@@ -102,7 +102,7 @@ async def measure(
 
         def limit(size: int) -> Ask:
             async def ask() -> Answer:
-                data, tally = await tracked(limit_canonical(direct, settings.cursor_secret, customer_id, first=size))
+                data, tally = await tracked(limit_canonical(direct, settings.cursor_secrets[0], customer_id, first=size))
                 return Answer({"data": data}, tally.requests, tally.waves)
 
             return ask

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -13,16 +13,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from graphql_api.auth.tokens import TokenVerifier
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError, Throttled
-from graphql_api.graphiql import ASSETS_PATH, GraphiQLPage, graphiql_page, serve_asset
+from graphql_api.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page, serve_asset
 from graphql_api.graphql.schema import build_schema
 from graphql_api.graphql.view import GraphQLView
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
 from graphql_api.http.request_scope import RequestScopeMiddleware
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
 from graphql_api.metrics import metrics_endpoint
-from graphql_api.settings import Settings
+from graphql_api.settings import Settings, check_safe_to_serve
 from graphql_api.table_admin import missing_tables
 
 logger = logging.getLogger(__name__)
@@ -68,19 +69,29 @@ def graphiql_policy(page: GraphiQLPage) -> str:
     return GRAPHIQL_CONTENT_SECURITY_POLICY.format(inline_script_hashes=" ".join(page.inline_script_hashes))
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(
+    settings: Settings, *, graphiql_defaults: Callable[[], Awaitable[GraphiQLDefaults]] | None = None
+) -> Starlette:
+    """The service on `settings`. `graphiql_defaults` (the local default's) fills in GraphiQL's editors."""
+    for warning in check_safe_to_serve(settings):
+        logger.warning(warning)
     schema = build_schema(settings)
     graphiql = graphiql_page()
+    verifier = TokenVerifier(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if verifier.keys:
+            verifier.keys.prefetch()
         async with open_dynamo(settings) as dynamo:
             app.state.dynamo = dynamo
             yield
+        if verifier.keys:
+            await verifier.keys.close()
 
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLView(schema, settings)),
+            Route("/graphql", GraphQLView(schema, settings, verifier)),
             Route(ASSETS_PATH + "{name:path}", serve_asset),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -93,7 +104,7 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_allow_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["content-type", "x-request-id"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
                 expose_headers=["x-request-id"],
                 max_age=600,
             ),
@@ -102,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.graphiql = graphiql  # the page and its files, for GraphQLView.render_graphql_ide and serve_asset
+    app.state.graphiql_defaults = graphiql_defaults
     return app
 
 

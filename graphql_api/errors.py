@@ -55,3 +55,11 @@ class Unavailable(ApiError):
 
 class QueryTooComplex(ApiError):
     code = "QUERY_TOO_COMPLEX"
+
+
+class Unauthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(ApiError):
+    code = "FORBIDDEN"

@@ -90,7 +90,11 @@ def service_process(settings: Settings, log_name: str = "service.log") -> Iterat
         "DYNAMODB_ENDPOINT_URL": settings.dynamodb_endpoint_url or "",
         "TABLE_PREFIX": settings.table_prefix,
         "DYNAMODB_CLIENT": settings.dynamodb_client,
-        "CURSOR_SECRET": settings.cursor_secret,
+        "CURSOR_SECRET": ",".join(settings.cursor_secrets),
+        "AUTH_MODE": settings.auth_mode,
+        "AUTH_ISSUER": settings.auth_issuer or "",
+        "AUTH_JWKS_URL": settings.auth_jwks_url or "",
+        "AUTH_AUDIENCE": ",".join(settings.auth_audience),
         "LOG_LEVEL": "WARNING",
     }
     command = [

@@ -23,6 +23,7 @@ from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
 from tests.backends import dynamodb_local, moto_server, service_process
 from tests.fixtures_data import TestData, build_test_data
+from tests.issuer import CLIENT_ID, admin_headers, shared_issuer
 
 BACKENDS = ("moto", "dynamodb-local")
 
@@ -46,8 +47,14 @@ def endpoint(request: pytest.FixtureRequest) -> str:
 
 
 def fresh_settings(endpoint: str, **changes: Any) -> Settings:
-    """Settings for a new, empty set of tables (a unique prefix) at `endpoint`."""
-    defaults: dict[str, Any] = {"table_prefix": f"t{uuid.uuid4().hex[:8]}-", "cursor_secret": "test-secret"}
+    """Settings for a new, empty set of tables (a unique prefix) at `endpoint`, trusting the tests' issuer."""
+    issuer = shared_issuer()
+    defaults: dict[str, Any] = {
+        "table_prefix": f"t{uuid.uuid4().hex[:8]}-",
+        "cursor_secret": "test-secret",
+        "auth_issuer": issuer.url,
+        "auth_audience": (CLIENT_ID,),
+    }
     return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
 
 
@@ -67,17 +74,28 @@ class Api:
     settings: Settings
     data: TestData
 
-    def post(self, query: str, variables: dict[str, Any] | None = None) -> httpx2.Response:
-        return self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx2.Response:
+        """As an admin unless `headers` say otherwise (`{}`: anonymous)."""
+        return self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=admin_headers() if headers is None else headers,
+        )
 
-    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.post(query, variables)
+    def query(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        response = self.post(query, variables, headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    def data_of(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = self.query(query, variables)
+    def data_of(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        body = self.query(query, variables, headers)
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
@@ -108,12 +126,15 @@ def live_url(api: Api) -> Iterator[str]:
         yield url
 
 
-async def post_concurrently(url: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Send every body at once over real HTTP connections; the answers in the same order."""
+async def post_concurrently(
+    url: str, bodies: list[dict[str, Any]], headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Send every body at once over real HTTP connections (as an admin by default); the answers in order."""
     import httpx
 
+    headers = admin_headers() if headers is None else headers
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=len(bodies))) as client:
-        responses = await asyncio.gather(*(client.post(url, json=body) for body in bodies))
+        responses = await asyncio.gather(*(client.post(url, json=body, headers=headers) for body in bodies))
     assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
     return [response.json() for response in responses]
 

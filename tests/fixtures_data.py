@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from graphql_api.auth.identity import customer_id_for, subject_of
 from graphql_api.clock import now
 from graphql_api.repositories.customers import Customer
 from graphql_api.repositories.orders import OrderStatus
 from graphql_api.seed import Dataset, add_order, demo_dataset, make_customer, make_product
+from tests.issuer import shared_issuer
 
+CANONICAL_SUB = "canon-user"
 SPARSE_MATCHES = 3
 SPARSE_ORDERS = 150
 
@@ -31,7 +34,11 @@ def build_test_data() -> TestData:
     data = demo_dataset(seed=11, customer_count=20, product_count=80, order_count=120)
     start = now().replace(microsecond=0) - timedelta(days=100)
 
-    canonical = make_customer(rng, "Canon Ical", "canon@example.com", start)
+    # The canonical customer is bound to an identity of the tests' issuer, so `me` reaches it.
+    subject = subject_of(shared_issuer().url, CANONICAL_SUB)
+    canonical = replace(
+        make_customer(rng, "Canon Ical", "canon@example.com", start), customer_id=customer_id_for(subject), subject=subject
+    )
     sparse = make_customer(rng, "Sparse Matches", "sparse@example.com", start)
     loner = make_customer(rng, "Lone Wolf", "lone.wolf@example.com", start)
     data.customers += [canonical, sparse, loner]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
+from graphql_api.auth.identity import Identity
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.loaders import Loaders
 from graphql_api.settings import Settings
@@ -15,6 +16,7 @@ from graphql_api.settings import Settings
 class RequestContext:
     dynamo: Dynamo
     settings: Settings
+    identity: Identity
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,8 @@
-"""The Mutation root: every input is validated here (BAD_USER_INPUT naming the field) before any write."""
+"""The Mutation root: every input is validated here (BAD_USER_INPUT naming the field) before any write.
+
+Each mutation declares who may call it (graphql_api.graphql.access); a customer acting on another
+customer's object gets NOT_FOUND with the same message as for a missing one.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from decimal import Decimal
 
 import strawberry
 
-from graphql_api.errors import BadUserInput
+from graphql_api.auth.identity import Identity
+from graphql_api.errors import BadUserInput, NotFound
+from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, STAFF, allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.types.customer import Customer
 from graphql_api.graphql.types.order import Order
@@ -88,10 +94,12 @@ class OrderLineInput:
 
 @strawberry.input
 class PlaceOrderInput:
-    customer_id: strawberry.ID
     items: list[OrderLineInput]
     idempotency_key: str | None = strawberry.field(
         default=None, description="The same key for the same customer returns the same order, writing nothing new."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Omitted: the caller's own customer. Staff and admins must name one."
     )
 
 
@@ -138,23 +146,47 @@ def _lines(items: list[OrderLineInput]) -> list[order_writes.OrderLine]:
     return lines
 
 
+def _own_customer(identity: Identity, customer_id: str) -> str:
+    """The id, if the caller may act on that customer; another customer's reads as missing (NOT_FOUND)."""
+    if not identity.may_see_customer(customer_id):
+        raise NotFound("customer not found", field="customerId")
+    return customer_id
+
+
+def _ordering_customer(identity: Identity, customer_id: strawberry.ID | None) -> str:
+    if customer_id is not None:
+        return _own_customer(identity, check_id("cus", customer_id, "customerId"))
+    if identity.is_staff or identity.customer_id is None:
+        raise BadUserInput("customerId", "name the customer the order is for")
+    return identity.customer_id
+
+
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="CONFLICT if the email (case-insensitive) is taken.")
+    @strawberry.mutation(
+        description="A customer creates their own (bound to their sign-in; a second one is CONFLICT); staff and "
+        "admins create unbound customers. CONFLICT if the email (case-insensitive) is taken.",
+        extensions=allow(SIGNED_IN),
+    )
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> Customer:
+        identity = info.context.identity
         customer = await customers.create(
             info.context.dynamo,
             email=check_email(input.email),
             name=check_text(input.name, "name"),
             addresses=_addresses(input.addresses),
+            subject=None if identity.is_staff else identity.subject,
         )
         return Customer.from_domain(customer)
 
-    @strawberry.mutation(description="Omitted fields stay as they are. VERSION_MISMATCH, NOT_FOUND, CONFLICT.")
+    @strawberry.mutation(
+        description="Omitted fields stay as they are. VERSION_MISMATCH, NOT_FOUND, CONFLICT.",
+        extensions=allow(CUSTOMERS_AND_ADMINS),
+    )
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> Customer:
         customer = await customers.update(
             info.context.dynamo,
-            check_id("cus", input.customer_id, "customerId"),
+            _own_customer(info.context.identity, check_id("cus", input.customer_id, "customerId")),
             _version(input.expected_version),
             email=None if input.email is None else check_email(input.email),
             name=None if input.name is None else check_text(input.name, "name"),
@@ -162,14 +194,18 @@ class Mutation:
         )
         return Customer.from_domain(customer)
 
-    @strawberry.mutation(description="CONFLICT if the customer has orders. Releases the email.")
+    @strawberry.mutation(
+        description="CONFLICT if the customer has orders. Releases the email.", extensions=allow(CUSTOMERS_AND_ADMINS)
+    )
     async def delete_customer(self, info: Info, customer_id: strawberry.ID, expected_version: int) -> bool:
         await customers.delete(
-            info.context.dynamo, check_id("cus", customer_id, "customerId"), _version(expected_version)
+            info.context.dynamo,
+            _own_customer(info.context.identity, check_id("cus", customer_id, "customerId")),
+            _version(expected_version),
         )
         return True
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=allow(STAFF))
     async def create_product(self, info: Info, input: CreateProductInput) -> Product:
         product = await products.create(
             info.context.dynamo,
@@ -184,7 +220,9 @@ class Mutation:
         )
         return Product.from_domain(product)
 
-    @strawberry.mutation(description="Omitted (or null) fields stay as they are; description: null clears it.")
+    @strawberry.mutation(
+        description="Omitted (or null) fields stay as they are; description: null clears it.", extensions=allow(STAFF)
+    )
     async def update_product(self, info: Info, input: UpdateProductInput) -> Product:
         description = input.description
         changes = products.ProductChanges(
@@ -206,9 +244,13 @@ class Mutation:
         )
         return Product.from_domain(product)
 
-    @strawberry.mutation(description="Atomic: the order, its lines and every stock decrement, or nothing.")
+    @strawberry.mutation(
+        description="Atomic: the order, its lines and every stock decrement, or nothing. A customer orders for "
+        "their own customer only; staff and admins for any.",
+        extensions=allow(SIGNED_IN),
+    )
     async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
-        customer_id = check_id("cus", input.customer_id, "customerId")
+        customer_id = _ordering_customer(info.context.identity, input.customer_id)
         lines = _lines(input.items)
         key = None if input.idempotency_key is None else check_idempotency_key(input.idempotency_key)
         placement = await order_writes.place_order(info.context.dynamo, customer_id, lines, key)
@@ -216,7 +258,9 @@ class Mutation:
             info.context.loaders.prime_order_items(placement.lines)  # the answer's items cost no read
         return Order.from_domain(placement.order)
 
-    @strawberry.mutation(description="PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.")
+    @strawberry.mutation(
+        description="PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.", extensions=allow(STAFF)
+    )
     async def update_order_status(self, info: Info, input: UpdateOrderStatusInput) -> Order:
         order = await order_writes.change_status(
             info.context.dynamo,
@@ -226,9 +270,17 @@ class Mutation:
         )
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="Restores the stock of every line atomically with the status change.")
+    @strawberry.mutation(
+        description="Restores the stock of every line atomically with the status change. A customer cancels "
+        "their own orders only.",
+        extensions=allow(SIGNED_IN),
+    )
     async def cancel_order(self, info: Info, order_id: strawberry.ID, expected_version: int) -> Order:
+        identity = info.context.identity
         order = await order_writes.cancel_order(
-            info.context.dynamo, check_id("ord", order_id, "orderId"), _version(expected_version)
+            info.context.dynamo,
+            check_id("ord", order_id, "orderId"),
+            _version(expected_version),
+            owner=None if identity.is_staff else identity.customer_id,
         )
         return Order.from_domain(order)

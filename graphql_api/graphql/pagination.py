@@ -20,6 +20,7 @@ import strawberry
 
 from graphql_api.clock import format_timestamp
 from graphql_api.errors import BadUserInput
+from graphql_api.graphql.access import follows_parent
 from graphql_api.repositories._paging import Page, Position
 
 T = TypeVar("T")
@@ -29,6 +30,7 @@ DEFAULT_FIRST = 20
 _MAC_BYTES = 16
 
 
+@follows_parent
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -62,15 +64,20 @@ def encode_cursor(secret: str, listing: str, position: Position) -> str:
     return f"{_b64(payload)}.{_b64(_sign(secret, listing, payload))}"
 
 
-def decode_cursor(secret: str, listing: str, cursor: str, attributes: Sequence[str], field: str = "after") -> Position:
-    """The position in `cursor`, if it was issued for this very listing; else BAD_USER_INPUT."""
+def decode_cursor(
+    secrets: Sequence[str], listing: str, cursor: str, attributes: Sequence[str], field: str = "after"
+) -> Position:
+    """The position in `cursor`, if it was issued for this very listing under one of `secrets`; else BAD_USER_INPUT.
+
+    Every secret verifies, so cursors signed before a rotation (CURSOR_SECRET=new,old) keep working.
+    """
     invalid = BadUserInput(field, "invalid cursor: it was altered or belongs to another listing")
     try:
         encoded_payload, encoded_mac = cursor.split(".")
         payload, mac = _unb64(encoded_payload), _unb64(encoded_mac)
     except (ValueError, binascii.Error):
         raise invalid from None
-    if not hmac.compare_digest(mac, _sign(secret, listing, payload)):
+    if not any(hmac.compare_digest(mac, _sign(secret, listing, payload)) for secret in secrets):
         raise invalid
     position: Any = json.loads(payload)
     if not isinstance(position, dict) or set(position) != set(attributes):
@@ -91,8 +98,9 @@ def _listing_part(part: object) -> str | None:
     return str(part)
 
 
-def edges_and_page_info(page: Page[T], secret: str, listing: str) -> tuple[list[tuple[T, str]], PageInfo]:
-    """Each node with its cursor, and the page info; `endCursor` is the last edge's cursor."""
+def edges_and_page_info(page: Page[T], secrets: Sequence[str], listing: str) -> tuple[list[tuple[T, str]], PageInfo]:
+    """Each node with its cursor (signed with the first secret), and the page info; `endCursor` is the last's."""
+    secret = secrets[0]
     edges = [(node, encode_cursor(secret, listing, position)) for node, position in page.entries]
     if edges:
         end_cursor: str | None = edges[-1][1]
@@ -103,5 +111,7 @@ def edges_and_page_info(page: Page[T], secret: str, listing: str) -> tuple[list[
     return edges, PageInfo(has_next_page=page.has_next, end_cursor=end_cursor)
 
 
-def position_after(secret: str, listing: str, after: str | None, attributes: Sequence[str]) -> Position | None:
-    return None if after is None else decode_cursor(secret, listing, after, attributes)
+def position_after(
+    secrets: Sequence[str], listing: str, after: str | None, attributes: Sequence[str]
+) -> Position | None:
+    return None if after is None else decode_cursor(secrets, listing, after, attributes)

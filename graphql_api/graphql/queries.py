@@ -1,4 +1,4 @@
-"""The Query root: entry points of the access patterns AP1, AP2, AP4, AP6, AP7 and AP8."""
+"""The Query root: entry points of the access patterns AP1, AP2, AP4, AP6, AP7, AP8 and AP11, with their rules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from graphql_api.errors import BadUserInput
+from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
 from graphql_api.graphql.types.customer import Customer
@@ -21,27 +22,54 @@ MAX_PRODUCT_IDS = 100
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="AP1: a customer by id; null if there is none.")
-    async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer | None:
-        customer = await info.context.loaders.customer(check_id("cus", customer_id, "customerId"))
+    @strawberry.field(
+        description="AP11: the caller's own customer; null before sign-up (createCustomer).",
+        extensions=allow(SIGNED_IN),
+    )
+    async def me(self, info: Info) -> Customer | None:
+        customer_id = info.context.identity.customer_id
+        customer = await info.context.loaders.customer(customer_id) if customer_id else None
         return Customer.from_domain(customer) if customer else None
 
-    @strawberry.field(description="AP2: a customer by email, case-insensitively; null if there is none.")
+    @strawberry.field(
+        description="AP1: a customer by id; null if there is none (or it is another customer's).",
+        extensions=allow(SIGNED_IN),
+    )
+    async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer | None:
+        customer_id = check_id("cus", customer_id, "customerId")
+        if not info.context.identity.may_see_customer(customer_id):
+            return None  # decided from the token: another customer's id reads as missing, at no cost
+        customer = await info.context.loaders.customer(customer_id)
+        return Customer.from_domain(customer) if customer else None
+
+    @strawberry.field(
+        description="AP2: a customer by email, case-insensitively; null if there is none (or it is another's).",
+        extensions=allow(SIGNED_IN),
+    )
     async def customer_by_email(self, info: Info, email: str) -> Customer | None:
         customer = await customers.find_by_email(info.context.dynamo, check_email(email))
-        return Customer.from_domain(customer) if customer else None
+        if customer is None or not info.context.identity.may_see_customer(customer.customer_id):
+            return None
+        return Customer.from_domain(customer)
 
-    @strawberry.field(description="AP4: an order by id; null if there is none.")
+    @strawberry.field(
+        description="AP4: an order by id; null if there is none (or it is another customer's).",
+        extensions=allow(SIGNED_IN),
+    )
     async def order(self, info: Info, order_id: strawberry.ID) -> Order | None:
         order = await info.context.loaders.order(check_id("ord", order_id, "orderId"))
-        return Order.from_domain(order) if order else None
+        if order is None or not info.context.identity.may_see_customer(order.customer_id):
+            return None
+        return Order.from_domain(order)
 
-    @strawberry.field(description="AP6: a product by id; null if there is none.")
+    @strawberry.field(description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE))
     async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
         product = await info.context.loaders.product(check_id("prd", product_id, "productId"))
         return Product.from_domain(product) if product else None
 
-    @strawberry.field(description="AP6: products in the order asked, null where missing; at most 100 ids.")
+    @strawberry.field(
+        description="AP6: products in the order asked, null where missing; at most 100 ids.", extensions=allow(EVERYONE)
+    )
     async def products(self, info: Info, product_ids: list[strawberry.ID]) -> list[Product | None]:
         if len(product_ids) > MAX_PRODUCT_IDS:
             raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
@@ -50,7 +78,7 @@ class Query:
         found = await info.context.loaders.products(product_ids)
         return [Product.from_domain(product) if product else None for product in found]
 
-    @strawberry.field(description="AP8: the products of a category, by name.")
+    @strawberry.field(description="AP8: the products of a category, by name.", extensions=allow(EVERYONE))
     async def products_by_category(
         self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
     ) -> ProductConnection:
@@ -62,13 +90,14 @@ class Query:
             info.context.dynamo,
             category,
             first=first,
-            after=position_after(settings.cursor_secret, listing, after, products.CATEGORY_POSITION),
+            after=position_after(settings.cursor_secrets, listing, after, products.CATEGORY_POSITION),
             read_budget=settings.filter_read_budget,
         )
-        return ProductConnection.from_page(page, settings.cursor_secret, listing)
+        return ProductConnection.from_page(page, settings.cursor_secrets, listing)
 
     @strawberry.field(
-        description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive."
+        description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive.",
+        extensions=allow(STAFF),
     )
     async def orders_by_status(
         self,
@@ -86,8 +115,8 @@ class Query:
             info.context.dynamo,
             status,
             first=first,
-            after=position_after(settings.cursor_secret, listing, after, orders.STATUS_POSITION),
+            after=position_after(settings.cursor_secrets, listing, after, orders.STATUS_POSITION),
             dates=orders.DateRange(placed_after, placed_before),
             read_budget=settings.filter_read_budget,
         )
-        return OrderConnection.from_page(page, settings.cursor_secret, listing)
+        return OrderConnection.from_page(page, settings.cursor_secrets, listing)

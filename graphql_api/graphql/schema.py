@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api.dynamo.stats import current_stats
+from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.errors import log_unexpected
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.mutations import Mutation
@@ -40,9 +41,14 @@ def build_schema(settings: Settings | None = None) -> Schema:
     extensions: list[Callable[[], SchemaExtension]] = [RecordOperation, *limit_extensions(settings)]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.graphql_max_batch_operations}),
     )
+    unruled = unruled_fields(schema._schema)
+    if unruled:
+        # Deny by default: a field nobody declared a rule for is not served at all.
+        raise TypeError(f"fields without an access rule (graphql_api.graphql.access): {', '.join(unruled)}")
+    return schema

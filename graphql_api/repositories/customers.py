@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from graphql_api import ids
+from graphql_api.auth.identity import customer_id_for
 from graphql_api.clock import format_timestamp, now, parse_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
@@ -38,6 +39,8 @@ class Customer:
     created_at: datetime
     updated_at: datetime
     version: int
+    subject: str | None = None
+    """The identity this customer is bound to (graphql_api.auth.identity); None when created by staff."""
 
 
 def normalize_email(email: str) -> str:
@@ -50,7 +53,7 @@ def customer_key(customer_id: str) -> tuple[str]:
 
 
 def to_item(customer: Customer) -> Item:
-    return {
+    item: Item = {
         "CustomerId": customer.customer_id,
         "Email": customer.email,
         "Name": customer.name,
@@ -60,6 +63,9 @@ def to_item(customer: Customer) -> Item:
         "UpdatedAt": format_timestamp(customer.updated_at),
         "Version": customer.version,
     }
+    if customer.subject is not None:
+        item["Subject"] = customer.subject
+    return item
 
 
 def from_item(item: Item) -> Customer:
@@ -72,6 +78,7 @@ def from_item(item: Item) -> Customer:
         created_at=parse_timestamp(item["CreatedAt"]),
         updated_at=parse_timestamp(item["UpdatedAt"]),
         version=int(item["Version"]),
+        subject=item.get("Subject"),
     )
 
 
@@ -131,11 +138,17 @@ def _email_taken(email: str) -> Conflict:
     return Conflict(f"email: {email} is already used by another customer", field="email")
 
 
-async def create(dynamo: Dynamo, *, email: str, name: str, addresses: tuple[Address, ...]) -> Customer:
-    """A new customer and the guard reserving its email, in one transaction."""
+async def create(
+    dynamo: Dynamo, *, email: str, name: str, addresses: tuple[Address, ...], subject: str | None = None
+) -> Customer:
+    """A new customer and the guard reserving its email, in one transaction.
+
+    With `subject`, the customer is bound to that identity: its id is derived from it, so the create-only
+    put makes a second customer for the same identity fail (CONFLICT), however many race.
+    """
     at = now()
     customer = Customer(
-        customer_id=ids.new_id("cus"),
+        customer_id=customer_id_for(subject) if subject else ids.new_id("cus"),
         email=normalize_email(email),
         name=name,
         addresses=addresses,
@@ -143,6 +156,7 @@ async def create(dynamo: Dynamo, *, email: str, name: str, addresses: tuple[Addr
         created_at=at,
         updated_at=at,
         version=1,
+        subject=subject,
     )
     try:
         await write(
@@ -153,6 +167,8 @@ async def create(dynamo: Dynamo, *, email: str, name: str, addresses: tuple[Addr
             ],
         )
     except TransactionCancelled as cancelled:
+        if cancelled.failed(0):
+            raise Conflict("you already have a customer: use `me` to read it") from None
         if cancelled.failed(1):
             raise _email_taken(customer.email) from None
         raise

@@ -182,10 +182,12 @@ def _price(
     return order, items
 
 
-async def _current(dynamo: Dynamo, order_id: str, expected_version: int) -> Order:
-    return orders.from_item(
-        check_version(await get_item(dynamo, ORDERS, orders.order_key(order_id)), expected_version, "order")
-    )
+async def _current(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
+    """The order at `expected_version`; with `owner`, another customer's order reads as missing (NOT_FOUND)."""
+    item = await get_item(dynamo, ORDERS, orders.order_key(order_id))
+    if item is not None and owner is not None and orders.from_item(item).customer_id != owner:
+        item = None  # checked before the version, which would reveal that the order exists
+    return orders.from_item(check_version(item, expected_version, "order"))
 
 
 def _check_transition(order: Order, status: OrderStatus) -> None:
@@ -210,8 +212,9 @@ async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expe
     return replace(order, status=status, updated_at=at, version=order.version + 1)
 
 
-async def cancel_order(dynamo: Dynamo, order_id: str, expected_version: int) -> Order:
-    order = await _current(dynamo, order_id, expected_version)
+async def cancel_order(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
+    """Cancel an order (restoring its stock); with `owner`, only an order of that customer."""
+    order = await _current(dynamo, order_id, expected_version, owner)
     _check_transition(order, OrderStatus.CANCELLED)
     return await _cancel(dynamo, order)
 

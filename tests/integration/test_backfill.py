@@ -27,6 +27,7 @@ from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
 from graphql_api.tables import ORDERS
 from tests.conftest import fresh_settings, run_with_dynamo
+from tests.issuer import admin_headers
 
 LEGACY_ORDERS = 30
 ORDERS_BY_STATUS = "{ ordersByStatus(status: PENDING, first: 100) { edges { node { orderId status } } } }"
@@ -73,7 +74,7 @@ def _write_legacy_orders(settings: Settings, orders: list[Item]) -> None:
 def _pending_order_ids(settings: Settings) -> set[str]:
     """What the fulfilment dashboard sees: AP7, ordersByStatus, a Query on StatusIndex."""
     with TestClient(create_app(settings)) as client:
-        body = client.post("/graphql", json={"query": ORDERS_BY_STATUS}).json()
+        body = client.post("/graphql", json={"query": ORDERS_BY_STATUS}, headers=admin_headers()).json()
     assert "errors" not in body, body
     edges = body["data"]["ordersByStatus"]["edges"]
     assert all(edge["node"]["status"] == "PENDING" for edge in edges)

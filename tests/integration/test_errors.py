@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from tests.conftest import Api, fresh_settings
+from tests.issuer import admin_headers
 
 INTERNAL_WORDS = ("Traceback", "botocore", "ResourceNotFound", "ClientError", "Exception", "Orders", "dynamodb")
 
@@ -55,7 +56,9 @@ def test_an_unexpected_failure_is_masked_with_a_request_id(endpoint: str, caplog
     settings = fresh_settings(endpoint)
     with TestClient(create_app(settings)) as client, caplog.at_level(logging.ERROR):
         response = client.post(
-            "/graphql", json={"query": '{ order(orderId: "ord_00000000000000000000000000000000") { orderId } }'}
+            "/graphql",
+            json={"query": '{ order(orderId: "ord_00000000000000000000000000000000") { orderId } }'},
+            headers=admin_headers(),
         )
     body = response.json()
     error = body["errors"][0]

@@ -48,6 +48,7 @@ from graphql_api.tables import ALL_TABLES, PRODUCTS
 from tests import fixtures_data
 from tests.conftest import Api, fresh_settings, run_with_dynamo, snapshot
 from tests.faults.proxy import Counts, FaultProxy
+from tests.issuer import admin_headers
 from tests.operations import CANCEL_ORDER, GET_PRODUCT, PLACE_ORDER, create_customer, create_product, order_input
 
 SEED = 20260
@@ -134,7 +135,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def _post(client: TestClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = client.post("/graphql", json={"query": query, "variables": variables})
+    response = client.post("/graphql", json={"query": query, "variables": variables}, headers=admin_headers())
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     _assert_no_leak(json.dumps(body.get("errors") or []))

@@ -24,6 +24,7 @@ from graphql_api.seed import demo_dataset, write_dataset
 from graphql_api.table_admin import create_tables
 from tests.backends import service_process
 from tests.conftest import fresh_settings, run_with_dynamo
+from tests.issuer import admin_headers
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 CODES = {
@@ -92,7 +93,7 @@ def _check(response: httpx.Response) -> None:
 def test_generated_operations_never_fail_badly(fuzz_target: tuple[str, GraphQLSchema], mode: Mode) -> None:
     url, schema = fuzz_target
     sent = 0
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=admin_headers()) as client:
 
         @seed(20261125)
         @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))

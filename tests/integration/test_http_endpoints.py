@@ -6,6 +6,7 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from tests.conftest import Api, fresh_settings
+from tests.issuer import admin_headers
 
 
 def test_graphiql_is_served_to_a_browser(api: Api) -> None:
@@ -46,7 +47,9 @@ def test_queries_get_unavailable_when_dynamodb_is_unreachable() -> None:
     settings = fresh_settings("http://127.0.0.1:9", dynamodb_connect_timeout=0.5, dynamodb_max_attempts=1)
     with TestClient(create_app(settings)) as client:
         response = client.post(
-            "/graphql", json={"query": '{ customer(customerId: "cus_00000000000000000000000000000000") { name } }'}
+            "/graphql",
+            json={"query": '{ customer(customerId: "cus_00000000000000000000000000000000") { name } }'},
+            headers=admin_headers(),
         )
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "UNAVAILABLE"

@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
+from tests.issuer import admin_headers
 
 CUSTOMER = "cus_" + "0" * 32
 
 
 def _rejected(api: Api, body: Any) -> dict[str, Any]:
-    response = api.client.post("/graphql", json=body)
+    response = api.client.post("/graphql", json=body, headers=admin_headers())
     assert response.headers["x-dynamodb-requests"] == "0"
     payload: dict[str, Any] = response.json()
     errors = payload["errors"] if isinstance(payload, dict) else payload[0]["errors"]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
 from graphql_api.graphql.types.order import OrderConnection
@@ -13,6 +14,7 @@ from graphql_api.repositories import customers, orders
 from graphql_api.repositories.orders import OrderStatus
 
 
+@follows_parent
 @strawberry.type
 class Address:
     label: str | None
@@ -22,6 +24,7 @@ class Address:
     country: str
 
 
+@follows_parent
 @strawberry.type
 class Customer:
     customer_id: strawberry.ID
@@ -50,14 +53,14 @@ class Customer:
             info.context.dynamo,
             self.customer_id,
             first=first,
-            after=position_after(settings.cursor_secret, listing, after, orders.CUSTOMER_POSITION),
+            after=position_after(settings.cursor_secrets, listing, after, orders.CUSTOMER_POSITION),
             status=status,
             dates=orders.DateRange(placed_after, placed_before),
             read_budget=settings.filter_read_budget,
         )
         unfiltered = status is None and placed_after is None and placed_before is None
         return OrderConnection.from_page(
-            page, settings.cursor_secret, listing, total_count=self.order_count if unfiltered else None
+            page, settings.cursor_secrets, listing, total_count=self.order_count if unfiltered else None
         )
 
     @classmethod

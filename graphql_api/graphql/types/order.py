@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import PageInfo, edges_and_page_info
 from graphql_api.graphql.types.order_item import OrderItem
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 strawberry.enum(OrderStatus)
 
 
+@follows_parent
 @strawberry.type
 class Order:
     order_id: strawberry.ID
@@ -63,12 +66,14 @@ class Order:
         )
 
 
+@follows_parent
 @strawberry.type
 class OrderEdge:
     cursor: str
     node: Order
 
 
+@follows_parent
 @strawberry.type
 class OrderConnection:
     edges: list[OrderEdge]
@@ -79,9 +84,9 @@ class OrderConnection:
 
     @classmethod
     def from_page(
-        cls, page: Page[orders.Order], secret: str, listing: str, total_count: int | None = None
+        cls, page: Page[orders.Order], secrets: Sequence[str], listing: str, total_count: int | None = None
     ) -> OrderConnection:
-        edges, page_info = edges_and_page_info(page, secret, listing)
+        edges, page_info = edges_and_page_info(page, secrets, listing)
         return cls(
             edges=[OrderEdge(cursor=cursor, node=Order.from_domain(order)) for order, cursor in edges],
             page_info=page_info,

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import strawberry
 
+from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.types.product import Product
 from graphql_api.repositories import order_items
 
 
+@follows_parent
 @strawberry.type
 class OrderItem:
     order_id: strawberry.ID

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
 
+from graphql_api.graphql.access import public
 from graphql_api.graphql.pagination import PageInfo, edges_and_page_info
 from graphql_api.repositories import products
 from graphql_api.repositories._paging import Page
 
 
+@public
 @strawberry.type
 class Product:
     product_id: strawberry.ID
@@ -41,20 +44,22 @@ class Product:
         )
 
 
+@public
 @strawberry.type
 class ProductEdge:
     cursor: str
     node: Product
 
 
+@public
 @strawberry.type
 class ProductConnection:
     edges: list[ProductEdge]
     page_info: PageInfo
 
     @classmethod
-    def from_page(cls, page: Page[products.Product], secret: str, listing: str) -> ProductConnection:
-        edges, page_info = edges_and_page_info(page, secret, listing)
+    def from_page(cls, page: Page[products.Product], secrets: Sequence[str], listing: str) -> ProductConnection:
+        edges, page_info = edges_and_page_info(page, secrets, listing)
         return cls(
             edges=[ProductEdge(cursor=cursor, node=Product.from_domain(product)) for product, cursor in edges],
             page_info=page_info,

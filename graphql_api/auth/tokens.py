@@ -1,0 +1,116 @@
+"""Bearer access tokens: from the `Authorization` header to a verified `Identity` (SPEC section 9).
+
+A token is accepted only when all of these hold: one `Authorization: Bearer <JWT>` header; the JWT is
+signed with RS256 or ES256 by a key of the issuer's JWKS (the header's `alg` must match the key's); `iss`
+is AUTH_ISSUER; `exp` is in the future and `nbf`/`iat` are not (AUTH_CLOCK_SKEW of leeway); it is an
+access token (Cognito's `token_use: access`, or the `at+jwt` type of RFC 9068), so an id token is refused;
+its `client_id` (Cognito) or `aud` is one of AUTH_AUDIENCE when that is set; it has a `sub`. Anything else
+present in the header is refused whole: the caller gets 401, never a downgrade to anonymous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+
+from graphql_api.auth.identity import ANONYMOUS, OPEN_ACCESS, Identity, Role, subject_of
+from graphql_api.auth.jwks import ALGORITHMS, KeySet, UnknownKey
+from graphql_api.settings import Settings
+
+MAX_TOKEN_BYTES = 8 * 1024
+"""Cognito's access tokens are about 1 KB; anything this large is not one (and is not parsed)."""
+_ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+
+
+class InvalidToken(Exception):
+    """A token was presented and is not acceptable; the message (safe to show) says why."""
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.open_access = settings.auth_mode == "none"
+        self.keys: KeySet | None = None
+        if not self.open_access and settings.jwks_url:
+            self.keys = KeySet(
+                settings.jwks_url,
+                timeout=settings.auth_jwks_timeout,
+                refetch_interval=settings.auth_jwks_refetch_interval,
+            )
+
+    async def identity(self, authorization: list[str]) -> Identity:
+        """The caller's identity from the values of the request's Authorization headers (usually 0 or 1)."""
+        if self.open_access:
+            return OPEN_ACCESS
+        if not authorization:
+            return ANONYMOUS
+        if len(authorization) > 1:
+            raise InvalidToken("more than one Authorization header")
+        scheme, _, token = authorization[0].strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise InvalidToken("expected 'Authorization: Bearer <token>'")
+        return await self.verify(token)
+
+    async def verify(self, token: str) -> Identity:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise InvalidToken("token too large")
+        if self.keys is None or self.settings.auth_issuer is None:
+            raise InvalidToken("no token issuer is configured")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken("malformed token") from None
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if algorithm not in ALGORITHMS:
+            raise InvalidToken(f"algorithm {str(algorithm)[:16]!r} is not accepted")
+        if not isinstance(kid, str):
+            raise InvalidToken("token names no key (kid)")
+        try:
+            key = await self.keys.key(kid)
+        except UnknownKey:
+            raise InvalidToken("token signed with an unknown key") from None
+        if key.algorithm_name != algorithm:
+            raise InvalidToken("token algorithm does not match its key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                issuer=self.settings.auth_issuer,
+                leeway=self.settings.auth_clock_skew,
+                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("token expired") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidToken("token not valid yet") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("token from another issuer") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("invalid token") from None
+        if claims.get("token_use") != "access" and str(header.get("typ", "")).lower() not in _ACCESS_TOKEN_TYPES:
+            raise InvalidToken("not an access token")
+        if self.settings.auth_audience and not _audience_matches(claims, self.settings.auth_audience):
+            raise InvalidToken("token issued for another client")
+        if not isinstance(claims["sub"], str) or not claims["sub"]:
+            raise InvalidToken("token has no subject")
+        return Identity(
+            self._role(claims.get(self.settings.auth_groups_claim)), subject_of(claims["iss"], claims["sub"])
+        )
+
+    def _role(self, groups: Any) -> Role:
+        names = set(groups) if isinstance(groups, list) else set()
+        if self.settings.auth_admin_group in names:
+            return Role.ADMIN
+        if self.settings.auth_staff_group in names:
+            return Role.STAFF
+        return Role.CUSTOMER
+
+
+def _audience_matches(claims: dict[str, Any], accepted: Iterable[str]) -> bool:
+    audience = claims.get("aud")
+    presented = {claims.get("client_id"), *(audience if isinstance(audience, list) else [audience])}
+    return not presented.isdisjoint(accepted)
