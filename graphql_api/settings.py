@@ -1,49 +1,196 @@
-"""Settings: read once from environment variables (and an optional `.env` file), then passed down."""
+"""Settings: read once at start from environment variables (and an optional `.env` file), validated, passed down.
+
+A bad value stops the process at start with a message naming the environment variable; see the README's
+settings table for every setting, its default and its meaning.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from starlette.config import Config
+import pydantic_settings
+from dotenv import dotenv_values
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, Strict, ValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every setting of the service, with its documented default (see the README's settings table)."""
+class SettingsError(ValueError):
+    """Settings that are invalid or unsafe; the message has one line per setting, named by its environment variable."""
 
-    dynamodb_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _parse_secrets(value: object) -> tuple[SecretStr, ...]:
+    """One or more secrets, comma-separated in a string; an empty or blank string means none configured."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        entries = [entry.strip() for entry in value.split(",")] if value.strip() else []
+    elif isinstance(value, list | tuple):
+        plain = [entry.get_secret_value() if isinstance(entry, SecretStr) else entry for entry in value]
+        if not all(isinstance(entry, str) for entry in plain):
+            raise ValueError("must be one or more comma-separated secrets")
+        entries = [entry.strip() for entry in plain]
+    else:
+        raise ValueError("must be one or more comma-separated secrets")
+    # Never echo the value: it is a secret.
+    if not all(entries):
+        raise ValueError("has an empty entry: separate secrets with single commas, with none at either end")
+    return tuple(SecretStr(entry) for entry in entries)
+
+
+def _parse_bool(value: object) -> object:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise ValueError(f"must be true or false (or 1 or 0), got {value!r}")
+    return value
+
+
+def _parse_url(value: object) -> object:
+    """An http(s) URL; an empty string means unset."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+    return text
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+Count = Annotated[int, Field(ge=1)]
+Seconds = Annotated[float, Field(gt=0)]
+Name = Annotated[str, Field(min_length=1)]
+Flag = Annotated[bool, Strict(), BeforeValidator(_parse_bool)]
+Url = Annotated[str | None, BeforeValidator(_parse_url)]
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_commas)]
+Secrets = Annotated[tuple[SecretStr, ...], NoDecode, BeforeValidator(_parse_secrets)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseModel):
+    """Every setting of the service, with its documented default (see the README's settings table).
+
+    Built directly (`Settings(table_prefix="x-")`), it uses only the given values and the defaults;
+    `load_settings()` reads the environment. Both validate the same way and raise `SettingsError`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    dynamodb_endpoint_url: Url = None
+    aws_region: Name = "us-east-1"
     table_prefix: str = "dev-"
-    dynamodb_client: str = "aiobotocore"
-    dynamodb_max_pool_connections: int = 64
-    dynamodb_connect_timeout: float = 2.0
-    dynamodb_read_timeout: float = 5.0
-    dynamodb_max_attempts: int = 3
-    batch_get_max_retries: int = 6
-    batch_get_base_delay: float = 0.025
-    filter_read_budget: int = 10
-    cursor_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
-    graphql_max_depth: int = 10
-    graphql_max_aliases: int = 30
-    graphql_max_root_fields: int = 10
-    graphql_max_document_bytes: int = 20 * 1024
-    graphql_max_batch_operations: int = 10
-    graphql_max_estimated_items: int = 2000
-    max_body_bytes: int = 1024 * 1024
-    cors_allow_origins: tuple[str, ...] = ()
-    graphql_introspection: bool = True
-    log_level: str = "INFO"
-    aws_credentials_configured: bool = False
+    dynamodb_client: Annotated[Literal["aiobotocore", "boto3"], BeforeValidator(_lower)] = "aiobotocore"
+    dynamodb_max_pool_connections: Count = 64
+    dynamodb_connect_timeout: Seconds = 2.0
+    dynamodb_read_timeout: Seconds = 5.0
+    dynamodb_max_attempts: Count = 3
+    batch_get_max_retries: Annotated[int, Field(ge=0)] = 6
+    batch_get_base_delay: Annotated[float, Field(ge=0)] = 0.025
+    filter_read_budget: Count = 10
+    # The configured secrets; empty means unset, and then `cursor_secrets` is one random secret per object.
+    cursor_secret: Secrets = ()
+    graphql_max_depth: Count = 10
+    graphql_max_aliases: Count = 30
+    graphql_max_root_fields: Count = 10
+    graphql_max_document_bytes: Count = 20 * 1024
+    graphql_max_batch_operations: Count = 10
+    graphql_max_estimated_items: Count = 2000
+    max_body_bytes: Count = 1024 * 1024
+    cors_allow_origins: CommaList = ()
+    graphql_introspection: Flag = True
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    aws_credentials_configured: Flag = False
+    auth_mode: Annotated[Literal["oidc", "none"], BeforeValidator(_lower)] = "oidc"
+    auth_issuer: Url = None
+    auth_jwks_url: Url = None
+    auth_audience: CommaList = ()
+    auth_groups_claim: Name = "cognito:groups"
+    auth_staff_group: Name = "staff"
+    auth_admin_group: Name = "admin"
+    auth_clock_skew: Annotated[int, Field(ge=0, le=3600)] = 60
+    auth_jwks_refetch_interval: Seconds = 30.0
+    auth_jwks_timeout: Seconds = 3.0
+
+    # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
+    _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            # `from None`: the validation error would show the inputs, secrets included.
+            raise SettingsError(*(_describe(detail) for detail in error.errors(include_url=False))) from None
 
     @property
     def embedded(self) -> bool:
         """No endpoint and no AWS credentials: `serve` runs the embedded local DynamoDB."""
         return self.dynamodb_endpoint_url is None and not self.aws_credentials_configured
 
+    @property
+    def jwks_url(self) -> str | None:
+        """Where the issuer's signing keys are: AUTH_JWKS_URL, or the issuer's well-known JWKS."""
+        if self.auth_jwks_url is not None:
+            return self.auth_jwks_url
+        if self.auth_issuer is None:
+            return None
+        return f"{self.auth_issuer.rstrip('/')}/.well-known/jwks.json"
+
+    @property
+    def cursor_secrets(self) -> tuple[str, ...]:
+        """The cursor HMAC keys, never empty: the first signs, all verify (rotation)."""
+        if self.cursor_secret:
+            return tuple(secret.get_secret_value() for secret in self.cursor_secret)
+        return (self._generated_cursor_secret,)
+
+    @property
+    def cursor_secret_configured(self) -> bool:
+        return bool(self.cursor_secret)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A validated copy with `changes` applied (an unset cursor secret stays the same random one)."""
+        validated = Settings(**{**dict(self), **changes})
+        return self.model_copy(update=dict(validated))
+
     def with_endpoint(self, endpoint_url: str) -> Settings:
-        return replace(self, dynamodb_endpoint_url=endpoint_url)
+        return self.replace(dynamodb_endpoint_url=endpoint_url)
+
+
+class _Environment(BaseSettings, Settings):
+    """`Settings` read from environment variables named like the fields, then the `.env` file."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file_encoding="utf-8")
+
+    def __init__(self, env_file: str | None, **values: Any) -> None:
+        super().__init__(_env_file=env_file, **values)
 
 
 # Any of these means the operator set up AWS credentials, so `serve` must not go embedded.
@@ -55,46 +202,103 @@ _AWS_CREDENTIAL_SETTINGS = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
 
+_SECRET_SETTINGS = frozenset({"cursor_secret"})
+
 
 def load_settings(env_file: str | None = ".env") -> Settings:
-    """Read the settings from the environment; a `.env` file, if present, fills in the gaps."""
-    config = Config(env_file if env_file and os.path.exists(env_file) else None)
-    defaults = Settings(cursor_secret="")
-    secret = config("CURSOR_SECRET", cast=str, default="") or secrets.token_hex(32)
-    return Settings(
-        dynamodb_endpoint_url=config("DYNAMODB_ENDPOINT_URL", cast=str, default="") or None,
-        aws_region=config("AWS_REGION", cast=str, default=defaults.aws_region),
-        table_prefix=config("TABLE_PREFIX", cast=str, default=defaults.table_prefix),
-        dynamodb_client=config("DYNAMODB_CLIENT", cast=str, default=defaults.dynamodb_client),
-        dynamodb_max_pool_connections=config(
-            "DYNAMODB_MAX_POOL_CONNECTIONS", cast=int, default=defaults.dynamodb_max_pool_connections
-        ),
-        dynamodb_connect_timeout=config(
-            "DYNAMODB_CONNECT_TIMEOUT", cast=float, default=defaults.dynamodb_connect_timeout
-        ),
-        dynamodb_read_timeout=config("DYNAMODB_READ_TIMEOUT", cast=float, default=defaults.dynamodb_read_timeout),
-        dynamodb_max_attempts=config("DYNAMODB_MAX_ATTEMPTS", cast=int, default=defaults.dynamodb_max_attempts),
-        batch_get_max_retries=config("BATCH_GET_MAX_RETRIES", cast=int, default=defaults.batch_get_max_retries),
-        batch_get_base_delay=config("BATCH_GET_BASE_DELAY", cast=float, default=defaults.batch_get_base_delay),
-        filter_read_budget=config("FILTER_READ_BUDGET", cast=int, default=defaults.filter_read_budget),
-        cursor_secret=secret,
-        graphql_max_depth=config("GRAPHQL_MAX_DEPTH", cast=int, default=defaults.graphql_max_depth),
-        graphql_max_aliases=config("GRAPHQL_MAX_ALIASES", cast=int, default=defaults.graphql_max_aliases),
-        graphql_max_root_fields=config("GRAPHQL_MAX_ROOT_FIELDS", cast=int, default=defaults.graphql_max_root_fields),
-        graphql_max_document_bytes=config(
-            "GRAPHQL_MAX_DOCUMENT_BYTES", cast=int, default=defaults.graphql_max_document_bytes
-        ),
-        graphql_max_batch_operations=config(
-            "GRAPHQL_MAX_BATCH_OPERATIONS", cast=int, default=defaults.graphql_max_batch_operations
-        ),
-        graphql_max_estimated_items=config(
-            "GRAPHQL_MAX_ESTIMATED_ITEMS", cast=int, default=defaults.graphql_max_estimated_items
-        ),
-        max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=defaults.max_body_bytes),
-        cors_allow_origins=tuple(
-            origin.strip() for origin in config("CORS_ALLOW_ORIGINS", cast=str, default="").split(",") if origin.strip()
-        ),
-        graphql_introspection=config("GRAPHQL_INTROSPECTION", cast=bool, default=defaults.graphql_introspection),
-        log_level=config("LOG_LEVEL", cast=str, default=defaults.log_level),
-        aws_credentials_configured=any(config(name, default="") for name in _AWS_CREDENTIAL_SETTINGS),
-    )
+    """Read the settings from the environment; a `.env` file, if present, fills in the gaps.
+
+    Raises `SettingsError` listing every invalid setting.
+    """
+    env_file = env_file if env_file and os.path.exists(env_file) else None
+    try:
+        environment = _Environment(env_file, aws_credentials_configured=_aws_credentials_configured(env_file))
+    except pydantic_settings.SettingsError as error:
+        raise SettingsError(str(error)) from None
+    return Settings(**dict(environment))
+
+
+def _aws_credentials_configured(env_file: str | None) -> bool:
+    from_file = dotenv_values(env_file) if env_file else {}
+    return any(os.environ[name] if name in os.environ else from_file.get(name) for name in _AWS_CREDENTIAL_SETTINGS)
+
+
+def check_safe_to_serve(settings: Settings) -> list[str]:
+    """Warnings to log at start; raises `SettingsError` when serving with these settings would be unsafe."""
+    if settings.auth_mode == "none":
+        warnings = [
+            "AUTH_MODE=none: the API is OPEN TO ANYONE, no token is checked and every caller acts as admin (reads "
+            "and changes every customer, order and product). Set AUTH_MODE=oidc and AUTH_ISSUER to require tokens."
+        ]
+        if not settings.cursor_secret_configured:
+            warnings.append(
+                "CURSOR_SECRET is not set: cursors are signed with a random secret of this process, so another "
+                "instance or a restart rejects them."
+            )
+        return warnings
+    problems = []
+    if settings.auth_issuer is None:
+        problems.append(
+            "AUTH_ISSUER is not set: set it to the OpenID Connect issuer whose access tokens to accept (for Cognito "
+            "https://cognito-idp.<region>.amazonaws.com/<user-pool-id>), or set AUTH_MODE=none to serve an open API "
+            "where every caller acts as admin."
+        )
+    if not settings.cursor_secret_configured:
+        problems.append(
+            "CURSOR_SECRET is not set: set one or more comma-separated secrets (the first signs, all verify), the same "
+            "on every instance; with a random secret per process, instances behind a load balancer (or "
+            "`serve --workers N`) reject each other's cursors."
+        )
+    if problems:
+        raise SettingsError(*problems)
+    if not settings.auth_audience:
+        return [
+            "AUTH_AUDIENCE is not set: access tokens the issuer made for any of its clients are accepted; "
+            "set it to the client ids of your apps."
+        ]
+    return []
+
+
+def _describe(error: ErrorDetails) -> str:
+    """One line about one invalid setting, named by its environment variable."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = field.upper() or "SETTINGS"
+    kind, context = error["type"], error.get("ctx", {})
+    if kind == "value_error":
+        return f"{name} {context['error']}"  # our validators' messages say what they got, unless it is a secret
+    if kind == "extra_forbidden":
+        return f"{name} is not a setting"
+    messages = {
+        "greater_than_equal": f"must be at least {_bound(context.get('ge'))}",
+        "greater_than": f"must be greater than {_bound(context.get('gt'))}",
+        "less_than_equal": f"must be at most {_bound(context.get('le'))}",
+        "less_than": f"must be less than {_bound(context.get('lt'))}",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "int_type": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "finite_number": "must be a finite number",
+        "literal_error": f"must be {context.get('expected')}",
+        "string_too_short": "must not be empty",
+        "string_type": "must be a string",
+        "bool_type": "must be true or false",
+    }
+    message = messages.get(kind, error["msg"][:1].lower() + error["msg"][1:])
+    if field in _SECRET_SETTINGS:
+        return f"{name} {message}"
+    return f"{name} {message}, got {_shown(error['input'])}"
+
+
+def _bound(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _shown(value: object) -> str:
+    """A rejected value as the operator wrote it: numbers bare, anything else quoted, long values cut."""
+    text = str(value)
+    try:
+        float(text)
+    except ValueError:
+        text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."

@@ -73,7 +73,7 @@ class Issuer:
         headers: dict[str, Any] | None = None,
         **claims: Any,
     ) -> str:
-        """A Cognito-style access token for `sub`; `claims` override or add (None removes a claim)."""
+        """A Cognito-style access token for `sub`; `claims` override or add (None or "" removes a claim)."""
         key = key or self.keys[0]
         now = int(time.time())
         payload: dict[str, Any] = {
@@ -91,7 +91,7 @@ class Issuer:
         if groups:
             payload["cognito:groups"] = list(groups)
         payload.update(claims)
-        payload = {name: value for name, value in payload.items() if value is not None}
+        payload = {name: value for name, value in payload.items() if value is not None and value != ""}
         return jwt.encode(payload, key.private, algorithm=key.algorithm, headers={"kid": key.kid, **(headers or {})})
 
     def rotate(self) -> SigningKey:

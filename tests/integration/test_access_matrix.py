@@ -1,0 +1,314 @@
+"""The cross-tenant matrix (SPEC section 9): every root field of the schema, called by five callers.
+
+Callers: anonymous; customer A on A's own objects ("own"); customer A on customer B's objects ("other");
+staff and admin on B's objects. The fields and their operations are generated from the live schema
+(arguments filled in by name, every scalar of the answer selected), so a new field fails here until its
+expected row is written. Every cell is checked against SPEC 9's table; every denied cell (an error, or
+another customer's object read as null) must show nothing of B anywhere in the response and leave every
+table exactly as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    is_leaf_type,
+)
+from starlette.testclient import TestClient
+
+from graphql_api.app import create_app
+from graphql_api.graphql.schema import build_schema
+from graphql_api.table_admin import create_tables
+from tests.conftest import fresh_settings, run_with_dynamo, snapshot
+from tests.issuer import admin_headers, bearer, shared_issuer
+
+CALLERS = ("anonymous", "own", "other", "staff", "admin")
+DATA, NULL = "data", "null"
+UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"
+
+
+def row(anonymous: str, own: str, other: str, staff: str, admin: str) -> dict[str, str]:
+    return dict(zip(CALLERS, (anonymous, own, other, staff, admin), strict=True))
+
+
+PUBLIC = row(DATA, DATA, DATA, DATA, DATA)
+# SPEC 9's table, one row per root field. "own" for `me` and `createCustomer` has no other target:
+# `me` answers A's own customer in both customer cells; createCustomer by A (who has one) is CONFLICT,
+# by a new identity ("own") it creates and binds. Staff and admins have no customer of their own.
+EXPECTED: dict[str, dict[str, str]] = {
+    "Query.product": PUBLIC,
+    "Query.products": PUBLIC,
+    "Query.productsByCategory": PUBLIC,
+    "Query.me": row(UNAUTH, DATA, DATA, NULL, NULL),
+    "Query.customer": row(UNAUTH, DATA, NULL, DATA, DATA),
+    "Query.customerByEmail": row(UNAUTH, DATA, NULL, DATA, DATA),
+    "Query.order": row(UNAUTH, DATA, NULL, DATA, DATA),
+    "Query.ordersByStatus": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    "Mutation.createCustomer": row(UNAUTH, DATA, CONFLICT, DATA, DATA),
+    "Mutation.updateCustomer": row(UNAUTH, DATA, NOT_FOUND, FORBIDDEN, DATA),
+    "Mutation.deleteCustomer": row(UNAUTH, DATA, NOT_FOUND, FORBIDDEN, DATA),
+    "Mutation.createProduct": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    "Mutation.updateProduct": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    "Mutation.updateOrderStatus": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    "Mutation.placeOrder": row(UNAUTH, DATA, NOT_FOUND, DATA, DATA),
+    "Mutation.cancelOrder": row(UNAUTH, DATA, NOT_FOUND, DATA, DATA),
+}
+NO_ORDERS = {"Mutation.deleteCustomer"}  # a customer with orders cannot be deleted: its targets have none
+
+
+def root_fields(schema: GraphQLSchema) -> dict[str, GraphQLField]:
+    roots = [schema.query_type, schema.mutation_type]
+    return {f"{root.name}.{name}": field for root in roots if root for name, field in root.fields.items()}
+
+
+SCHEMA = build_schema()._schema
+FIELDS = root_fields(SCHEMA)
+
+
+def test_every_root_field_of_the_schema_has_its_row() -> None:
+    assert sorted(FIELDS) == sorted(EXPECTED)
+
+
+@dataclass
+class Party:
+    """A customer bound to a fresh identity, with (usually) one PENDING order."""
+
+    sub: str
+    customer: dict[str, Any]
+    order: dict[str, Any] | None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(shared_issuer().token(self.sub))
+
+    def secrets(self) -> list[str]:
+        """What must never reach another customer: ids, email, name."""
+        found = [self.customer["customerId"], self.customer["email"], self.customer["name"]]
+        return found + ([self.order["orderId"]] if self.order else [])
+
+
+@dataclass
+class World:
+    client: TestClient
+    settings: Any
+    product_id: str
+    category: str
+
+    def post(self, query: str, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        response = self.client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def must(self, query: str, variables: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        body = self.post(query, variables, headers)
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def party(self, with_order: bool) -> Party:
+        sub = f"matrix-{uuid.uuid4().hex[:12]}"
+        headers = bearer(shared_issuer().token(sub))
+        customer = self.must(
+            "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customerId email name version } }",
+            {"i": {"email": f"{sub}@example.com", "name": f"Name {sub}"}},
+            headers,
+        )["createCustomer"]
+        order = None
+        if with_order:
+            order = self.must(
+                "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId version } }",
+                {"i": {"items": [{"productId": self.product_id, "quantity": 1}]}},
+                headers,
+            )["placeOrder"]
+            customer = self.must(
+                "query($id: ID!) { customer(customerId: $id) { customerId email name version } }",
+                {"id": customer["customerId"]},
+                headers,
+            )["customer"]
+        return Party(sub, customer, order)
+
+
+@pytest.fixture(scope="module")
+def world(endpoint: str) -> Iterator[World]:
+    settings = fresh_settings(endpoint)
+    run_with_dynamo(settings, create_tables)
+    with TestClient(create_app(settings)) as client:
+        category = f"matrix{uuid.uuid4().hex[:6]}"
+        product = client.post(
+            "/graphql",
+            json={
+                "query": "mutation($i: CreateProductInput!) { createProduct(input: $i) { productId } }",
+                "variables": {
+                    "i": {"name": "Matrix", "category": category, "price": "1.00", "currency": "EUR", "stock": 100000}
+                },
+            },
+            headers=admin_headers(),
+        ).json()["data"]["createProduct"]
+        yield World(client, settings, product["productId"], category)
+
+
+def selection(type_: Any, depth: int = 3) -> str:
+    """Every field of the answer that takes no required argument, objects to `depth` levels."""
+    named = get_named_type(type_)
+    if is_leaf_type(named) or not isinstance(named, GraphQLObjectType):
+        return ""
+    parts = []
+    for name, field in named.fields.items():
+        if any(isinstance(arg.type, GraphQLNonNull) for arg in field.args.values()):
+            continue
+        if is_leaf_type(get_named_type(field.type)):
+            parts.append(name)
+        elif depth > 1:
+            parts.append(f"{name} {selection(field.type, depth - 1)}")
+    return "{ " + " ".join(parts) + " }"
+
+
+def _type_text(type_: Any) -> str:
+    if isinstance(type_, GraphQLNonNull):
+        return _type_text(type_.of_type) + "!"
+    if isinstance(type_, GraphQLList):
+        return f"[{_type_text(type_.of_type)}]"
+    return str(type_.name)
+
+
+def operation(key: str) -> str:
+    """The document for one root field: its required arguments as variables, its whole answer selected."""
+    root, name = key.split(".")
+    field = FIELDS[key]
+    required = {arg_name: arg for arg_name, arg in field.args.items() if isinstance(arg.type, GraphQLNonNull)}
+    declared = "".join(f"${arg}: {_type_text(a.type)}, " for arg, a in required.items()).rstrip(", ")
+    passed = ", ".join(f"{arg}: ${arg}" for arg in required)
+    kind = "query" if root == "Query" else "mutation"
+    head = f"{kind}({declared})" if declared else kind
+    call = f"{name}({passed})" if passed else name
+    return f"{head} {{ {call} {selection(field.type)} }}"
+
+
+# Argument values by name: what each caller aims at. `target` is A for "own", B for every other caller.
+Values = Callable[["World", Party, str], Any]
+ARGUMENTS: dict[str, Values] = {
+    "customerId": lambda w, t, f: t.customer["customerId"],
+    "email": lambda w, t, f: t.customer["email"],
+    "orderId": lambda w, t, f: t.order["orderId"] if t.order else None,
+    "productId": lambda w, t, f: w.product_id,
+    "productIds": lambda w, t, f: [w.product_id],
+    "category": lambda w, t, f: w.category,
+    "status": lambda w, t, f: "PENDING",
+    "expectedVersion": lambda w, t, f: (t.order if "Order" in f and t.order else t.customer)["version"],
+}
+INPUTS: dict[str, Values] = {
+    "CreateCustomerInput": lambda w, t, f: {"email": f"new.{uuid.uuid4().hex[:10]}@example.com", "name": "Created"},
+    "UpdateCustomerInput": lambda w, t, f: {
+        "customerId": t.customer["customerId"],
+        "expectedVersion": t.customer["version"],
+        "name": "Renamed",
+    },
+    "CreateProductInput": lambda w, t, f: {
+        "name": "New",
+        "category": w.category,
+        "price": "2.00",
+        "currency": "EUR",
+        "stock": 5,
+    },
+    "UpdateProductInput": lambda w, t, f: {
+        "productId": w.product_id,
+        "expectedVersion": current_product_version(w),
+        "description": "changed",
+    },
+    "PlaceOrderInput": lambda w, t, f: {
+        "customerId": t.customer["customerId"],
+        "items": [{"productId": w.product_id, "quantity": 1}],
+    },
+    "UpdateOrderStatusInput": lambda w, t, f: {
+        "orderId": t.order["orderId"] if t.order else None,
+        "status": "PAID",
+        "expectedVersion": t.order["version"] if t.order else 1,
+    },
+}
+
+
+def current_product_version(world: World) -> int:
+    data = world.must("query($id: ID!) { product(productId: $id) { version } }", {"id": world.product_id}, {})
+    version: int = data["product"]["version"]
+    return version
+
+
+def variables_for(world: World, key: str, target: Party) -> dict[str, Any]:
+    values = {}
+    for name, arg in FIELDS[key].args.items():
+        if not isinstance(arg.type, GraphQLNonNull):
+            continue
+        named = get_named_type(arg.type)
+        maker = INPUTS.get(named.name) if isinstance(named, GraphQLInputObjectType) else ARGUMENTS.get(name)
+        assert maker is not None, f"{key}: give the matrix a value for the argument {name} ({named.name})"
+        values[name] = maker(world, target, key)
+    return values
+
+
+def caller_headers(caller: str, a: Party, fresh_sub: str) -> dict[str, str]:
+    issuer = shared_issuer()
+    if caller == "anonymous":
+        return {}
+    if caller == "staff":
+        return bearer(issuer.token("matrix-staff", ("staff",)))
+    if caller == "admin":
+        return bearer(issuer.token("matrix-admin", ("admin",)))
+    return a.headers
+
+
+def outcome(body: dict[str, Any], field_name: str) -> str:
+    if body.get("errors"):
+        codes = {error["extensions"]["code"] for error in body["errors"]}
+        assert len(codes) == 1, body
+        return codes.pop()
+    value = body["data"][field_name]
+    return NULL if value is None or value == [] else DATA
+
+
+CELLS = [(key, caller) for key in EXPECTED for caller in CALLERS]
+
+
+@pytest.mark.parametrize(("key", "caller"), CELLS, ids=[f"{key}-{caller}" for key, caller in CELLS])
+def test_cell(world: World, key: str, caller: str) -> None:
+    with_orders = key not in NO_ORDERS
+    a, b = world.party(with_orders), world.party(with_orders)
+    target = a if caller == "own" else b
+    headers = caller_headers(caller, a, b.sub)
+    if key == "Mutation.createCustomer" and caller == "own":
+        headers = bearer(shared_issuer().token(f"matrix-new-{uuid.uuid4().hex[:8]}"))  # an identity with none yet
+    expected = EXPECTED[key][caller]
+    denied = expected != DATA or caller == "own"
+    before = snapshot(world.settings) if expected != DATA else None
+
+    body = world.post(operation(key), variables_for(world, key, target), headers)
+
+    field_name = key.split(".")[1]
+    assert outcome(body, field_name) == expected, body
+    if denied:
+        # Nothing of B reaches anyone but B's own staff and admins: not in data, messages or extensions.
+        text = str(body)
+        for secret in b.secrets():
+            assert secret not in text, (secret, body)
+    if before is not None:
+        assert snapshot(world.settings) == before, "a denied call wrote something"
+    answers_about_a_customer = "customerId" in selection(FIELDS[key].type)
+    if (
+        expected == DATA
+        and caller in ("own", "other")
+        and answers_about_a_customer
+        and key != "Mutation.createCustomer"
+    ):
+        assert a.customer["customerId"] in str(body), body  # a customer's own cells answer about A
