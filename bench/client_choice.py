@@ -16,7 +16,6 @@ import os
 import statistics
 import time
 from contextlib import ExitStack
-from dataclasses import replace
 
 import httpx
 
@@ -83,8 +82,7 @@ def main() -> None:
 
         asyncio.run(prepare())
         urls = {
-            client: stack.enter_context(service_process(replace(settings, dynamodb_client=client)))
-            for client in CLIENTS
+            client: stack.enter_context(service_process(settings.replace(dynamodb_client=client))) for client in CLIENTS
         }
         body: dict[str, object] = {"query": EXAMPLE_QUERY, "variables": {"id": data.canonical.customer_id}}
         latencies: dict[str, list[float]] = {client: [] for client in CLIENTS}

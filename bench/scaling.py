@@ -30,7 +30,6 @@ import math
 import sys
 import time
 from contextlib import ExitStack
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -102,7 +101,9 @@ async def measure(
 
         def limit(size: int) -> Ask:
             async def ask() -> Answer:
-                data, tally = await tracked(limit_canonical(direct, settings.cursor_secrets[0], customer_id, first=size))
+                data, tally = await tracked(
+                    limit_canonical(direct, settings.cursor_secrets[0], customer_id, first=size)
+                )
                 return Answer({"data": data}, tally.requests, tally.waves)
 
             return ask
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     assert data.scaling is not None
     with ExitStack() as stack:
         settings = stack.enter_context(loaded_dynamodb_local(data.dataset))
-        settings = replace(settings, graphql_max_estimated_items=ESTIMATED_ITEMS)  # for the in-process wave count
+        settings = settings.replace(graphql_max_estimated_items=ESTIMATED_ITEMS)  # for the in-process wave count
         with environment(GRAPHQL_MAX_ESTIMATED_ITEMS=str(ESTIMATED_ITEMS)):
             urls = {"service": stack.enter_context(service_process(settings, log_name="bench-scaling-service.log"))}
         if not args.no_naive:

@@ -37,7 +37,9 @@ def build_test_data() -> TestData:
     # The canonical customer is bound to an identity of the tests' issuer, so `me` reaches it.
     subject = subject_of(shared_issuer().url, CANONICAL_SUB)
     canonical = replace(
-        make_customer(rng, "Canon Ical", "canon@example.com", start), customer_id=customer_id_for(subject), subject=subject
+        make_customer(rng, "Canon Ical", "canon@example.com", start),
+        customer_id=customer_id_for(subject),
+        subject=subject,
     )
     sparse = make_customer(rng, "Sparse Matches", "sparse@example.com", start)
     loner = make_customer(rng, "Lone Wolf", "lone.wolf@example.com", start)

@@ -36,10 +36,10 @@ class Query:
         extensions=allow(SIGNED_IN),
     )
     async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer | None:
-        customer_id = check_id("cus", customer_id, "customerId")
-        if not info.context.identity.may_see_customer(customer_id):
+        wanted = check_id("cus", customer_id, "customerId")
+        if not info.context.identity.may_see_customer(wanted):
             return None  # decided from the token: another customer's id reads as missing, at no cost
-        customer = await info.context.loaders.customer(customer_id)
+        customer = await info.context.loaders.customer(wanted)
         return Customer.from_domain(customer) if customer else None
 
     @strawberry.field(

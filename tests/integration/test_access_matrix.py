@@ -258,7 +258,7 @@ def variables_for(world: World, key: str, target: Party) -> dict[str, Any]:
     return values
 
 
-def caller_headers(caller: str, a: Party, fresh_sub: str) -> dict[str, str]:
+def caller_headers(caller: str, a: Party) -> dict[str, str]:
     issuer = shared_issuer()
     if caller == "anonymous":
         return {}
@@ -271,7 +271,7 @@ def caller_headers(caller: str, a: Party, fresh_sub: str) -> dict[str, str]:
 
 def outcome(body: dict[str, Any], field_name: str) -> str:
     if body.get("errors"):
-        codes = {error["extensions"]["code"] for error in body["errors"]}
+        codes: set[str] = {error["extensions"]["code"] for error in body["errors"]}
         assert len(codes) == 1, body
         return codes.pop()
     value = body["data"][field_name]
@@ -286,7 +286,7 @@ def test_cell(world: World, key: str, caller: str) -> None:
     with_orders = key not in NO_ORDERS
     a, b = world.party(with_orders), world.party(with_orders)
     target = a if caller == "own" else b
-    headers = caller_headers(caller, a, b.sub)
+    headers = caller_headers(caller, a)
     if key == "Mutation.createCustomer" and caller == "own":
         headers = bearer(shared_issuer().token(f"matrix-new-{uuid.uuid4().hex[:8]}"))  # an identity with none yet
     expected = EXPECTED[key][caller]

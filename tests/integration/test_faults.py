@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -317,7 +317,7 @@ def test_bulk_writes_under_throttling_and_unprocessed_items_write_everything(
     proxy.configure(throttle=1.0)
     with pytest.raises(Throttled):
         run_with_dynamo(
-            replace(proxied, dynamodb_max_attempts=1),
+            proxied.replace(dynamodb_max_attempts=1),
             lambda dynamo: put_items(dynamo, PRODUCTS, map(to_product_item, products)),
         )
     proxy.configure(throttle=0.2, unprocessed=0.3, seed=SEED)
@@ -465,7 +465,7 @@ def test_throttling_inside_a_transaction_is_throttled_and_writes_nothing(
 
 def test_dynamodb_server_errors_are_unavailable_not_internal(faulty: Faulty, proxy: FaultProxy, backend: str) -> None:
     """DynamoDB's own 5xx (InternalServerError, ServiceUnavailable), after retries: UNAVAILABLE and 503."""
-    settings = replace(faulty.settings, dynamodb_max_attempts=2)
+    settings = faulty.settings.replace(dynamodb_max_attempts=2)
     canonical = {"id": faulty.data.canonical.customer_id}
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         proxy.configure(server_error=1.0)
@@ -483,7 +483,7 @@ def test_dynamodb_server_errors_are_unavailable_not_internal(faulty: Faulty, pro
 
 def test_readyz_stays_ready_while_dynamodb_throttles(faulty: Faulty, proxy: FaultProxy) -> None:
     """Throttling is load, not an outage: readiness must not flap and take replicas out."""
-    settings = replace(faulty.settings, dynamodb_max_attempts=1)
+    settings = faulty.settings.replace(dynamodb_max_attempts=1)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         proxy.configure(throttle=1.0)
         ready = client.get("/readyz")
@@ -499,8 +499,8 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
 ) -> None:
     """down: connections refused (DynamoDB stopped); hang: accepted and never answered (stalled)."""
     attempts = 2
-    settings = replace(
-        faulty.settings, dynamodb_connect_timeout=0.5, dynamodb_read_timeout=0.5, dynamodb_max_attempts=attempts
+    settings = faulty.settings.replace(
+        dynamodb_connect_timeout=0.5, dynamodb_read_timeout=0.5, dynamodb_max_attempts=attempts
     )
     backoff = sum(2**n for n in range(attempts - 1))
     # The worst case at these settings, plus a second for a loaded machine: well under 10 s.

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api, snapshot
+from tests.issuer import admin_headers
 from tests.operations import CREATE_CUSTOMER, CREATE_PRODUCT, customer_input, product_input
 
 JSON = {"content-type": "application/json"}
@@ -109,7 +110,9 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
 def _send(api: Api, request: dict[str, Any]) -> Any:
     request = dict(request)
     method = request.pop("method")
-    return api.client.request(method, "/graphql", **request)
+    # As an admin: what is under test is the request's shape, not the caller's rights.
+    headers = {**admin_headers(), **request.pop("headers", {})}
+    return api.client.request(method, "/graphql", headers=headers, **request)
 
 
 @pytest.mark.parametrize(("case", "request_", "status"), CASES, ids=[case[0] for case in CASES])
