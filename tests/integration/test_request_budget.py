@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 
-from graphql_api.cli import EXAMPLE_QUERY
 from tests.conftest import Api
+from tests.fixtures_data import CANONICAL_SUB
+from tests.issuer import bearer, shared_issuer
+
+CANONICAL = """query Canonical($id: ID!) { customer(customerId: $id) { name email orders(first: 20) {
+  edges { cursor node { orderId status orderDate total itemCount
+    items { quantity unitPrice lineTotal product { productId name price } } } }
+  pageInfo { hasNextPage endCursor } } } }"""
 
 
 def test_canonical_query_makes_exactly_four_requests(api: Api, caplog) -> None:  # type: ignore[no-untyped-def]
     customer = api.data.canonical
     with caplog.at_level("INFO", logger="graphql_api.request"):
-        response = api.post(EXAMPLE_QUERY, {"id": customer.customer_id})
+        response = api.post(CANONICAL, {"id": customer.customer_id})
     data = response.json()["data"]["customer"]
     edges = data["orders"]["edges"]
     products = {item["product"]["productId"] for edge in edges for item in edge["node"]["items"]}
@@ -59,3 +65,36 @@ def test_more_than_100_keys_in_one_wave_are_chunked(api: Api) -> None:
     data = response.json()["data"]
     assert [p["productId"] for p in data["a"] + data["b"]] == first_hundred + more
     assert response.headers["x-dynamodb-requests"] == "2"
+
+
+ME_CANONICAL = """query MeCanonical { me { name email orders(first: 20) {
+  edges { cursor node { orderId status orderDate total itemCount
+    items { quantity unitPrice lineTotal product { productId name price } } } }
+  pageInfo { hasNextPage endCursor } } } }"""
+
+
+def test_the_canonical_query_through_me_makes_four_requests(api: Api) -> None:
+    """AP11: the key is derived from the token, so `me` is one load by key like customer(customerId)."""
+    canonical = api.data.canonical
+    response = api.post(ME_CANONICAL, headers=bearer(shared_issuer().token(CANONICAL_SUB)))
+    me = response.json()["data"]["me"]
+    assert (me["name"], me["email"]) == (canonical.name, canonical.email)
+    assert len(me["orders"]["edges"]) == 20
+    assert sum(len(edge["node"]["items"]) for edge in me["orders"]["edges"]) == 60
+    assert response.headers["x-dynamodb-requests"] == "4"
+
+
+def test_a_customer_asking_for_another_customer_costs_nothing(api: Api) -> None:
+    """Decided from the token alone: no DynamoDB request, and the answer is the same as for a missing id."""
+    headers = bearer(shared_issuer().token(CANONICAL_SUB))
+    other = api.data.loner.customer_id
+    response = api.post("query($id: ID!) { customer(customerId: $id) { name } }", {"id": other}, headers)
+    assert response.json() == {"data": {"customer": None}}
+    assert response.headers["x-dynamodb-requests"] == "0"
+
+
+def test_a_role_rule_is_decided_before_any_request(api: Api) -> None:
+    headers = bearer(shared_issuer().token(CANONICAL_SUB))
+    response = api.post("{ ordersByStatus(status: PENDING) { edges { cursor } } }", headers=headers)
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert response.headers["x-dynamodb-requests"] == "0"

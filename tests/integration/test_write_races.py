@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 
+from graphql_api.auth.identity import subject_of
 from tests.conftest import Api, post_concurrently, snapshot
+from tests.issuer import bearer, shared_issuer
 from tests.operations import (
     CREATE_CUSTOMER,
     GET_CUSTOMER,
@@ -84,3 +87,21 @@ def test_two_updates_with_the_same_expected_version_one_wins(api: Api, live_url:
     loser = next(r["errors"][0] for r in results if r.get("errors"))
     assert loser["extensions"]["currentVersion"] == 2
     assert stock_of(api, product["productId"]) == winner["stock"]
+
+
+def test_twenty_sign_ups_with_one_token_bind_exactly_one_customer(api: Api, live_url: str) -> None:
+    """One identity, 20 concurrent createCustomer (different emails): one customer, bound, and `me` is it."""
+    sub = f"racer-{uuid.uuid4().hex[:8]}"
+    headers = bearer(shared_issuer().token(sub))
+    bodies = [{"query": CREATE_CUSTOMER, "variables": {"input": customer_input()}} for _ in range(20)]
+    results = asyncio.run(post_concurrently(live_url, bodies, headers=headers))
+    assert _codes(results) == {"ok": 1, "CONFLICT": 19}
+    created = next(body["data"]["createCustomer"] for body in results if not body.get("errors"))
+    me = api.data_of("{ me { customerId email } }", headers=headers)["me"]
+    assert me == {"customerId": created["customerId"], "email": created["email"]}
+    tables = snapshot(api.settings)
+    subject = subject_of(shared_issuer().url, sub)
+    assert [c["CustomerId"] for c in tables["Customers"] if c.get("Subject") == subject] == [created["customerId"]]
+    # The 19 losers reserved no email: only the winner's guard exists among the 20 emails tried.
+    tried = {body["variables"]["input"]["email"] for body in bodies}
+    assert {g["Email"] for g in tables["CustomerEmails"] if g["Email"] in tried} == {created["email"]}
