@@ -23,6 +23,11 @@ UPDATE_ORDER_STATUS = f"mutation($input: UpdateOrderStatusInput!) {{ updateOrder
 CANCEL_ORDER = f"mutation($id: ID!, $v: Int!) {{ cancelOrder(orderId: $id, expectedVersion: $v) {{ {ORDER} }} }}"
 GET_PRODUCT = f"query($id: ID!) {{ product(productId: $id) {{ {PRODUCT} }} }}"
 GET_CUSTOMER = f"query($id: ID!) {{ customer(customerId: $id) {{ {CUSTOMER} }} }}"
+CANONICAL = """query Canonical($id: ID!) { customer(customerId: $id) { name email orders(first: 20) {
+  edges { cursor node { orderId status orderDate total itemCount
+    items { quantity unitPrice lineTotal product { productId name price } } } }
+  pageInfo { hasNextPage endCursor } } } }"""
+"""The canonical frontend query: a customer, 20 orders, their lines and products (4 DynamoDB requests)."""
 GET_ORDER = f"query($id: ID!) {{ order(orderId: $id) {{ {ORDER} }} }}"
 
 

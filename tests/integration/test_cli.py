@@ -1,11 +1,24 @@
-"""The `graphql-api` command against a real endpoint, as an operator runs it."""
+"""The `graphql-api` command against a real endpoint, and as the local default, as an operator runs it."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
+import pytest
+
+from graphql_api.cli import ME_QUERY
+from graphql_api.local import free_port
+from graphql_api.user_pool import DEMO_PASSWORD
+from tests.backends import ROOT, wait_for_port
 from tests.conftest import fresh_settings
 
 
@@ -49,3 +62,159 @@ def test_explore_refuses_an_unknown_table(endpoint: str) -> None:
 def test_schema_command_prints_the_sdl() -> None:
     result = subprocess.run([sys.executable, "-m", "graphql_api.cli", "schema"], capture_output=True, text=True)
     assert "type Query" in result.stdout
+
+
+# The local default: `serve` with no endpoint and no AWS settings, in a directory of its own (its state file).
+LOCAL_DEFAULT_UNSET = (
+    "DYNAMODB_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AUTH_MODE",
+    "AUTH_ISSUER",
+    "AUTH_JWKS_URL",
+    "AUTH_AUDIENCE",
+    "CURSOR_SECRET",
+    "COGNITO_ENDPOINT_URL",
+)
+
+
+@dataclass
+class LocalDefault:
+    url: str
+    directory: Path
+    stdout: str
+
+    @property
+    def header(self) -> str:
+        [line] = [line for line in self.stdout.splitlines() if line.startswith("Authorization: Bearer ")]
+        return line
+
+    def post(self, query: str, authorization: str | None) -> httpx.Response:
+        headers = {"Authorization": authorization} if authorization else {}
+        return httpx.post(f"{self.url}/graphql", json={"query": query}, headers=headers, timeout=30)
+
+
+def _local_env(**changes: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in LOCAL_DEFAULT_UNSET}
+    return {**env, "PYTHONPATH": str(ROOT), **changes}
+
+
+def _local_cli(directory: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graphql_api.cli", *args],
+        cwd=directory,
+        env=_local_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@contextmanager
+def _running_local_default(directory: Path) -> Iterator[LocalDefault]:
+    port = free_port()
+    with open(directory / "stdout.txt", "w") as stdout, open(directory / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphql_api.cli", "serve", "--port", str(port)],
+            cwd=directory,
+            env=_local_env(),
+            stdout=stdout,
+            stderr=stderr,
+        )
+        try:
+            wait_for_port("127.0.0.1", port, process, timeout=120)  # it prints everything before it listens
+            yield LocalDefault(f"http://127.0.0.1:{port}", directory, (directory / "stdout.txt").read_text())
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def local_default(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDefault]:
+    with _running_local_default(tmp_path_factory.mktemp("local-default")) as running:
+        yield running
+
+
+def test_serve_local_default_prints_the_users_and_a_header_that_answers_me(local_default: LocalDefault) -> None:
+    for line in ("ada@example.com", "staff@example.com", "admin@example.com", DEMO_PASSWORD, ME_QUERY):
+        assert line in local_default.stdout
+    assert f"GraphiQL (opens on this query, with her header): {local_default.url}/graphql" in local_default.stdout
+    authorization = local_default.header.removeprefix("Authorization: ")
+
+    response = local_default.post("{ me { name email } }", authorization)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"me": {"name": "Ada Lovelace", "email": "ada@example.com"}}}
+    # Her 25 demo orders carry the id bound to her identity: the canonical query through `me` pages them.
+    body = local_default.post(ME_QUERY, authorization).json()
+    assert "errors" not in body, body
+    orders = body["data"]["me"]["orders"]
+    assert len(orders["edges"]) == 20 and orders["pageInfo"]["hasNextPage"] is True
+
+    anonymous = local_default.post("{ me { name } }", None).json()
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_graphiql_opens_on_the_me_query_with_adas_header(local_default: LocalDefault) -> None:
+    page = httpx.get(f"{local_default.url}/graphql", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 200
+    [block] = re.findall(r'<script type="application/json" id="graphiql-defaults">(.*?)</script>', page.text)
+    defaults = json.loads(block)
+    assert defaults["query"] == ME_QUERY
+    assert json.loads(defaults["variables"]) == {}
+    authorization = json.loads(defaults["headers"])["Authorization"]
+    assert local_default.post("{ me { email } }", authorization).json() == {
+        "data": {"me": {"email": "ada@example.com"}}
+    }
+
+
+def test_token_signs_in_to_the_running_local_default(local_default: LocalDefault) -> None:
+    result = _local_cli(local_default.directory, "token", "staff@example.com")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n" and token.count(".") == 2  # the token alone: for $(graphql-api token ...)
+    staff = local_default.post("{ ordersByStatus(status: PAID, first: 1) { edges { cursor } } }", f"Bearer {token}")
+    assert "errors" not in staff.json(), staff.json()
+
+
+def test_token_signs_in_to_the_pool_the_settings_name(local_default: LocalDefault, tmp_path: Path) -> None:
+    state = json.loads((local_default.directory / ".graphql-api-local.json").read_text())
+    settings = {
+        "AUTH_ISSUER": state["issuer"],
+        "AUTH_AUDIENCE": state["clientId"],
+        "COGNITO_ENDPOINT_URL": state["endpoint"],
+    }
+    result = _local_cli(tmp_path, "token", "ada@example.com", "--password", DEMO_PASSWORD, **settings)
+    assert result.returncode == 0, result.stderr
+    me = local_default.post("{ me { name } }", f"Bearer {result.stdout.strip()}")
+    assert me.json() == {"data": {"me": {"name": "Ada Lovelace"}}}
+
+
+def test_token_with_a_wrong_password_exits_1_with_a_clear_message(local_default: LocalDefault) -> None:
+    result = _local_cli(local_default.directory, "token", "ada@example.com", "--password", "not-the-password")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "sign-in refused for ada@example.com: Incorrect username or password." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_token_without_a_user_pool_exits_2_naming_the_settings(tmp_path: Path) -> None:
+    result = _local_cli(tmp_path, "token", "ada@example.com")
+    assert result.returncode == 2
+    assert "AUTH_ISSUER" in result.stderr and "AUTH_AUDIENCE" in result.stderr and "graphql-api serve" in result.stderr
+
+
+def test_the_local_default_removes_its_state_file_on_exit(tmp_path: Path) -> None:
+    with _running_local_default(tmp_path):
+        assert (tmp_path / ".graphql-api-local.json").exists()
+    assert not (tmp_path / ".graphql-api-local.json").exists()
+    assert _local_cli(tmp_path, "token", "ada@example.com").returncode == 2
+
+
+def test_serve_local_default_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
+    result = _local_cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", str(free_port()))
+    assert result.returncode != 0
+    assert "--allow-forgeable-tokens" in result.stderr and "forge" in result.stderr
+    assert not (tmp_path / ".graphql-api-local.json").exists()

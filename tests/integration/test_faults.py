@@ -33,7 +33,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from graphql_api.cli import EXAMPLE_QUERY
 from graphql_api.dynamo import transactions
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
@@ -49,7 +48,15 @@ from tests import fixtures_data
 from tests.conftest import Api, fresh_settings, run_with_dynamo, snapshot
 from tests.faults.proxy import Counts, FaultProxy
 from tests.issuer import admin_headers
-from tests.operations import CANCEL_ORDER, GET_PRODUCT, PLACE_ORDER, create_customer, create_product, order_input
+from tests.operations import (
+    CANCEL_ORDER,
+    CANONICAL,
+    GET_PRODUCT,
+    PLACE_ORDER,
+    create_customer,
+    create_product,
+    order_input,
+)
 
 SEED = 20260
 CONCURRENCY = 32
@@ -237,7 +244,7 @@ def test_reads_under_throttling_and_unprocessed_keys_are_complete_or_throttled(
     status), whose pages a client retries while THROTTLED (bounded).
     """
     singles: dict[str, tuple[str, dict[str, Any]]] = {
-        "canonical": (EXAMPLE_QUERY, {"id": faulty.data.canonical.customer_id}),
+        "canonical": (CANONICAL, {"id": faulty.data.canonical.customer_id}),
         "ordersByStatus": (STATUS_PAGE, {"after": None}),
     }
     walks: dict[str, tuple[str, dict[str, Any], Pick]] = {
@@ -469,11 +476,11 @@ def test_dynamodb_server_errors_are_unavailable_not_internal(faulty: Faulty, pro
     canonical = {"id": faulty.data.canonical.customer_id}
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         proxy.configure(server_error=1.0)
-        body = _post(client, EXAMPLE_QUERY, canonical)
+        body = _post(client, CANONICAL, canonical)
         ready = client.get("/readyz")
         counts = proxy.reset()
         proxy.configure()
-        recovered = _post(client, EXAMPLE_QUERY, canonical)
+        recovered = _post(client, CANONICAL, canonical)
     _report(backend, "every reply a DynamoDB 500", counts, codes=sorted(_codes(body)), readyz=ready.status_code)
     assert _codes(body) == {"UNAVAILABLE"}
     assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
@@ -508,7 +515,7 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
     assert bound < 10
     canonical = {"id": faulty.data.canonical.customer_id}
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        expected = _post(client, EXAMPLE_QUERY, canonical)
+        expected = _post(client, CANONICAL, canonical)
         assert "errors" not in expected and client.get("/readyz").status_code == 200
         proxy.reset()
 
@@ -517,7 +524,7 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
         else:
             proxy.hang()
         started = time.monotonic()
-        body = _post(client, EXAMPLE_QUERY, canonical)
+        body = _post(client, CANONICAL, canonical)
         query_seconds = time.monotonic() - started
         hung_by_query = proxy.counts().hung
         started = time.monotonic()
@@ -532,7 +539,7 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
             if statuses[-1] == 200:
                 break
             time.sleep(0.2)
-        recovered = _post(client, EXAMPLE_QUERY, canonical)
+        recovered = _post(client, CANONICAL, canonical)
 
     _report(
         backend,

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from graphql_api.cli import EXAMPLE_QUERY
 from tests.conftest import Api
+from tests.operations import CANONICAL
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -24,7 +24,7 @@ def _metric(text: str, name: str, **labels: str) -> float:
 
 def test_one_json_log_line_per_request_with_its_cost(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="graphql_api.request"):
-        response = api.post(EXAMPLE_QUERY, {"id": api.data.canonical.customer_id})
+        response = api.post(CANONICAL, {"id": api.data.canonical.customer_id})
         api.post('query Bad { customer(customerId: "nope") { name } }')
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "graphql_api.request"]
     assert len(lines) == 2
@@ -38,7 +38,7 @@ def test_one_json_log_line_per_request_with_its_cost(api: Api, caplog: pytest.Lo
 
 def test_consumed_capacity_is_summed_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="graphql_api.request"):
-        api.post(EXAMPLE_QUERY, {"id": api.data.canonical.customer_id})
+        api.post(CANONICAL, {"id": api.data.canonical.customer_id})
     line = json.loads(next(r.getMessage() for r in caplog.records if r.name == "graphql_api.request"))
     # Both backends report capacity for reads: strongly consistent, about 1 unit per small item.
     assert line["consumedCapacity"] >= 60
@@ -46,7 +46,7 @@ def test_consumed_capacity_is_summed_per_request(api: Api, caplog: pytest.LogCap
 
 def test_metrics_count_requests_calls_and_errors(api: Api) -> None:
     before = api.client.get("/metrics").text
-    api.post(EXAMPLE_QUERY, {"id": api.data.canonical.customer_id})
+    api.post(CANONICAL, {"id": api.data.canonical.customer_id})
     api.post('query Bad { customer(customerId: "nope") { name } }')
     after = api.client.get("/metrics")
     assert after.headers["content-type"].startswith("text/plain")

@@ -7,11 +7,7 @@ import json
 from tests.conftest import Api
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import bearer, shared_issuer
-
-CANONICAL = """query Canonical($id: ID!) { customer(customerId: $id) { name email orders(first: 20) {
-  edges { cursor node { orderId status orderDate total itemCount
-    items { quantity unitPrice lineTotal product { productId name price } } } }
-  pageInfo { hasNextPage endCursor } } } }"""
+from tests.operations import CANONICAL
 
 
 def test_canonical_query_makes_exactly_four_requests(api: Api, caplog) -> None:  # type: ignore[no-untyped-def]
