@@ -105,7 +105,7 @@ def create_app(
                 allow_origins=list(settings.cors_allow_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "www-authenticate"],
                 max_age=600,
             ),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),

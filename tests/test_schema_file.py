@@ -17,6 +17,7 @@ def test_schema_file_is_up_to_date() -> None:
 def test_schema_has_the_contract_entry_points() -> None:
     sdl = SCHEMA_FILE.read_text()
     for entry in (
+        "me: Customer",
         "customer(customerId: ID!): Customer",
         "customerByEmail(email: String!): Customer",
         "order(orderId: ID!): Order",
