@@ -1,30 +1,37 @@
 // A frontend's session against the API with graphql-request, using only the documents in operations/
-// (the ones GraphQL Code Generator types): the canonical query, a cursor walk over a category, a
-// customer, a product and an order created by mutations, and an error read from extensions.code.
+// (the ones GraphQL Code Generator types): the canonical query through `me` as a signed-in customer,
+// a cursor walk over a category, a customer, a product and an order created by mutations as staff
+// would, and errors read from extensions.code (a bad argument, no token, a bad token).
 // Prints one JSON object; tests/e2e/test_node_client.py runs it against the service under uvicorn.
 //
-//   node e2e/client.mjs GRAPHQL_URL CUSTOMER_ID [CATEGORY]
+//   CUSTOMER_TOKEN=... ADMIN_TOKEN=... node e2e/client.mjs GRAPHQL_URL [CATEGORY]
+//
+// Tokens travel as a frontend sends them: `Authorization: Bearer <access token>` on every request.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ClientError, GraphQLClient } from "graphql-request";
 
-const [url, customerId, category = "canonical"] = process.argv.slice(2);
-if (!url || !customerId) {
-  console.error("usage: node e2e/client.mjs GRAPHQL_URL CUSTOMER_ID [CATEGORY]");
+const [url, category = "canonical"] = process.argv.slice(2);
+const { CUSTOMER_TOKEN, ADMIN_TOKEN } = process.env;
+if (!url || !CUSTOMER_TOKEN || !ADMIN_TOKEN) {
+  console.error("usage: CUSTOMER_TOKEN=... ADMIN_TOKEN=... node e2e/client.mjs GRAPHQL_URL [CATEGORY]");
   process.exit(2);
 }
-const client = new GraphQLClient(url);
+const signedIn = (token) => new GraphQLClient(url, { headers: { authorization: `Bearer ${token}` } });
+const customer = signedIn(CUSTOMER_TOKEN);
+const admin = signedIn(ADMIN_TOKEN);
+const anonymous = new GraphQLClient(url);
 const operation = (name) => readFileSync(new URL(`./operations/${name}.graphql`, import.meta.url), "utf8");
 
 async function canonical() {
-  const { customer } = await client.request(operation("canonical"), { id: customerId });
-  const orders = customer.orders.edges.map((edge) => edge.node);
+  const { me } = await customer.request(operation("me"));
+  const orders = me.orders.edges.map((edge) => edge.node);
   return {
-    name: customer.name,
-    email: customer.email,
+    name: me.name,
+    email: me.email,
     orderIds: orders.map((order) => order.orderId),
     lineCount: orders.reduce((count, order) => count + order.items.length, 0),
-    hasNextPage: customer.orders.pageInfo.hasNextPage,
+    hasNextPage: me.orders.pageInfo.hasNextPage,
   };
 }
 
@@ -33,7 +40,7 @@ async function walkCategory(first) {
   const pages = [];
   let after = null;
   for (let guard = 0; guard < 100; guard += 1) {
-    const { productsByCategory: page } = await client.request(operation("products-by-category"), {
+    const { productsByCategory: page } = await admin.request(operation("products-by-category"), {
       category,
       first,
       after,
@@ -51,14 +58,14 @@ async function walkCategory(first) {
 
 async function placeAnOrder() {
   const tag = randomUUID().slice(0, 8);
-  const { createCustomer: customer } = await client.request(operation("create-customer"), {
+  const { createCustomer: created } = await admin.request(operation("create-customer"), {
     input: {
       email: `frontend.${tag}@example.com`,
       name: "Frontend Client",
       addresses: [{ label: "home", street: "1 Main St", city: "Berlin", postalCode: "10115", country: "DE" }],
     },
   });
-  const { createProduct: product } = await client.request(operation("create-product"), {
+  const { createProduct: product } = await admin.request(operation("create-product"), {
     input: {
       name: `Frontend Widget ${tag}`,
       description: "Made by the e2e client.",
@@ -69,20 +76,20 @@ async function placeAnOrder() {
     },
   });
   const input = {
-    customerId: customer.customerId,
+    customerId: created.customerId,
     items: [{ productId: product.productId, quantity: 3 }],
     idempotencyKey: `frontend-${tag}`,
   };
-  const { placeOrder: order } = await client.request(operation("place-order"), { input });
+  const { placeOrder: order } = await admin.request(operation("place-order"), { input });
   // A retry after a lost response: the same key returns the same order and writes nothing new.
-  const { placeOrder: retried } = await client.request(operation("place-order"), { input });
-  return { customer, product, order, retriedOrderId: retried.orderId };
+  const { placeOrder: retried } = await admin.request(operation("place-order"), { input });
+  return { customer: created, product, order, retriedOrderId: retried.orderId };
 }
 
 // Errors arrive as a GraphQL response with `errors`; graphql-request raises them as a ClientError.
-async function expectError(name, variables) {
+async function expectError(name, variables, as = admin) {
   try {
-    await client.request(operation(name), variables);
+    await as.request(operation(name), variables);
   } catch (error) {
     if (!(error instanceof ClientError)) throw error;
     const [first] = error.response.errors;
@@ -96,5 +103,7 @@ const result = {
   category: await walkCategory(7),
   placeOrder: await placeAnOrder(),
   badFirst: await expectError("products-by-category", { category, first: 0 }),
+  anonymousMe: await expectError("me", {}, anonymous),
+  forgedToken: await expectError("me", {}, signedIn(`${CUSTOMER_TOKEN.slice(0, -4)}AAAA`)),
 };
 console.log(JSON.stringify(result, null, 2));

@@ -1,9 +1,10 @@
-// GraphiQL in headless Chromium, as a person uses it: open the page, put a query and its variables in
-// the editors, press the run button, read the result pane, take a screenshot. Every request to
-// another origin is blocked and reported, so the page passes only if it works offline. Prints one
-// JSON object; tests/e2e/test_graphiql_browser.py runs it against the service under uvicorn.
+// GraphiQL in headless Chromium, as a person uses it: open the page, put a query, its variables and
+// its headers in the editors (or, with "-", keep what the page opened with), press the run button,
+// read the result pane, take a screenshot. Every request to another origin is blocked and reported,
+// so the page passes only if it works offline. Prints one JSON object (with what the editors held when
+// Run was pressed); tests/e2e/test_graphiql_browser.py runs it against the service under uvicorn.
 //
-//   node e2e/graphiql.mjs GRAPHIQL_URL OPERATION_FILE VARIABLES_JSON SCREENSHOT_PNG
+//   node e2e/graphiql.mjs GRAPHIQL_URL OPERATION_FILE|- VARIABLES_JSON|- HEADERS_JSON|- SCREENSHOT_PNG
 //
 // Chromium is Debian's (/usr/bin/chromium, see scripts/e2e-setup.sh): Playwright's own browser
 // download is not used, only its client library, playwright-core.
@@ -12,12 +13,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [pageUrl, operationFile, variables, screenshot] = process.argv.slice(2);
-if (!pageUrl || !operationFile || !variables || !screenshot) {
-  console.error("usage: node e2e/graphiql.mjs GRAPHIQL_URL OPERATION_FILE VARIABLES_JSON SCREENSHOT_PNG");
+const [pageUrl, operationFile, variables, headers, screenshot] = process.argv.slice(2);
+if (!pageUrl || !operationFile || !variables || !headers || !screenshot) {
+  console.error("usage: node e2e/graphiql.mjs GRAPHIQL_URL OPERATION_FILE|- VARIABLES_JSON|- HEADERS_JSON|- SCREENSHOT_PNG");
   process.exit(2);
 }
-const query = readFileSync(operationFile, "utf8");
+const query = operationFile === "-" ? "-" : readFileSync(operationFile, "utf8");
 const origin = new URL(pageUrl).origin;
 const profile = mkdtempSync(join(tmpdir(), "graphiql-chromium-"));
 
@@ -48,6 +49,12 @@ try {
     return route.abort("blockedbyclient");
   });
   await context.addInitScript(() => {
+    // GraphiQL's three editors; variables and headers are the two editor tools (one hidden behind its tab).
+    window.__editors = () => {
+      const [variables, headers] = document.querySelectorAll(".graphiql-editor-tool .graphiql-editor .CodeMirror");
+      const query = document.querySelector(".graphiql-query-editor .CodeMirror");
+      return { query: query.CodeMirror, variables: variables.CodeMirror, headers: headers.CodeMirror };
+    };
     window.__cspViolations = [];
     document.addEventListener("securitypolicyviolation", (event) =>
       window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`),
@@ -67,11 +74,16 @@ try {
   // editor's auto-closing brackets), which fires the same change events GraphiQL listens to.
   await page.waitForSelector(".graphiql-query-editor .CodeMirror");
   await page.evaluate(
-    ([text, vars]) => {
-      document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue(text);
-      document.querySelector(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").CodeMirror.setValue(vars);
+    ([text, vars, head]) => {
+      const found = window.__editors();
+      if (text !== "-") found.query.setValue(text);
+      if (vars !== "-") found.variables.setValue(vars);
+      if (head !== "-") found.headers.setValue(head);
     },
-    [query, variables],
+    [query, variables, headers],
+  );
+  report.editors = await page.evaluate(() =>
+    Object.fromEntries(Object.entries(window.__editors()).map(([name, editor]) => [name, editor.getValue()])),
   );
   await page.click(".graphiql-execute-button");
   await page.waitForFunction(() => {

@@ -8,6 +8,7 @@ again (a quick no-op when done) so that `pytest tests/e2e` works on its own too.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,16 @@ def graphiql_assets() -> Path:
     return Path(done.stdout.strip())
 
 
-def run_node(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
-    """Run `node e2e/<script> ARGS` and return the JSON object it prints; its stderr goes into a failure."""
-    done = subprocess.run(["node", str(E2E / script), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+def run_node(script: str, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `node e2e/<script> ARGS` (with `env` added) and return the JSON object it prints; stderr goes into a failure."""
+    done = subprocess.run(
+        ["node", str(E2E / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
     assert done.returncode == 0, f"node {script} exited {done.returncode}\n{done.stderr}\n{done.stdout}"
     result: dict[str, Any] = json.loads(done.stdout)
     return result

@@ -1,4 +1,5 @@
-"""GraphiQL in headless Chromium, offline: the page loads, runs the canonical query, and shows its result."""
+"""GraphiQL in headless Chromium, offline: the page loads, runs the canonical query through `me` with a
+customer's Authorization header, and shows its result."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 from tests.conftest import Api
 from tests.e2e.conftest import ARTIFACTS, E2E, run_node
+from tests.fixtures_data import CANONICAL_SUB
+from tests.issuer import bearer, shared_issuer
 
 SCREENSHOT = ARTIFACTS / "graphiql.png"
 
@@ -22,12 +25,9 @@ def test_graphiql_runs_the_canonical_query_in_a_browser(
     )
     SCREENSHOT.unlink(missing_ok=True)
 
+    headers = bearer(shared_issuer().token(CANONICAL_SUB))
     report = run_node(
-        "graphiql.mjs",
-        live_url,
-        str(E2E / "operations" / "canonical.graphql"),
-        json.dumps({"id": canonical.customer_id}),
-        str(SCREENSHOT),
+        "graphiql.mjs", live_url, str(E2E / "operations" / "me.graphql"), "{}", json.dumps(headers), str(SCREENSHOT)
     )
 
     # Offline: nothing was asked of another origin, nothing refused by the page's policy, no script error.
@@ -40,7 +40,7 @@ def test_graphiql_runs_the_canonical_query_in_a_browser(
     # The result pane holds the whole answer; its visible top shows the customer.
     shown = json.loads(report["result"])
     assert "errors" not in shown
-    customer = shown["data"]["customer"]
+    customer = shown["data"]["me"]
     assert customer["name"] == canonical.name
     assert [edge["node"]["orderId"] for edge in customer["orders"]["edges"]] == [o.order_id for o in expected_orders]
     assert all(len(edge["node"]["items"]) == 3 for edge in customer["orders"]["edges"])

@@ -10,13 +10,17 @@ import pytest
 
 from tests.conftest import Api
 from tests.e2e.conftest import run_node
+from tests.fixtures_data import CANONICAL_SUB
+from tests.issuer import ADMIN, shared_issuer
 from tests.operations import GET_CUSTOMER, GET_PRODUCT
 
 
 @pytest.fixture(scope="module")
 def session(e2e_tools: Path, api: Api, live_url: str) -> dict[str, Any]:
-    """What the client printed after its whole session against `live_url`."""
-    return run_node("client.mjs", live_url, api.data.canonical.customer_id, "canonical")
+    """What the client printed after its whole session against `live_url`: as the canonical customer and an admin."""
+    issuer = shared_issuer()
+    tokens = {"CUSTOMER_TOKEN": issuer.token(CANONICAL_SUB), "ADMIN_TOKEN": issuer.token(*ADMIN)}
+    return run_node("client.mjs", live_url, "canonical", env=tokens)
 
 
 def test_the_canonical_query(session: dict[str, Any], api: Api) -> None:
@@ -51,6 +55,11 @@ def test_place_order_after_creating_its_customer_and_product(session: dict[str, 
     # Seen by another client: the stock went down once (not twice: the retry wrote nothing), the order counted.
     assert api.data_of(GET_PRODUCT, {"id": product["productId"]})["product"]["stock"] == 7
     assert api.data_of(GET_CUSTOMER, {"id": customer["customerId"]})["customer"]["orderCount"] == 1
+
+
+def test_without_a_token_me_is_unauthenticated_and_a_forged_one_is_a_401(session: dict[str, Any]) -> None:
+    assert (session["anonymousMe"]["status"], session["anonymousMe"]["code"]) == (200, "UNAUTHENTICATED")
+    assert (session["forgedToken"]["status"], session["forgedToken"]["code"]) == (401, "UNAUTHENTICATED")
 
 
 def test_an_error_code_is_read_from_extensions(session: dict[str, Any]) -> None:
