@@ -147,6 +147,11 @@ def bench_server(factory: str, settings: Settings, log_name: str) -> Iterator[st
         "TABLE_PREFIX": settings.table_prefix,
         "CURSOR_SECRET": settings.cursor_secrets[0],
         "LOG_LEVEL": "WARNING",
+        # Without an issuer the benchmarks measure the open API (every caller an admin); bench.auth_cost
+        # measures what verifying a token adds.
+        "AUTH_MODE": "oidc" if settings.auth_issuer else "none",
+        "AUTH_ISSUER": settings.auth_issuer or "",
+        "AUTH_AUDIENCE": ",".join(settings.auth_audience),
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log"]

@@ -1,15 +1,30 @@
-"""The `graphql-api` command: serve, tables create|verify, seed, explore, check-patterns, backfill, schema."""
+"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, schema.
+
+The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
+process: a user pool with the demo users (graphql_api.user_pool), the demo data with Ada bound to her
+identity, and the service verifying that pool's tokens with a cursor secret made up for the run. It listens
+on loopback only unless `--allow-forgeable-tokens`, since anyone can sign tokens for moto's pool. It prints
+the users, their password, Ada's `Authorization` header and the example query through `me`; GraphiQL opens
+on them, with a token signed in again every 30 minutes (tokens live 1 hour).
+
+`token EMAIL` signs in to the pool named by AUTH_ISSUER and AUTH_AUDIENCE (plus COGNITO_ENDPOINT_URL for
+a Cognito-compatible server), or else to the local default running in the working directory.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
+import secrets
+import signal
 import sys
-from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -18,14 +33,30 @@ from graphql_api.app import create_app
 from graphql_api.backfill import BACKFILLS, BackfillError, run_backfill
 from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.dynamo.serialization import deserialize_item
+from graphql_api.graphiql import GraphiQLDefaults
 from graphql_api.graphql.schema import build_schema
-from graphql_api.local import embedded_dynamodb
+from graphql_api.local import embedded_dynamodb, is_loopback
 from graphql_api.patterns import check_patterns
 from graphql_api.seed import DEMO_EMAIL, demo_dataset, write_dataset
-from graphql_api.settings import Settings, load_settings
+from graphql_api.settings import Settings, SettingsError, load_settings
 from graphql_api.table_admin import create_tables
 from graphql_api.table_verify import report_lines, verify
 from graphql_api.tables import table_named
+from graphql_api.user_pool import (
+    DEMO_PASSWORD,
+    LOCAL_STATE_FILE,
+    CachedAccessToken,
+    LocalUserPool,
+    SignInFailed,
+    UserPool,
+    UserPoolNotConfigured,
+    UserPoolUnreachable,
+    create_local_user_pool,
+    read_local_state,
+    remove_local_state,
+    sign_in,
+    write_local_state,
+)
 
 EXAMPLE_QUERY = """\
 query Canonical($id: ID!) {
@@ -38,6 +69,22 @@ query Canonical($id: ID!) {
     }
   }
 }"""
+"""The canonical query for a customer by id (the tests' and benchmarks' request, with `{"id": ...}`)."""
+
+ME_QUERY = """\
+query Me {
+  me {
+    name email
+    orders(first: 20) {
+      edges { cursor node { orderId status orderDate total itemCount
+        items { quantity unitPrice lineTotal product { productId name price } } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+"""The canonical query through `me`: the local default's example, which GraphiQL opens on."""
+
+FORGEABLE_TOKENS_FLAG = "--allow-forgeable-tokens"
 
 
 def _with_dynamo(settings: Settings, work: Callable[[Dynamo], Awaitable[Any]]) -> Any:
@@ -48,36 +95,151 @@ def _with_dynamo(settings: Settings, work: Callable[[Dynamo], Awaitable[Any]]) -
     return asyncio.run(run())
 
 
-def serve(settings: Settings, host: str, port: int) -> int:
-    with ExitStack() as stack:
-        if settings.embedded:
-            endpoint = stack.enter_context(embedded_dynamodb())
-            settings = settings.with_endpoint(endpoint)
-            demo = demo_dataset()
-
-            async def prepare(dynamo: Dynamo) -> None:
-                await create_tables(dynamo)
-                await write_dataset(dynamo, demo)
-
-            _with_dynamo(settings, prepare)
-            ada = demo.customers[0]
-            print(
-                f"Embedded DynamoDB (moto) at {endpoint}: tables created, demo data loaded "
-                f"({len(demo.customers)} customers, {len(demo.products)} products, {len(demo.orders)} orders)."
-            )
-            print(
-                f"\nGraphiQL: http://{host}:{port}/graphql\n\nTry this query with variables "
-                f'{{"id": "{ada.customer_id}"}} ({ada.name}, {DEMO_EMAIL}):\n\n{EXAMPLE_QUERY}\n',
-                flush=True,
-            )
-        else:
-            print(
-                f"Using DynamoDB at {settings.dynamodb_endpoint_url or 'AWS ' + settings.aws_region}, "
-                f"table prefix {settings.table_prefix!r}. GraphiQL: http://{host}:{port}/graphql",
-                flush=True,
-            )
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool = False) -> int:
+    if settings.embedded:
+        return serve_local_default(settings, host, port, allow_forgeable_tokens)
+    app = create_app(settings)  # refuses unsafe settings (graphql_api.settings.check_safe_to_serve)
+    print(
+        f"Using DynamoDB at {settings.dynamodb_endpoint_url or 'AWS ' + settings.aws_region}, "
+        f"table prefix {settings.table_prefix!r}. GraphiQL: {_url(host, port)}/graphql",
+        flush=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
     return 0
+
+
+def serve_local_default(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool) -> int:
+    """The embedded DynamoDB and user pool, the demo data with Ada bound to her identity, then the service."""
+    if not is_loopback(host) and not allow_forgeable_tokens:
+        print(
+            f"serve: refusing to listen on {host}: the local default's user pool (moto's) signs tokens with a "
+            "private key published in moto's source, so anyone who can reach this port can forge a token for any "
+            f"user, staff and admin included. Listen on 127.0.0.1 (the default), or pass {FORGEABLE_TOKENS_FLAG} "
+            "if you understand that.",
+            file=sys.stderr,
+        )
+        return 2
+    with ExitStack() as stack:
+        stack.enter_context(_stop_signals_as_exit())
+        endpoint = stack.enter_context(embedded_dynamodb())
+        local = create_local_user_pool(
+            endpoint, settings.aws_region, settings.auth_staff_group, settings.auth_admin_group
+        )
+        settings = settings.replace(
+            dynamodb_endpoint_url=endpoint,
+            auth_issuer=local.pool.issuer,
+            auth_jwks_url=local.pool.jwks_url,
+            auth_audience=(local.pool.client_id,),
+            # An operator's CURSOR_SECRET is kept; else one for this run, which the embedded data does not outlive.
+            cursor_secret=settings.cursor_secret or secrets.token_hex(32),
+        )
+        demo = demo_dataset(ada_subject=local.subject(DEMO_EMAIL))
+
+        async def prepare(dynamo: Dynamo) -> None:
+            await create_tables(dynamo)
+            await write_dataset(dynamo, demo)
+
+        _with_dynamo(settings, prepare)
+        written = write_local_state(local.pool)
+        stack.callback(remove_local_state, written)
+        ada = demo.customers[0]
+        header = f"Authorization: Bearer {sign_in(local.pool, DEMO_EMAIL, DEMO_PASSWORD)}"
+        print(
+            f"Embedded DynamoDB (moto) at {endpoint}: tables created, demo data loaded "
+            f"({len(demo.customers)} customers, {len(demo.products)} products, {len(demo.orders)} orders)."
+        )
+        print(_local_user_pool_text(local, ada.name, ada.customer_id))
+        if not is_loopback(host):
+            print(f"WARNING: listening on {host} with {FORGEABLE_TOKENS_FLAG}: anyone who reaches it can forge tokens.")
+        print(
+            f"\n{ada.name}'s header (valid 1 hour; `graphql-api token {DEMO_EMAIL}` prints a new token):\n\n"
+            f"{header}\n\nGraphiQL (opens on this query, with her header): {_url(host, port)}/graphql\n\n"
+            f"{ME_QUERY}\n",
+            flush=True,
+        )
+        ada_token = CachedAccessToken(local.pool, DEMO_EMAIL, DEMO_PASSWORD)
+
+        async def graphiql_defaults() -> GraphiQLDefaults:
+            authorization = f"Bearer {await ada_token.get()}"
+            return GraphiQLDefaults(query=ME_QUERY, variables={}, headers={"Authorization": authorization})
+
+        app = create_app(settings, graphiql_defaults=graphiql_defaults)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    return 0
+
+
+@contextmanager
+def _stop_signals_as_exit() -> Iterator[None]:
+    """SIGTERM and SIGINT as SystemExit, so that the block's cleanup (the state file) runs: uvicorn shuts down
+    gracefully on either, then raises it again, and SIGTERM's default would kill the process on the spot
+    (SIGINT's, a KeyboardInterrupt, would print its traceback)."""
+
+    def exit_now(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {stop: signal.signal(stop, exit_now) for stop in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+
+
+def _local_user_pool_text(local: LocalUserPool, ada_name: str, ada_customer_id: str) -> str:
+    users = "\n".join(
+        f"  {user.email:<20} {user.role}"
+        + (f" (group {user.group})" if user.group else f": the demo customer {ada_name}, {ada_customer_id}")
+        for user in local.users
+    )
+    return (
+        f"Embedded Cognito user pool {local.pool.pool_id} (app client {local.pool.client_id}), issuer "
+        f"{local.pool.issuer}; its tokens can be forged by anyone (moto's published key): for this machine only.\n"
+        f"{users}\n  password of all three: {DEMO_PASSWORD}\n"
+        f"({LOCAL_STATE_FILE} lets `graphql-api token EMAIL` in this directory sign in while this runs.)"
+    )
+
+
+def _url(host: str, port: int) -> str:
+    host = host.strip("[]")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def token(settings: Settings, email: str, password: str | None) -> int:
+    """Print an access token for `email`, alone on stdout (for `$(graphql-api token ...)`)."""
+    try:
+        pool, local = _configured_user_pool(settings)
+    except UserPoolNotConfigured as error:
+        print(f"token: {error}", file=sys.stderr)
+        return 2
+    if password is None:
+        password = DEMO_PASSWORD if local else getpass.getpass(f"Password for {email}: ")
+    try:
+        print(sign_in(pool, email, password))
+    except UserPoolUnreachable as error:
+        stale = f" (is the local default still running? if not, delete {LOCAL_STATE_FILE})" if local else ""
+        print(f"token: {error}{stale}", file=sys.stderr)
+        return 1
+    except SignInFailed as error:
+        print(f"token: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _configured_user_pool(settings: Settings) -> tuple[UserPool, bool]:
+    """The pool the settings name, else the local default's running here; and whether it is the local one."""
+    if settings.auth_issuer:
+        if not settings.auth_audience:
+            raise UserPoolNotConfigured("AUTH_AUDIENCE is unset: it names the app client to sign in with")
+        named = UserPool.from_issuer(settings.auth_issuer, settings.auth_audience[0], settings.cognito_endpoint_url)
+        return named, False
+    pool = read_local_state()
+    if pool is None:
+        raise UserPoolNotConfigured(
+            "no user pool to sign in to: set AUTH_ISSUER (a Cognito user pool's issuer URL) and AUTH_AUDIENCE "
+            f"(its app client id), or run `graphql-api serve` (the local default) in this directory, which "
+            f"writes {LOCAL_STATE_FILE}"
+        )
+    return pool, True
 
 
 def tables_create(settings: Settings) -> int:
@@ -177,6 +339,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        FORGEABLE_TOKENS_FLAG,
+        action="store_true",
+        help="local default only: listen beyond loopback although anyone can forge the local user pool's tokens",
+    )
+    token_parser = commands.add_parser(
+        "token",
+        help="sign in to the configured user pool (or the local default's) and print an access token",
+        description="Sign in (USER_PASSWORD_AUTH) to the Cognito user pool of AUTH_ISSUER with the app client "
+        "AUTH_AUDIENCE (COGNITO_ENDPOINT_URL: a Cognito-compatible server instead of AWS), or else to the local "
+        f"default running in this directory ({LOCAL_STATE_FILE}), and print the access token alone on stdout.",
+    )
+    token_parser.add_argument("email", metavar="EMAIL")
+    token_parser.add_argument(
+        "--password",
+        help=f"default: the local default's demo password ({DEMO_PASSWORD}); asked for on other pools",
+    )
     tables_parser = commands.add_parser("tables", help="manage the tables at the configured endpoint")
     tables_commands = tables_parser.add_subparsers(dest="tables_command", required=True)
     tables_commands.add_parser("create", help="create the declared tables that are missing (idempotent)")
@@ -188,7 +367,7 @@ def _parser() -> argparse.ArgumentParser:
     explore_parser = commands.add_parser("explore", help="print a table's items as JSON lines")
     explore_parser.add_argument("table", help="Customers, Orders, OrderItems or Products")
     explore_parser.add_argument("--limit", type=int, default=20)
-    commands.add_parser("check-patterns", help="run every access pattern AP1-AP8 and report")
+    commands.add_parser("check-patterns", help="run every access pattern (AP1-AP8, AP11) and report")
     backfill_parser = commands.add_parser(
         "backfill",
         help="set a missing attribute on every item of a table (after adding a GSI); resumable, idempotent",
@@ -219,11 +398,21 @@ def _positive(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the embedded moto server's access log
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the embedded moto server's access log
+        return run(args, settings)
+    except SettingsError as error:  # one line per setting, each naming its environment variable
+        print(f"graphql-api: the settings are not usable:\n{error}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        return serve(settings, args.host, args.port)
+        return serve(settings, args.host, args.port, args.allow_forgeable_tokens)
+    if args.command == "token":
+        return token(settings, args.email, args.password)
     if args.command == "tables":
         return tables_verify(settings) if args.tables_command == "verify" else tables_create(settings)
     if args.command == "seed":

@@ -5,6 +5,11 @@ into the user's cache directory (see `assets_dir`); the app serves exactly those
 `/graphiql/assets/` and keeps the page's integrity hashes, which are checked here at start too. When
 they were not fetched, the page is Strawberry's own, loading them from the CDN, and a warning says so.
 
+Editors filled in (the local default's example query and header): the page's inline script is changed once,
+when the page is built, to read `{"query", "variables", "headers"}` from a `<script type="application/json">`
+block if the page has one, so the script, and the hash the CSP allows it by, are the same on every page;
+`GraphiQLPage.with_defaults` only adds that block, which is data and never runs.
+
 `python -m graphql_api.graphiql dir|assets|verify DIR` is what the fetch script asks of this module.
 """
 
@@ -12,12 +17,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -32,6 +39,26 @@ _TAG = re.compile(r"<(?:script|link)\b[^>]*>")
 _CDN_URL = re.compile(r'(?:src|href)="' + re.escape(CDN) + r'((?:@[^/"]+/)?[^/"]+@[^/"]+)/([^"]+)"')
 _INTEGRITY = re.compile(r'integrity="([^"]+)"')
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+DEFAULTS_ELEMENT_ID = "graphiql-defaults"
+# Strawberry's bootstrap script, changed to open on the page's defaults: URL parameters (a shared link, the
+# user's edits) still come first, then the defaults, then Strawberry's welcome text. `defaultQuery` and
+# `defaultHeaders` are what GraphiQL 3 puts in a new tab; `query`, `variables`, `headers` open the first one.
+_DEFAULTS_READER = (
+    (
+        "const EXAMPLE_QUERY = ",
+        f'const PAGE_DEFAULTS = JSON.parse(document.getElementById("{DEFAULTS_ELEMENT_ID}")?.textContent || "{{}}");'
+        "\n      const EXAMPLE_QUERY = ",
+    ),
+    ("parameters.q || EXAMPLE_QUERY", "parameters.q || PAGE_DEFAULTS.query || EXAMPLE_QUERY"),
+    ("parameters.variables,", "parameters.variables || PAGE_DEFAULTS.variables,"),
+    ("React.useState(parameters.headers)", "React.useState(parameters.headers || PAGE_DEFAULTS.headers)"),
+    (
+        "fetcher: fetcher,",
+        "fetcher: fetcher,\n"
+        "          defaultQuery: PAGE_DEFAULTS.query,\n"
+        "          defaultHeaders: PAGE_DEFAULTS.headers,",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,15 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class GraphiQLDefaults:
+    """What GraphiQL's editors open with (the local default's example query, Ada's variables and header)."""
+
+    query: str
+    variables: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class GraphiQLPage:
     html: str
     files: dict[str, Path]
@@ -60,9 +96,34 @@ class GraphiQLPage:
     def local(self) -> bool:
         return bool(self.files)
 
+    def with_defaults(self, defaults: GraphiQLDefaults) -> str:
+        """The page's HTML with its editors filled in from `defaults` (a data block its script reads)."""
+        data = {
+            "query": defaults.query,
+            "variables": json.dumps(defaults.variables, indent=2),  # GraphiQL's editors take text
+            "headers": json.dumps(defaults.headers, indent=2),
+        }
+        # In a <script> element only "</script" (or "<!--") ends it early: no "<" reaches the HTML parser.
+        text = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        block = f'<script type="application/json" id="{DEFAULTS_ELEMENT_ID}">{text}</script>\n  '
+        return self.html.replace("</head>", block + "</head>", 1)
+
 
 def template() -> str:
     return get_graphql_ide_html("graphiql")
+
+
+def read_defaults(html: str) -> str:
+    """`html` (Strawberry's template) with its inline script opening on the page's defaults block, if any."""
+    scripts = _INLINE_SCRIPT.findall(html)
+    if len(scripts) != 1:
+        raise RuntimeError(f"Strawberry's GraphiQL template has {len(scripts)} inline scripts, expected 1")
+    script = scripts[0]
+    for old, new in _DEFAULTS_READER:
+        if script.count(old) != 1:
+            raise RuntimeError(f"Strawberry's GraphiQL template changed: {old!r} is not in its script once")
+        script = script.replace(old, new)
+    return html.replace(scripts[0], script)
 
 
 def template_assets(html: str) -> list[Asset]:
@@ -103,7 +164,7 @@ def _matches(content: bytes, integrity: str) -> bool:
 
 def graphiql_page(directory: Path | None = None) -> GraphiQLPage:
     """The page on local assets when `directory` (by default `assets_dir()`) holds them all, else the CDN page."""
-    html = template()
+    html = read_defaults(template())
     assets = template_assets(html)
     directory = directory or assets_dir(html)
     hashes = tuple(_script_hash(script) for script in _INLINE_SCRIPT.findall(html))

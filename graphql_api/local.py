@@ -1,4 +1,4 @@
-"""The embedded default: moto's DynamoDB-compatible server, on a free loopback port.
+"""The embedded default: moto's DynamoDB-compatible server (and its Cognito), on a free loopback port.
 
 Requests are served one at a time. moto applies a TransactWriteItems without isolation from
 other threads, so a threaded moto lets two concurrent transactions both pass their conditions
@@ -11,6 +11,7 @@ as serializable as DynamoDB's; the service stays concurrent, only the emulator q
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,16 @@ from contextlib import contextmanager
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` keeps a server on this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # another host name: it may resolve to anything
+        return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:

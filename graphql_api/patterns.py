@@ -1,7 +1,8 @@
-"""The access patterns AP1-AP8 as runnable GraphQL operations, for `graphql-api check-patterns`.
+"""The access patterns AP1-AP8 and AP11 as runnable GraphQL operations, for `graphql-api check-patterns`.
 
 Each runs in-process against the configured endpoint and reports the DynamoDB requests it made.
-Sample ids are taken from the data (one order, its customer, its first product) before the run.
+Sample ids are taken from the data (one order, its customer, its first product) before the run. They run
+with every right, as an admin would, except AP11 (`me`), which runs as the sample customer's own sign-in.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graphql_api.auth.identity import OPEN_ACCESS
+from graphql_api.auth.identity import OPEN_ACCESS, Identity, Role
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item
 from graphql_api.dynamo.stats import RequestStats, current_stats
@@ -48,6 +49,7 @@ PATTERNS = (
         "Products of a category",
         "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
     ),
+    Pattern("AP11", "The caller's own customer", "{ me { customerId name } }"),
 )
 
 
@@ -85,6 +87,8 @@ async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> 
     sample = await _sample_variables(dynamo, settings)
     if sample is None:
         raise LookupError("no orders found: run `graphql-api seed` first")
+    # `me` as the sample customer's own sign-in would ask it: the same key, derived or not.
+    own = Identity(Role.CUSTOMER, customer_id=sample["c"])
     results = []
     for pattern in PATTERNS:
         stats = RequestStats()
@@ -93,8 +97,9 @@ async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> 
             outcome = await schema.execute(
                 pattern.query,
                 variable_values=sample,
-                # The operator's own check, run in-process: it acts with every right, as an admin would.
-                context_value=RequestContext(dynamo=dynamo, settings=settings, identity=OPEN_ACCESS),
+                context_value=RequestContext(
+                    dynamo=dynamo, settings=settings, identity=own if pattern.number == "AP11" else OPEN_ACCESS
+                ),
             )
         finally:
             current_stats.reset(token)

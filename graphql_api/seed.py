@@ -2,7 +2,9 @@
 
 `demo_dataset()` gives about 50 customers, 200 products in 8 categories and 500 orders over
 every status and the past year. The first customer, Ada (ada@example.com), has 25 orders of
-3 lines each: the shape of the canonical frontend query.
+3 lines each: the shape of the canonical frontend query. Given `ada_subject` (the local default's
+user pool), Ada is the customer bound to that identity: her id is derived from it, as for a
+customer who signed up with a token, and everything else in the data set stays the same.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from graphql_api.auth.identity import customer_id_for
 from graphql_api.clock import now
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
@@ -125,7 +128,13 @@ def add_order(
     return order
 
 
-def demo_dataset(seed: int = 7, customer_count: int = 50, product_count: int = 200, order_count: int = 500) -> Dataset:
+def demo_dataset(
+    seed: int = 7,
+    customer_count: int = 50,
+    product_count: int = 200,
+    order_count: int = 500,
+    ada_subject: str | None = None,
+) -> Dataset:
     rng = random.Random(seed)
     start = now().replace(microsecond=0) - timedelta(days=365)
     data = Dataset()
@@ -133,7 +142,10 @@ def demo_dataset(seed: int = 7, customer_count: int = 50, product_count: int = 2
         category = CATEGORIES[number % len(CATEGORIES)]
         name = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {number:03d}"
         data.products.append(make_product(rng, category, name, start))
-    data.customers.append(make_customer(rng, "Ada Lovelace", DEMO_EMAIL, start))
+    ada = make_customer(rng, "Ada Lovelace", DEMO_EMAIL, start)
+    if ada_subject is not None:
+        ada = replace(ada, customer_id=customer_id_for(ada_subject), subject=ada_subject)
+    data.customers.append(ada)
     for number in range(1, customer_count):
         name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
         data.customers.append(make_customer(rng, name, f"{name.lower().replace(' ', '.')}{number}@example.com", start))

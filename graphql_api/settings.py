@@ -139,6 +139,8 @@ class Settings(BaseModel):
     auth_clock_skew: Annotated[int, Field(ge=0, le=3600)] = 60
     auth_jwks_refetch_interval: Seconds = 30.0
     auth_jwks_timeout: Seconds = 3.0
+    cognito_endpoint_url: Url = None
+    """Where `graphql-api token` signs in: a Cognito-compatible server instead of AWS (the service never uses it)."""
 
     # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
     _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))

@@ -1,4 +1,4 @@
-"""Starting the real DynamoDB-compatible servers the tests run against: moto's server and DynamoDB Local."""
+"""Starting the real servers the tests run against: moto's server, DynamoDB Local, the service, the local default."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from graphql_api.local import free_port
 from graphql_api.settings import Settings
@@ -111,3 +114,61 @@ def service_process(settings: Settings, log_name: str = "service.log") -> Iterat
     ]
     with _running(command, port, log_name, env=env, path="/graphql") as url:
         yield url
+
+
+# The local default: `serve` with no endpoint and no AWS settings, in a directory of its own (its state file).
+LOCAL_DEFAULT_UNSET = (
+    "DYNAMODB_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AUTH_MODE",
+    "AUTH_ISSUER",
+    "AUTH_JWKS_URL",
+    "AUTH_AUDIENCE",
+    "CURSOR_SECRET",
+    "COGNITO_ENDPOINT_URL",
+)
+
+
+@dataclass
+class LocalDefault:
+    url: str
+    directory: Path
+    stdout: str
+
+    @property
+    def header(self) -> str:
+        [line] = [line for line in self.stdout.splitlines() if line.startswith("Authorization: Bearer ")]
+        return line
+
+    def post(self, query: str, authorization: str | None) -> httpx.Response:
+        headers = {"Authorization": authorization} if authorization else {}
+        return httpx.post(f"{self.url}/graphql", json={"query": query}, headers=headers, timeout=30)
+
+
+def local_default_env(**changes: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name not in LOCAL_DEFAULT_UNSET}
+    return {**env, "PYTHONPATH": str(ROOT), **changes}
+
+
+@contextmanager
+def local_default_process(directory: Path) -> Iterator[LocalDefault]:
+    """`graphql-api serve` as the local default (embedded DynamoDB and user pool), working in `directory`."""
+    port = free_port()
+    with open(directory / "stdout.txt", "w") as stdout, open(directory / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphql_api.cli", "serve", "--port", str(port)],
+            cwd=directory,
+            env=local_default_env(),
+            stdout=stdout,
+            stderr=stderr,
+        )
+        try:
+            wait_for_port("127.0.0.1", port, process, timeout=120)  # it prints everything before it listens
+            yield LocalDefault(f"http://127.0.0.1:{port}", directory, (directory / "stdout.txt").read_text())
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

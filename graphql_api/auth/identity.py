@@ -39,6 +39,12 @@ class Identity:
     role: Role
     subject: str | None = None
     """`subject_of(iss, sub)` for a verified token; None for anonymous callers and AUTH_MODE=none."""
+    customer_id: str | None = None
+    """The id of this identity's own customer (which may not exist yet): `customer_id_for(subject)`."""
+
+    @classmethod
+    def signed_in_as(cls, role: Role, subject: str) -> Identity:
+        return cls(role, subject, customer_id_for(subject))
 
     @property
     def signed_in(self) -> bool:
@@ -48,11 +54,6 @@ class Identity:
     def is_staff(self) -> bool:
         """Staff and admin see and act on every customer's data."""
         return self.role >= Role.STAFF
-
-    @property
-    def customer_id(self) -> str | None:
-        """The id of this identity's own customer (which may not exist yet)."""
-        return customer_id_for(self.subject) if self.subject else None
 
     def may_see_customer(self, customer_id: str) -> bool:
         """Decided from the token alone: staff see any customer, a customer only their own."""

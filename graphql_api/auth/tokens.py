@@ -6,10 +6,18 @@ is AUTH_ISSUER; `exp` is in the future and `nbf`/`iat` are not (AUTH_CLOCK_SKEW 
 access token (Cognito's `token_use: access`, or the `at+jwt` type of RFC 9068), so an id token is refused;
 its `client_id` (Cognito) or `aud` is one of AUTH_AUDIENCE when that is set; it has a `sub`. Anything else
 present in the header is refused whole: the caller gets 401, never a downgrade to anonymous.
+
+A frontend sends the same token with every request until it expires, so verified tokens are remembered
+(by their SHA-256, at most `CACHE_SIZE`, each until its `exp` and for no more than `CACHE_SECONDS`): a
+repeated token costs a dictionary lookup instead of a signature check (measured in bench/auth_cost.py).
+Only successes are remembered; a refused token is checked again every time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +30,9 @@ from graphql_api.settings import Settings
 MAX_TOKEN_BYTES = 8 * 1024
 """Cognito's access tokens are about 1 KB; anything this large is not one (and is not parsed)."""
 _ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+CACHE_SIZE = 10_000
+CACHE_SECONDS = 300.0
+"""A verified token is trusted again without a signature check for at most this long (and never past `exp`)."""
 
 
 class InvalidToken(Exception):
@@ -39,6 +50,7 @@ class TokenVerifier:
                 timeout=settings.auth_jwks_timeout,
                 refetch_interval=settings.auth_jwks_refetch_interval,
             )
+        self._verified: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
 
     async def identity(self, authorization: list[str]) -> Identity:
         """The caller's identity from the values of the request's Authorization headers (usually 0 or 1)."""
@@ -57,6 +69,19 @@ class TokenVerifier:
     async def verify(self, token: str) -> Identity:
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("token too large")
+        digest = hashlib.sha256(token.encode()).digest()
+        remembered = self._verified.get(digest)
+        now = time.time()
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
+        identity, expires = await self._verify_signed(token)
+        self._verified[digest] = (identity, min(expires, now + CACHE_SECONDS))
+        if len(self._verified) > CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return identity
+
+    async def _verify_signed(self, token: str) -> tuple[Identity, float]:
+        """The identity, and until when the token is valid, after every check of the module docstring."""
         if self.keys is None or self.settings.auth_issuer is None:
             raise InvalidToken("no token issuer is configured")
         try:
@@ -97,9 +122,10 @@ class TokenVerifier:
             raise InvalidToken("token issued for another client")
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise InvalidToken("token has no subject")
-        return Identity(
+        identity = Identity.signed_in_as(
             self._role(claims.get(self.settings.auth_groups_claim)), subject_of(claims["iss"], claims["sub"])
         )
+        return identity, float(claims["exp"])
 
     def _role(self, groups: Any) -> Role:
         names = set(groups) if isinstance(groups, list) else set()

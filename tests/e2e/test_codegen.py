@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from graphql_api.cli import EXAMPLE_QUERY
+from graphql_api.cli import EXAMPLE_QUERY, ME_QUERY
 
 
 def run(e2e: Path, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +26,7 @@ def test_codegen_types_every_example_operation(e2e_tools: Path) -> None:
     operations = (generated / "operations.ts").read_text()
     assert "export type Customer = {" in schema
     assert "export type OrderStatus =" in schema
-    for name in ("CanonicalQuery", "ProductsByCategoryQuery", "PlaceOrderMutation", "CreateProductMutation"):
+    for name in ("CanonicalQuery", "MeQuery", "ProductsByCategoryQuery", "PlaceOrderMutation", "CreateProductMutation"):
         assert f"export type {name} = " in operations
         assert f"export type {name}Variables = " in operations
     # Money and times are strings on the wire, never numbers.
@@ -38,5 +38,6 @@ def test_codegen_types_every_example_operation(e2e_tools: Path) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_the_example_canonical_operation_is_the_documented_one(e2e_tools: Path) -> None:
+def test_the_example_operations_are_the_documented_ones(e2e_tools: Path) -> None:
     assert (e2e_tools / "operations" / "canonical.graphql").read_text().strip() == EXAMPLE_QUERY.strip()
+    assert (e2e_tools / "operations" / "me.graphql").read_text().strip() == ME_QUERY.strip()

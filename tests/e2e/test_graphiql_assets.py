@@ -21,7 +21,7 @@ from graphql_api.settings import Settings
 from tests.backends import ROOT
 
 # No DynamoDB call is made: the page and its assets are static.
-SETTINGS = Settings(dynamodb_endpoint_url="http://127.0.0.1:9", cursor_secret="test-secret")
+SETTINGS = Settings(dynamodb_endpoint_url="http://127.0.0.1:9", cursor_secret="test-secret", auth_mode="none")
 
 
 def get(*paths: str) -> list[httpx2.Response]:

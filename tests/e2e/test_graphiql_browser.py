@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from graphql_api.cli import ME_QUERY
+from tests.backends import local_default_process
 from tests.conftest import Api
 from tests.e2e.conftest import ARTIFACTS, E2E, run_node
 from tests.fixtures_data import CANONICAL_SUB
@@ -46,3 +48,20 @@ def test_graphiql_runs_the_canonical_query_in_a_browser(
     assert all(len(edge["node"]["items"]) == 3 for edge in customer["orders"]["edges"])
     assert f'"name": "{canonical.name}"' in report["visibleResult"].replace("\u00a0", " ")
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_in_the_local_default_a_person_opens_graphiql_and_presses_run(
+    e2e_tools: Path, graphiql_assets: Path, tmp_path: Path
+) -> None:
+    """`graphql-api serve` as a newcomer runs it: the page opens on the `me` query with Ada's header."""
+    screenshot = ARTIFACTS / "graphiql-local-default.png"
+    with local_default_process(tmp_path) as local:
+        report = run_node("graphiql.mjs", f"{local.url}/graphql", "-", "-", "-", str(screenshot))
+    assert report["externalRequests"] == [] and report["cspViolations"] == [] and report["pageErrors"] == []
+    assert report["editors"]["query"] == ME_QUERY
+    assert json.loads(report["editors"]["headers"])["Authorization"].startswith("Bearer ")
+    shown = json.loads(report["result"])
+    assert "errors" not in shown, shown
+    me = shown["data"]["me"]
+    assert (me["name"], me["email"]) == ("Ada Lovelace", "ada@example.com")
+    assert len(me["orders"]["edges"]) == 20

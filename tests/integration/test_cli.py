@@ -8,8 +8,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 from graphql_api.cli import ME_QUERY
 from graphql_api.local import free_port
 from graphql_api.user_pool import DEMO_PASSWORD
-from tests.backends import ROOT, wait_for_port
+from tests.backends import LocalDefault, local_default_env, local_default_process
 from tests.conftest import fresh_settings
 
 
@@ -51,7 +49,17 @@ def test_tables_create_seed_explore_and_check_patterns(endpoint: str) -> None:
     assert [line.split()[1] for line in lines] == [f"AP{n}" for n in range(1, 9)]
     assert all(line.startswith("ok") for line in lines)
     requests = {line.split()[1]: line.split("dynamodb_requests=")[1].split()[0] for line in lines}
-    assert requests == {"AP1": "1", "AP2": "1", "AP3": "2", "AP4": "1", "AP5": "2", "AP6": "1", "AP7": "1", "AP8": "1"}
+    assert requests == {
+        "AP1": "1",
+        "AP2": "1",
+        "AP3": "2",
+        "AP4": "1",
+        "AP5": "2",
+        "AP6": "1",
+        "AP7": "1",
+        "AP8": "1",
+        "AP11": "1",
+    }
 
 
 def test_explore_refuses_an_unknown_table(endpoint: str) -> None:
@@ -64,77 +72,20 @@ def test_schema_command_prints_the_sdl() -> None:
     assert "type Query" in result.stdout
 
 
-# The local default: `serve` with no endpoint and no AWS settings, in a directory of its own (its state file).
-LOCAL_DEFAULT_UNSET = (
-    "DYNAMODB_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_PROFILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AUTH_MODE",
-    "AUTH_ISSUER",
-    "AUTH_JWKS_URL",
-    "AUTH_AUDIENCE",
-    "CURSOR_SECRET",
-    "COGNITO_ENDPOINT_URL",
-)
-
-
-@dataclass
-class LocalDefault:
-    url: str
-    directory: Path
-    stdout: str
-
-    @property
-    def header(self) -> str:
-        [line] = [line for line in self.stdout.splitlines() if line.startswith("Authorization: Bearer ")]
-        return line
-
-    def post(self, query: str, authorization: str | None) -> httpx.Response:
-        headers = {"Authorization": authorization} if authorization else {}
-        return httpx.post(f"{self.url}/graphql", json={"query": query}, headers=headers, timeout=30)
-
-
-def _local_env(**changes: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in LOCAL_DEFAULT_UNSET}
-    return {**env, "PYTHONPATH": str(ROOT), **changes}
-
-
 def _local_cli(directory: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "graphql_api.cli", *args],
         cwd=directory,
-        env=_local_env(**env),
+        env=local_default_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
-@contextmanager
-def _running_local_default(directory: Path) -> Iterator[LocalDefault]:
-    port = free_port()
-    with open(directory / "stdout.txt", "w") as stdout, open(directory / "stderr.txt", "w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graphql_api.cli", "serve", "--port", str(port)],
-            cwd=directory,
-            env=_local_env(),
-            stdout=stdout,
-            stderr=stderr,
-        )
-        try:
-            wait_for_port("127.0.0.1", port, process, timeout=120)  # it prints everything before it listens
-            yield LocalDefault(f"http://127.0.0.1:{port}", directory, (directory / "stdout.txt").read_text())
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def local_default(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDefault]:
-    with _running_local_default(tmp_path_factory.mktemp("local-default")) as running:
+    with local_default_process(tmp_path_factory.mktemp("local-default")) as running:
         yield running
 
 
@@ -170,7 +121,7 @@ def test_graphiql_opens_on_the_me_query_with_adas_header(local_default: LocalDef
     }
 
 
-def test_token_signs_in_to_the_running_local_default(local_default: LocalDefault) -> None:
+def test_token_signs_in_to_thelocal_default_process(local_default: LocalDefault) -> None:
     result = _local_cli(local_default.directory, "token", "staff@example.com")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
@@ -207,7 +158,7 @@ def test_token_without_a_user_pool_exits_2_naming_the_settings(tmp_path: Path) -
 
 
 def test_the_local_default_removes_its_state_file_on_exit(tmp_path: Path) -> None:
-    with _running_local_default(tmp_path):
+    with local_default_process(tmp_path):
         assert (tmp_path / ".graphql-api-local.json").exists()
     assert not (tmp_path / ".graphql-api-local.json").exists()
     assert _local_cli(tmp_path, "token", "ada@example.com").returncode == 2
