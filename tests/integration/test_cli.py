@@ -16,7 +16,7 @@ import pytest
 from graphql_api.cli import ME_QUERY
 from graphql_api.local import free_port
 from graphql_api.user_pool import DEMO_PASSWORD
-from tests.backends import LocalDefault, local_default_env, local_default_process
+from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
 from tests.conftest import fresh_settings
 
 
@@ -121,7 +121,7 @@ def test_graphiql_opens_on_the_me_query_with_adas_header(local_default: LocalDef
     }
 
 
-def test_token_signs_in_to_thelocal_default_process(local_default: LocalDefault) -> None:
+def test_token_signs_in_to_the_running_local_default(local_default: LocalDefault) -> None:
     result = _local_cli(local_default.directory, "token", "staff@example.com")
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
@@ -169,3 +169,36 @@ def test_serve_local_default_refuses_to_listen_beyond_loopback(tmp_path: Path) -
     assert result.returncode != 0
     assert "--allow-forgeable-tokens" in result.stderr and "forge" in result.stderr
     assert not (tmp_path / ".graphql-api-local.json").exists()
+
+
+def test_serve_outside_the_local_default_refuses_to_start_without_issuer_and_cursor_secret(
+    endpoint: str, tmp_path: Path
+) -> None:
+    result = _local_cli(tmp_path, "serve", "--port", str(free_port()), DYNAMODB_ENDPOINT_URL=endpoint)
+    assert result.returncode == 2
+    assert "AUTH_ISSUER" in result.stderr and "CURSOR_SECRET" in result.stderr and "AUTH_MODE=none" in result.stderr
+    assert "Traceback" not in result.stderr
+    # One of the two is not enough either.
+    half = _local_cli(
+        tmp_path, "serve", "--port", str(free_port()), DYNAMODB_ENDPOINT_URL=endpoint, CURSOR_SECRET="s" * 32
+    )
+    assert half.returncode == 2 and "AUTH_ISSUER" in half.stderr and "CURSOR_SECRET" not in half.stderr
+
+
+def test_serve_with_auth_mode_none_starts_and_says_loudly_that_the_api_is_open(endpoint: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = local_default_env(DYNAMODB_ENDPOINT_URL=endpoint, AUTH_MODE="none", TABLE_PREFIX="open-")
+    with open(tmp_path / "err.txt", "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graphql_api.cli", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            wait_for_port("127.0.0.1", port, process, timeout=60)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    assert "OPEN TO ANYONE" in (tmp_path / "err.txt").read_text()
