@@ -28,7 +28,8 @@ from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import AttributeValue, Item, deserialize_item, serialize_value
-from graphql_api.tables import ORDERS, Table
+from graphql_api.repositories.orders import ORDERS, OrderStatus
+from graphql_api.tables import Table
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class Backfill:
 
 def _initial_order_status(item: Item) -> str:
     # Every status transition writes Status, so an order without one has never left its first state.
-    return "PENDING"
+    status: str = ORDERS.stored("status", OrderStatus.PENDING)
+    return status
 
 
 BACKFILLS: dict[str, Backfill] = {
@@ -52,8 +54,8 @@ BACKFILLS: dict[str, Backfill] = {
     for backfill in (
         Backfill(
             name="orders-status",
-            table=ORDERS,
-            attribute="Status",
+            table=ORDERS.table,
+            attribute=ORDERS.attribute("status"),
             value_for=_initial_order_status,
             description=(
                 "Orders.Status = PENDING where missing, so that orders written before StatusIndex "

@@ -37,11 +37,11 @@ from graphql_api.graphiql import GraphiQLDefaults
 from graphql_api.graphql.schema import build_schema
 from graphql_api.local import embedded_dynamodb, is_loopback
 from graphql_api.patterns import check_patterns
+from graphql_api.repositories import ALL_TABLES, table_named
 from graphql_api.seed import DEMO_EMAIL, demo_dataset, write_dataset
 from graphql_api.settings import Settings, SettingsError, load_settings
 from graphql_api.table_admin import create_tables
 from graphql_api.table_verify import report_lines, verify
-from graphql_api.tables import table_named
 from graphql_api.user_pool import (
     DEMO_PASSWORD,
     LOCAL_STATE_FILE,
@@ -365,7 +365,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("seed", help="load the demo data set")
     explore_parser = commands.add_parser("explore", help="print a table's items as JSON lines")
-    explore_parser.add_argument("table", help="Customers, Orders, OrderItems or Products")
+    explore_parser.add_argument("table", help=", ".join(table.name for table in ALL_TABLES))
     explore_parser.add_argument("--limit", type=int, default=20)
     commands.add_parser("check-patterns", help="run every access pattern (AP1-AP8, AP11) and report")
     backfill_parser = commands.add_parser(

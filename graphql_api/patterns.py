@@ -17,8 +17,10 @@ from graphql_api.dynamo.stats import RequestStats, current_stats
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.schema import Schema
 from graphql_api.loaders import Loaders
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
-from graphql_api.tables import ORDERS
 
 
 @dataclass(frozen=True)
@@ -62,23 +64,24 @@ class PatternResult:
 
 
 async def _sample_variables(dynamo: Dynamo, settings: Settings) -> dict[str, Any] | None:
-    response = await dynamo.call("scan", TableName=ORDERS.physical_name(dynamo.table_prefix), Limit=1)
+    response = await dynamo.call("scan", TableName=ORDERS.table.physical_name(dynamo.table_prefix), Limit=1)
     if not response.get("Items"):
         return None
-    order = deserialize_item(response["Items"][0])
+    order = ORDERS.from_item(deserialize_item(response["Items"][0]))
     loaders = Loaders(dynamo, settings)
-    customer = await loaders.customer(order["CustomerId"])
-    order_model = await loaders.order(order["OrderId"])
-    lines = await loaders.order_items(order_model) if order_model else []
-    product = await loaders.product(lines[0].product_id) if lines else None
-    if customer is None or product is None:
+    customer = await loaders.one(CUSTOMERS, order.customer_id)
+    lines = await loaders.order_items(order)
+    if customer is None or not lines:
+        return None
+    product = await loaders.one(PRODUCTS, lines[0].product_id)
+    if product is None:
         return None
     return {
         "c": customer.customer_id,
         "e": customer.email,
-        "o": order["OrderId"],
+        "o": order.order_id,
         "p": [product.product_id],
-        "s": order["Status"],
+        "s": order.status.value,
         "k": product.category,
     }
 

@@ -13,17 +13,18 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from graphql_api.auth.identity import customer_id_for
 from graphql_api.clock import now
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.repositories import customers, order_items, orders, products
-from graphql_api.repositories.customers import Address, Customer
-from graphql_api.repositories.order_items import OrderItem
-from graphql_api.repositories.orders import Order, OrderStatus
-from graphql_api.repositories.products import Product
-from graphql_api.tables import CUSTOMER_EMAILS, CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS
+from graphql_api.entity import Entity
+from graphql_api.repositories import order_items
+from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS, Address, Customer, email_guards
+from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
+from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
+from graphql_api.repositories.products import PRODUCTS, Product
 
 CATEGORIES = ("books", "garden", "kitchen", "music", "office", "outdoor", "toys", "tools")
 DEMO_EMAIL = "ada@example.com"
@@ -162,12 +163,19 @@ def demo_dataset(
     return data
 
 
+def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
+    return [
+        (CUSTOMERS, data.customers),
+        (CUSTOMER_EMAILS, email_guards(data.customers)),
+        (PRODUCTS, data.products),
+        (ORDERS, data.orders),
+        (ORDER_ITEMS, data.order_items),
+    ]
+
+
 async def write_dataset(dynamo: Dynamo, data: Dataset) -> dict[str, int]:
     """Write a data set (overwriting items with the same keys); returns the items written per table."""
     return {
-        CUSTOMERS.name: await put_items(dynamo, CUSTOMERS, map(customers.to_item, data.customers)),
-        CUSTOMER_EMAILS.name: await put_items(dynamo, CUSTOMER_EMAILS, customers.email_guards(data.customers)),
-        PRODUCTS.name: await put_items(dynamo, PRODUCTS, map(products.to_item, data.products)),
-        ORDERS.name: await put_items(dynamo, ORDERS, map(orders.to_item, data.orders)),
-        ORDER_ITEMS.name: await put_items(dynamo, ORDER_ITEMS, map(order_items.to_item, data.order_items)),
+        entity.table.name: await put_items(dynamo, entity.table, map(entity.to_item, values))
+        for entity, values in _contents(data)
     }

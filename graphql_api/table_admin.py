@@ -7,7 +7,8 @@ import asyncio
 from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.tables import ALL_TABLES, Table
+from graphql_api.repositories import ALL_TABLES
+from graphql_api.tables import Table
 
 
 async def table_status(dynamo: Dynamo, table: Table) -> str | None:

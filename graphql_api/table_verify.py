@@ -15,7 +15,8 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.tables import ALL_TABLES, Index, Key, Table
+from graphql_api.repositories import ALL_TABLES
+from graphql_api.tables import Index, Key, Table
 
 Description = Mapping[str, Any]
 """DescribeTable's "Table" member, as botocore returns it."""

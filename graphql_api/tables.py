@@ -1,7 +1,7 @@
-"""The table declarations: the one truth for the physical model.
+"""The physical shape of a table: its keys, key types and GSIs (CreateTable, verify, Terraform).
 
-Repositories, `graphql-api tables create`, the loaders and the Terraform contract test all
-derive from these declarations; nothing else names a key or an index.
+The tables themselves are not written here: each is derived from its entity's declaration
+(graphql_api.entity, graphql_api.repositories); `graphql_api.repositories.ALL_TABLES` lists them.
 """
 
 from __future__ import annotations
@@ -91,39 +91,3 @@ def _index_params(index: Index) -> dict[str, Any]:
     if index.non_key_attributes:
         projection["NonKeyAttributes"] = list(index.non_key_attributes)
     return {"IndexName": index.name, "KeySchema": _key_schema(index.keys), "Projection": projection}
-
-
-CUSTOMERS = Table(
-    name="Customers",
-    hash_key=Key("CustomerId"),
-    indexes=(Index("EmailIndex", Key("Email")),),
-)
-
-ORDERS = Table(
-    name="Orders",
-    hash_key=Key("OrderId"),
-    indexes=(
-        Index("CustomerIndex", Key("CustomerId"), Key("OrderDate")),
-        Index("StatusIndex", Key("Status"), Key("OrderDate")),
-    ),
-)
-
-ORDER_ITEMS = Table(name="OrderItems", hash_key=Key("OrderId"), range_key=Key("ItemId"))
-
-PRODUCTS = Table(
-    name="Products",
-    hash_key=Key("ProductId"),
-    indexes=(Index("CategoryIndex", Key("Category"), Key("Name")),),
-)
-
-CUSTOMER_EMAILS = Table(name="CustomerEmails", hash_key=Key("Email"))
-"""Guard items that make emails unique: written in the same transaction as the customer."""
-
-ALL_TABLES: tuple[Table, ...] = (CUSTOMERS, ORDERS, ORDER_ITEMS, PRODUCTS, CUSTOMER_EMAILS)
-
-
-def table_named(name: str) -> Table:
-    for table in ALL_TABLES:
-        if table.name.lower() == name.lower():
-            return table
-    raise KeyError(name)

@@ -142,7 +142,7 @@ async def post_concurrently(
 def snapshot(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     """Every item of every table, in a stable order: to show that nothing changed."""
     from graphql_api.dynamo.serialization import deserialize_item
-    from graphql_api.tables import ALL_TABLES
+    from graphql_api.repositories import ALL_TABLES
 
     async def scan(dynamo: Any) -> dict[str, list[dict[str, Any]]]:
         tables: dict[str, list[dict[str, Any]]] = {}

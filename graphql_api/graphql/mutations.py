@@ -19,7 +19,7 @@ from graphql_api.graphql.types.order import Order
 from graphql_api.graphql.types.product import Product
 from graphql_api.repositories import customers, order_writes, products
 from graphql_api.repositories.customers import MAX_ADDRESSES, Address
-from graphql_api.repositories.order_items import MAX_LINES
+from graphql_api.repositories.order_items import MAX_LINES, ORDER_ITEMS
 from graphql_api.repositories.orders import OrderStatus
 from graphql_api.validation import (
     MAX_CATEGORY_LENGTH,
@@ -255,7 +255,7 @@ class Mutation:
         key = None if input.idempotency_key is None else check_idempotency_key(input.idempotency_key)
         placement = await order_writes.place_order(info.context.dynamo, customer_id, lines, key)
         if placement.lines is not None:
-            info.context.loaders.prime_order_items(placement.lines)  # the answer's items cost no read
+            info.context.loaders.prime(ORDER_ITEMS, placement.lines)  # the answer's items cost no read
         return Order.from_domain(placement.order)
 
     @strawberry.mutation(

@@ -1,8 +1,12 @@
-"""Relay pagination: the bounds on `first`, and opaque, tamper-evident cursors.
+"""Relay pagination: one generic connection, one `paginate` for every listing, and tamper-evident cursors.
 
 A cursor is the item's position in its listing (DynamoDB's key attributes) signed with HMAC
 over the listing it came from. An altered cursor, or one from another listing (another customer,
 status, category or filter), fails the signature check and is rejected as BAD_USER_INPUT.
+
+`paginate(info, listing, hash_value, node, ...)` is the whole listing resolver: the bounds on `first`,
+the listing's identity (the field and every shaping argument), the cursor, the Query (the entity's
+`Listing`) and the `Connection[Node]` answer; `Connection[Order]` is `OrderConnection` in the schema.
 """
 
 from __future__ import annotations
@@ -12,18 +16,20 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types import Info
 
 from graphql_api.clock import format_timestamp
+from graphql_api.entity import Listing, Page, Position, Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import follows_parent
-from graphql_api.repositories._paging import Page, Position
 
 T = TypeVar("T")
+N = TypeVar("N")
 
 MAX_FIRST = 100
 DEFAULT_FIRST = 20
@@ -109,6 +115,62 @@ def edges_and_page_info(page: Page[T], secrets: Sequence[str], listing: str) -> 
     else:
         end_cursor = None
     return edges, PageInfo(has_next_page=page.has_next, end_cursor=end_cursor)
+
+
+@follows_parent
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@follows_parent
+@strawberry.type
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        default=None,
+        description="Set where the count is kept, never counted: a customer's unfiltered orders (by placeOrder).",
+    )
+
+
+async def paginate(
+    info: Info[Any, Any],
+    listing: Listing[T],
+    hash_value: Any,
+    node: Callable[[T], N],
+    *,
+    first: int | None,
+    after: str | None,
+    shape: Sequence[object] = (),
+    within: Range | None = None,
+    where: dict[str, Any] | None = None,
+    total_count: int | None = None,
+) -> Connection[N]:
+    """One page of `listing` for `hash_value` as a connection of `node(item)`s.
+
+    `shape` names every argument that changes what the listing holds (a status, a date range), so a
+    cursor only ever continues the listing it came from.
+    """
+    count = check_first(first)
+    settings = info.context.settings
+    identity = listing_id(f"{info.path.typename}.{info.field_name}", hash_value, *shape)
+    page = await listing.page(
+        info.context.dynamo,
+        hash_value,
+        first=count,
+        after=position_after(settings.cursor_secrets, identity, after, listing.position),
+        read_budget=settings.filter_read_budget,
+        within=within,
+        where=where,
+    )
+    edges, page_info = edges_and_page_info(page, settings.cursor_secrets, identity)
+    return Connection(
+        edges=[Edge(cursor=cursor, node=node(value)) for value, cursor in edges],
+        page_info=page_info,
+        total_count=total_count,
+    )
 
 
 def position_after(

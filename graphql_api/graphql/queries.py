@@ -6,15 +6,18 @@ from datetime import datetime
 
 import strawberry
 
+from graphql_api.entity import Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow
 from graphql_api.graphql.context import Info
-from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.types.customer import Customer
-from graphql_api.graphql.types.order import Order, OrderConnection
-from graphql_api.graphql.types.product import Product, ProductConnection
+from graphql_api.graphql.types.order import Order
+from graphql_api.graphql.types.product import Product
 from graphql_api.repositories import customers, orders, products
-from graphql_api.repositories.orders import OrderStatus
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.orders import ORDERS, OrderStatus
+from graphql_api.repositories.products import PRODUCTS
 from graphql_api.validation import check_email, check_id, check_text
 
 MAX_PRODUCT_IDS = 100
@@ -28,7 +31,9 @@ class Query:
     )
     async def me(self, info: Info) -> Customer | None:
         customer_id = info.context.identity.customer_id
-        customer = await info.context.loaders.customer(customer_id) if customer_id else None
+        if customer_id is None:
+            return None  # AUTH_MODE=none: no sign-in, no customer of one's own
+        customer = await info.context.loaders.one(CUSTOMERS, customer_id)
         return Customer.from_domain(customer) if customer else None
 
     @strawberry.field(
@@ -39,7 +44,7 @@ class Query:
         wanted = check_id("cus", customer_id, "customerId")
         if not info.context.identity.may_see_customer(wanted):
             return None  # decided from the token: another customer's id reads as missing, at no cost
-        customer = await info.context.loaders.customer(wanted)
+        customer = await info.context.loaders.one(CUSTOMERS, wanted)
         return Customer.from_domain(customer) if customer else None
 
     @strawberry.field(
@@ -57,14 +62,14 @@ class Query:
         extensions=allow(SIGNED_IN),
     )
     async def order(self, info: Info, order_id: strawberry.ID) -> Order | None:
-        order = await info.context.loaders.order(check_id("ord", order_id, "orderId"))
+        order = await info.context.loaders.one(ORDERS, check_id("ord", order_id, "orderId"))
         if order is None or not info.context.identity.may_see_customer(order.customer_id):
             return None
         return Order.from_domain(order)
 
     @strawberry.field(description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE))
     async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
-        product = await info.context.loaders.product(check_id("prd", product_id, "productId"))
+        product = await info.context.loaders.one(PRODUCTS, check_id("prd", product_id, "productId"))
         return Product.from_domain(product) if product else None
 
     @strawberry.field(
@@ -75,25 +80,15 @@ class Query:
             raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
         for product_id in product_ids:
             check_id("prd", product_id, "productIds")
-        found = await info.context.loaders.products(product_ids)
+        found = await info.context.loaders.many(PRODUCTS, product_ids)
         return [Product.from_domain(product) if product else None for product in found]
 
     @strawberry.field(description="AP8: the products of a category, by name.", extensions=allow(EVERYONE))
     async def products_by_category(
         self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
-    ) -> ProductConnection:
-        first = check_first(first)
+    ) -> Connection[Product]:
         check_text(category, "category")
-        settings = info.context.settings
-        listing = listing_id("productsByCategory", category)
-        page = await products.list_by_category(
-            info.context.dynamo,
-            category,
-            first=first,
-            after=position_after(settings.cursor_secrets, listing, after, products.CATEGORY_POSITION),
-            read_budget=settings.filter_read_budget,
-        )
-        return ProductConnection.from_page(page, settings.cursor_secrets, listing)
+        return await paginate(info, products.BY_CATEGORY, category, Product.from_domain, first=first, after=after)
 
     @strawberry.field(
         description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive.",
@@ -107,16 +102,14 @@ class Query:
         after: str | None = None,
         placed_after: datetime | None = None,
         placed_before: datetime | None = None,
-    ) -> OrderConnection:
-        first = check_first(first)
-        settings = info.context.settings
-        listing = listing_id("ordersByStatus", status, placed_after, placed_before)
-        page = await orders.list_by_status(
-            info.context.dynamo,
+    ) -> Connection[Order]:
+        return await paginate(
+            info,
+            orders.BY_STATUS,
             status,
+            Order.from_domain,
             first=first,
-            after=position_after(settings.cursor_secrets, listing, after, orders.STATUS_POSITION),
-            dates=orders.DateRange(placed_after, placed_before),
-            read_budget=settings.filter_read_budget,
+            after=after,
+            shape=(placed_after, placed_before),
+            within=Range(placed_after, placed_before),
         )
-        return OrderConnection.from_page(page, settings.cursor_secrets, listing)

@@ -1,80 +1,124 @@
-"""Building blocks of every write: versioned updates, create-only puts, and reading why a write failed.
+"""Building blocks of every write: versioned updates, create-only puts, conditional deletes, by field name.
 
-Every item carries `Version` (1 on create, +1 on every write) and `UpdatedAt`; the repository
-layer maintains both, so callers only say what changes and which version they expect.
+Every item of a versioned entity carries `Version` (1 on create, +1 on every write) and `UpdatedAt`;
+these helpers maintain both, so callers only say what changes and which version they expect. Fields
+are named as in the entity's dataclass and turned into attribute names and stored values by the
+entity (graphql_api.entity): no repository spells an attribute or writes an expression.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, Protocol, TypeVar
 
 from graphql_api.clock import format_timestamp
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item, serialize_value
+from graphql_api.dynamo.serialization import deserialize_item, serialize_item, serialize_value
+from graphql_api.entity import Entity
 from graphql_api.errors import NotFound, VersionMismatch
-from graphql_api.tables import Table
+
+T = TypeVar("T")
 
 
-def key_of(table: Table, values: tuple[Any, ...]) -> dict[str, Any]:
-    return {name: serialize_value(value) for name, value in zip(table.key_names, values, strict=True)}
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
 
 
-async def get_item(dynamo: Dynamo, table: Table, key: tuple[Any, ...]) -> Item | None:
+V = TypeVar("V", bound=Versioned)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition on a field of the item written: compared with a value, or present/absent."""
+
+    field: str
+    op: Literal["=", "<>", ">=", "<=", "exists", "missing"]
+    value: Any = None
+    or_missing: bool = False
+    """Also true when the item lacks the field (or the item does not exist)."""
+
+
+def _render(entity: Entity[Any], checks: Sequence[Check], names: dict[str, str], values: dict[str, Any]) -> list[str]:
+    parts = []
+    for number, check in enumerate(checks):
+        name = f"#c{number}"
+        names[name] = entity.attribute(check.field)
+        if check.op == "missing":
+            part = f"attribute_not_exists({name})"
+        elif check.op == "exists":
+            part = f"attribute_exists({name})"
+        else:
+            values[f":c{number}"] = entity.stored(check.field, check.value)
+            part = f"{name} {check.op} :c{number}"
+        parts.append(f"(attribute_not_exists({name}) OR {part})" if check.or_missing else part)
+    return parts
+
+
+def key_of(entity: Entity[Any], key: tuple[Any, ...]) -> dict[str, Any]:
+    return {name: serialize_value(value) for name, value in zip(entity.table.key_names, key, strict=True)}
+
+
+async def get(dynamo: Dynamo, entity: Entity[T], key: tuple[Any, ...]) -> T | None:
     """One item by key, strongly consistent; None if it does not exist."""
     response = await dynamo.call(
-        "get_item", TableName=table.physical_name(dynamo.table_prefix), Key=key_of(table, key), ConsistentRead=True
+        "get_item",
+        TableName=entity.table.physical_name(dynamo.table_prefix),
+        Key=key_of(entity, key),
+        ConsistentRead=True,
     )
     item = response.get("Item")
-    return deserialize_item(item) if item else None
+    return entity.from_item(deserialize_item(item)) if item else None
 
 
-def put_new(dynamo: Dynamo, table: Table, item: Mapping[str, Any]) -> dict[str, Any]:
+def put_new(dynamo: Dynamo, entity: Entity[T], value: T) -> dict[str, Any]:
     """A TransactWriteItems Put that fails if an item with the same key exists."""
     return {
         "Put": {
-            "TableName": table.physical_name(dynamo.table_prefix),
-            "Item": serialize_item(item),
+            "TableName": entity.table.physical_name(dynamo.table_prefix),
+            "Item": serialize_item(entity.to_item(value)),
             "ConditionExpression": "attribute_not_exists(#key)",
-            "ExpressionAttributeNames": {"#key": table.hash_key.name},
+            "ExpressionAttributeNames": {"#key": entity.table.hash_key.name},
         }
     }
 
 
 def versioned_update(
     dynamo: Dynamo,
-    table: Table,
+    entity: Entity[Any],
     key: tuple[Any, ...],
     *,
     at: datetime,
     expected_version: int | None = None,
-    set_values: Mapping[str, Any] | None = None,
-    add_values: Mapping[str, int] | None = None,
-    condition: str | None = None,
-    condition_values: Mapping[str, Any] | None = None,
-    condition_names: Mapping[str, str] | None = None,
+    set_fields: Mapping[str, Any] | None = None,
+    add_fields: Mapping[str, int] | None = None,
+    checks: Sequence[Check] = (),
 ) -> dict[str, Any]:
     """An Update (in TransactWriteItems form) that bumps Version and UpdatedAt.
 
-    `set_values` are assigned (None removes the attribute), `add_values` are added to numbers
-    (a missing number counts as 0).
-    The item must exist; with `expected_version` it must also be at that version; `condition`
-    (with its `condition_values`) adds to that.
+    `set_fields` are assigned (None removes the attribute), `add_fields` are added to numbers (a missing
+    number counts as 0). The item must exist; with `expected_version` it must also be at that version,
+    and every one of `checks` must hold.
     """
-    names = {"#version": "Version", "#updated": "UpdatedAt", "#key": table.hash_key.name}
+    names = {
+        "#version": entity.attribute("version"),
+        "#updated": entity.attribute("updated_at"),
+        "#key": entity.table.hash_key.name,
+    }
     values: dict[str, Any] = {":one": 1, ":updated": format_timestamp(at)}
     assignments = ["#version = #version + :one", "#updated = :updated"]
     removals = []
-    for number, (name, value) in enumerate((set_values or {}).items()):
-        names[f"#s{number}"] = name
+    for number, (field, value) in enumerate((set_fields or {}).items()):
+        names[f"#s{number}"] = entity.attribute(field)
         if value is None:
             removals.append(f"#s{number}")
         else:
-            values[f":s{number}"] = value
+            values[f":s{number}"] = entity.stored(field, value)
             assignments.append(f"#s{number} = :s{number}")
-    for number, (name, amount) in enumerate((add_values or {}).items()):
-        names[f"#a{number}"] = name
+    for number, (field, amount) in enumerate((add_fields or {}).items()):
+        names[f"#a{number}"] = entity.attribute(field)
         values[f":a{number}"] = amount
         assignments.append(f"#a{number} = if_not_exists(#a{number}, :zero) + :a{number}")
         values[":zero"] = 0
@@ -82,17 +126,14 @@ def versioned_update(
     if expected_version is not None:
         conditions.append("#version = :expected")
         values[":expected"] = expected_version
-    if condition:
-        conditions.append(condition)
-        values.update(condition_values or {})
-        names.update(condition_names or {})
+    conditions += _render(entity, checks, names, values)
     expression = "SET " + ", ".join(assignments)
     if removals:
         expression += " REMOVE " + ", ".join(removals)
     return {
         "Update": {
-            "TableName": table.physical_name(dynamo.table_prefix),
-            "Key": key_of(table, key),
+            "TableName": entity.table.physical_name(dynamo.table_prefix),
+            "Key": key_of(entity, key),
             "UpdateExpression": expression,
             "ConditionExpression": " AND ".join(conditions),
             "ExpressionAttributeNames": names,
@@ -103,31 +144,45 @@ def versioned_update(
 
 def delete_if(
     dynamo: Dynamo,
-    table: Table,
+    entity: Entity[Any],
     key: tuple[Any, ...],
-    condition: str,
-    values: Mapping[str, Any],
-    names: Mapping[str, str] | None = None,
+    *,
+    expected_version: int | None = None,
+    checks: Sequence[Check] = (),
 ) -> dict[str, Any]:
+    """A Delete (in TransactWriteItems form) that happens only at `expected_version` and when `checks` hold."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    conditions = _render(entity, checks, names, values)
+    if expected_version is not None:
+        names["#version"] = entity.attribute("version")
+        values[":expected"] = expected_version
+        conditions.insert(0, "#version = :expected")
     action: dict[str, Any] = {
-        "TableName": table.physical_name(dynamo.table_prefix),
-        "Key": key_of(table, key),
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": serialize_item(values),
+        "TableName": entity.table.physical_name(dynamo.table_prefix),
+        "Key": key_of(entity, key),
     }
-    if names:
-        action["ExpressionAttributeNames"] = dict(names)
+    if conditions:
+        action["ConditionExpression"] = " AND ".join(conditions)
+        action["ExpressionAttributeNames"] = names
+    if values:
+        action["ExpressionAttributeValues"] = serialize_item(values)
     return {"Delete": action}
 
 
-def check_version(item: Item | None, expected_version: int, what: str) -> Item:
-    """The item, if it exists at the expected version; else NOT_FOUND or VERSION_MISMATCH."""
-    if item is None:
+async def get_at_version(dynamo: Dynamo, entity: Entity[V], key: tuple[Any, ...], expected_version: int) -> V:
+    """The item by key (strongly consistent), if it exists at `expected_version`; else NOT_FOUND or VERSION_MISMATCH."""
+    current: V | None = await get(dynamo, entity, key)
+    return check_version(current, expected_version, entity.model.__name__.lower())
+
+
+def check_version(current: V | None, expected_version: int, what: str) -> V:
+    """The object, if it exists at the expected version; else NOT_FOUND or VERSION_MISMATCH."""
+    if current is None:
         raise NotFound(f"{what} not found")
-    current = int(item["Version"])
-    if current != expected_version:
+    if current.version != expected_version:
         raise VersionMismatch(
-            f"{what} is at version {current}, not {expected_version}: reload it and retry",
-            currentVersion=current,
+            f"{what} is at version {current.version}, not {expected_version}: reload it and retry",
+            currentVersion=current.version,
         )
-    return item
+    return current

@@ -1,23 +1,24 @@
-"""Customers: the customer record, its bounded list of addresses (denormalized), lookup by email."""
+"""Customers: the customer record, its bounded list of addresses (denormalized), lookup by email (AP2).
+
+Emails are unique among customers, case-insensitively: a guard item in CustomerEmails, keyed by the
+lower-cased email, is written in the same transaction as the customer (a GSI cannot enforce it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from graphql_api import ids
 from graphql_api.auth.identity import customer_id_for
-from graphql_api.clock import format_timestamp, now, parse_timestamp
+from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
 from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.entity import Entity
 from graphql_api.errors import Conflict
-from graphql_api.repositories._writes import check_version, delete_if, get_item, put_new, versioned_update
-from graphql_api.tables import CUSTOMER_EMAILS, CUSTOMERS
+from graphql_api.repositories._writes import Check, delete_if, get_at_version, put_new, versioned_update
 
 MAX_ADDRESSES = 5
-EMAIL_INDEX = CUSTOMERS.index("EmailIndex")
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,14 @@ class Address:
     label: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Customer:
     customer_id: str
     email: str
     name: str
-    addresses: tuple[Address, ...]
-    order_count: int
+    addresses: tuple[Address, ...] = ()
+    order_count: int = 0
+    """Kept in the placeOrder transaction, never counted."""
     created_at: datetime
     updated_at: datetime
     version: int
@@ -43,94 +45,39 @@ class Customer:
     """The identity this customer is bound to (graphql_api.auth.identity); None when created by staff."""
 
 
+@dataclass(frozen=True)
+class EmailGuard:
+    """Reserves an email for one customer."""
+
+    email: str
+    customer_id: str
+
+
+CUSTOMERS = Entity(Customer, "Customers", key=("customer_id",), indexes={"EmailIndex": ("email",)})
+CUSTOMER_EMAILS = Entity(EmailGuard, "CustomerEmails", key=("email",))
+BY_EMAIL = CUSTOMERS.listing("EmailIndex")
+"""AP2: Query EmailIndex (emails are unique, so at most one item matches)."""
+
+
 def normalize_email(email: str) -> str:
     """Emails are unique case-insensitively, so they are stored (and looked up) in lower case."""
     return email.strip().lower()
 
 
-def customer_key(customer_id: str) -> tuple[str]:
-    return (customer_id,)
-
-
-def to_item(customer: Customer) -> Item:
-    item: Item = {
-        "CustomerId": customer.customer_id,
-        "Email": customer.email,
-        "Name": customer.name,
-        "Addresses": [_address_to_map(address) for address in customer.addresses],
-        "OrderCount": customer.order_count,
-        "CreatedAt": format_timestamp(customer.created_at),
-        "UpdatedAt": format_timestamp(customer.updated_at),
-        "Version": customer.version,
-    }
-    if customer.subject is not None:
-        item["Subject"] = customer.subject
-    return item
-
-
-def from_item(item: Item) -> Customer:
-    return Customer(
-        customer_id=item["CustomerId"],
-        email=item["Email"],
-        name=item["Name"],
-        addresses=tuple(_address_from_map(entry) for entry in item.get("Addresses", [])),
-        order_count=int(item.get("OrderCount", 0)),
-        created_at=parse_timestamp(item["CreatedAt"]),
-        updated_at=parse_timestamp(item["UpdatedAt"]),
-        version=int(item["Version"]),
-        subject=item.get("Subject"),
-    )
-
-
-def _address_to_map(address: Address) -> dict[str, Any]:
-    entry = {
-        "Street": address.street,
-        "City": address.city,
-        "PostalCode": address.postal_code,
-        "Country": address.country,
-    }
-    if address.label is not None:
-        entry["Label"] = address.label
-    return entry
-
-
-def _address_from_map(entry: dict[str, Any]) -> Address:
-    return Address(
-        label=entry.get("Label"),
-        street=entry["Street"],
-        city=entry["City"],
-        postal_code=entry["PostalCode"],
-        country=entry["Country"],
-    )
-
-
 async def find_by_email(dynamo: Dynamo, email: str) -> Customer | None:
-    """AP2: Query EmailIndex (emails are unique, so at most one item matches)."""
-    response = await dynamo.call(
-        "query",
-        TableName=CUSTOMERS.physical_name(dynamo.table_prefix),
-        IndexName=EMAIL_INDEX.name,
-        KeyConditionExpression="Email = :email",
-        ExpressionAttributeValues=serialize_item({":email": normalize_email(email)}),
-        Limit=1,
-    )
-    items = response.get("Items", [])
-    return from_item(deserialize_item(items[0])) if items else None
+    page = await BY_EMAIL.page(dynamo, normalize_email(email), first=1, after=None, read_budget=1)
+    return page.entries[0][0] if page.entries else None
 
 
-def _email_guard(email: str, customer_id: str) -> Item:
-    return {"Email": email, "CustomerId": customer_id}
+def email_guards(customers: list[Customer]) -> list[EmailGuard]:
+    """The guards that reserve these customers' emails (for bulk loads)."""
+    return [EmailGuard(customer.email, customer.customer_id) for customer in customers]
 
 
-def email_guards(customers: list[Customer]) -> list[Item]:
-    """The CustomerEmails items that reserve these customers' emails (for bulk loads)."""
-    return [_email_guard(customer.email, customer.customer_id) for customer in customers]
-
-
-def _release_guard(dynamo: Dynamo, email: str, customer_id: str) -> dict[str, Any]:
+def _release_guard(dynamo: Dynamo, email: str, customer_id: str) -> dict[str, object]:
     # A missing guard (data loaded before guards existed) is nothing to release.
     return delete_if(
-        dynamo, CUSTOMER_EMAILS, (email,), "attribute_not_exists(Email) OR CustomerId = :me", {":me": customer_id}
+        dynamo, CUSTOMER_EMAILS, CUSTOMER_EMAILS.key(email), checks=[Check("customer_id", "=", customer_id, True)]
     )
 
 
@@ -152,7 +99,6 @@ async def create(
         email=normalize_email(email),
         name=name,
         addresses=addresses,
-        order_count=0,
         created_at=at,
         updated_at=at,
         version=1,
@@ -162,8 +108,8 @@ async def create(
         await write(
             dynamo,
             [
-                put_new(dynamo, CUSTOMERS, to_item(customer)),
-                put_new(dynamo, CUSTOMER_EMAILS, _email_guard(customer.email, customer.customer_id)),
+                put_new(dynamo, CUSTOMERS, customer),
+                put_new(dynamo, CUSTOMER_EMAILS, EmailGuard(customer.email, customer.customer_id)),
             ],
         )
     except TransactionCancelled as cancelled:
@@ -185,9 +131,8 @@ async def update(
     addresses: tuple[Address, ...] | None = None,
 ) -> Customer:
     """Change any of email, name and addresses (None: unchanged). A new email moves the guard atomically."""
-    current = from_item(
-        check_version(await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer")
-    )
+    key = CUSTOMERS.key(customer_id)
+    current = await get_at_version(dynamo, CUSTOMERS, key, expected_version)
     at = now()
     changed = replace(
         current,
@@ -197,55 +142,50 @@ async def update(
         updated_at=at,
         version=current.version + 1,
     )
-    item = to_item(changed)
     actions = [
         versioned_update(
             dynamo,
             CUSTOMERS,
-            customer_key(customer_id),
+            key,
             at=at,
             expected_version=expected_version,
-            set_values={attribute: item[attribute] for attribute in ("Email", "Name", "Addresses")},
+            set_fields={"email": changed.email, "name": changed.name, "addresses": changed.addresses},
         )
     ]
     moves_email = changed.email != current.email
     if moves_email:
         actions.append(_release_guard(dynamo, current.email, customer_id))
-        actions.append(put_new(dynamo, CUSTOMER_EMAILS, _email_guard(changed.email, customer_id)))
+        actions.append(put_new(dynamo, CUSTOMER_EMAILS, EmailGuard(changed.email, customer_id)))
     try:
         await write(dynamo, actions)
     except TransactionCancelled as cancelled:
         if moves_email and cancelled.failed(2):
             raise _email_taken(changed.email) from None
-        check_version(await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer")
+        await get_at_version(dynamo, CUSTOMERS, key, expected_version)
         raise Conflict("customer changed concurrently; retry") from None
     return changed
 
 
 async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> None:
     """Delete a customer without orders, releasing its email in the same transaction."""
-    current = from_item(
-        check_version(await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer")
-    )
+    key = CUSTOMERS.key(customer_id)
+    current = await get_at_version(dynamo, CUSTOMERS, key, expected_version)
     if current.order_count:
         raise Conflict(f"customer has {current.order_count} orders and cannot be deleted")
     actions = [
         delete_if(
             dynamo,
             CUSTOMERS,
-            customer_key(customer_id),
-            "#version = :expected AND (attribute_not_exists(OrderCount) OR OrderCount = :zero)",
-            {":expected": expected_version, ":zero": 0},
-            names={"#version": "Version"},
+            key,
+            expected_version=expected_version,
+            checks=[Check("order_count", "=", 0, or_missing=True)],
         ),
         _release_guard(dynamo, current.email, customer_id),
     ]
     try:
         await write(dynamo, actions)
     except TransactionCancelled:
-        latest = check_version(
-            await get_item(dynamo, CUSTOMERS, customer_key(customer_id)), expected_version, "customer"
-        )
-        if int(latest.get("OrderCount", 0)):
+        latest = await get_at_version(dynamo, CUSTOMERS, key, expected_version)
+        if latest.order_count:
             raise Conflict("customer has orders and cannot be deleted") from None
         raise Conflict("customer changed concurrently; retry") from None

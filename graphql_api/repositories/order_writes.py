@@ -19,14 +19,14 @@ from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.serialization import Item
 from graphql_api.dynamo.transactions import TransactionCancelled, write
 from graphql_api.errors import BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
-from graphql_api.repositories import customers, order_items, orders, products
-from graphql_api.repositories._writes import check_version, get_item, put_new, versioned_update
-from graphql_api.repositories.order_items import OrderItem
-from graphql_api.repositories.orders import Order, OrderStatus
-from graphql_api.tables import CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS
+from graphql_api.repositories import order_items
+from graphql_api.repositories._writes import Check, check_version, get, get_at_version, put_new, versioned_update
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
+from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
+from graphql_api.repositories.products import PRODUCTS, Product
 
 MAX_PLACEMENT_ATTEMPTS = 5
 
@@ -62,10 +62,10 @@ def _fingerprint(lines: list[OrderLine]) -> str:
     return hashlib.sha256(json.dumps([[line.product_id, line.quantity] for line in lines]).encode()).hexdigest()
 
 
-def _replay(existing: Item, fingerprint: str) -> Order:
-    if existing.get("RequestHash") != fingerprint:
+def _replay(existing: Order, fingerprint: str) -> Order:
+    if existing.request_hash != fingerprint:
         raise Conflict("idempotencyKey was already used for a different order", field="idempotencyKey")
-    return orders.from_item(existing)
+    return existing
 
 
 async def place_order(
@@ -75,44 +75,39 @@ async def place_order(
     fingerprint = _fingerprint(lines)
     for _ in range(MAX_PLACEMENT_ATTEMPTS):
         # One round trip: the customer, the products and, with a key, the order a replay would find.
-        keyed_order = [(ORDERS, orders.order_key(order_id))] if idempotency_key else []
+        keyed_order = [(ORDERS.table, ORDERS.key(order_id))] if idempotency_key else []
         customer_item, *product_items = await batch_get(
             dynamo,
-            [(CUSTOMERS, customers.customer_key(customer_id))]
-            + [(PRODUCTS, products.product_key(line.product_id)) for line in lines]
+            [(CUSTOMERS.table, CUSTOMERS.key(customer_id))]
+            + [(PRODUCTS.table, PRODUCTS.key(line.product_id)) for line in lines]
             + keyed_order,
         )
         if keyed_order and (existing := product_items.pop()):
-            return Placement(_replay(existing, fingerprint), lines=None)
+            return Placement(_replay(ORDERS.from_item(existing), fingerprint), lines=None)
         if customer_item is None:
             raise NotFound("customer not found", field="customerId")
         stocked = [
-            _in_stock(item, line, index) for index, (item, line) in enumerate(zip(product_items, lines, strict=True))
+            _in_stock(PRODUCTS.from_item(item) if item else None, line, index)
+            for index, (item, line) in enumerate(zip(product_items, lines, strict=True))
         ]
-        order, items = _price(order_id, customer_id, lines, stocked, idempotency_key)
+        order, items = _price(order_id, customer_id, lines, stocked, idempotency_key, fingerprint)
         product_actions = [
             versioned_update(
                 dynamo,
                 PRODUCTS,
-                products.product_key(product.product_id),
+                PRODUCTS.key(product.product_id),
                 at=order.created_at,
-                add_values={"Stock": -line.quantity},
-                condition="#stock >= :quantity AND #price = :price",
-                condition_values={":quantity": line.quantity, ":price": product.price},
-                condition_names={"#stock": "Stock", "#price": "Price"},
+                add_fields={"stock": -line.quantity},
+                checks=[Check("stock", ">=", line.quantity), Check("price", "=", product.price)],
             )
             for product, line in zip(stocked, lines, strict=True)
         ]
         actions = [
-            put_new(dynamo, ORDERS, {**orders.to_item(order), "RequestHash": fingerprint}),
-            *(put_new(dynamo, ORDER_ITEMS, order_items.to_item(item)) for item in items),
+            put_new(dynamo, ORDERS, order),
+            *(put_new(dynamo, ORDER_ITEMS, item) for item in items),
             *product_actions,
             versioned_update(
-                dynamo,
-                CUSTOMERS,
-                customers.customer_key(customer_id),
-                at=order.created_at,
-                add_values={"OrderCount": 1},
+                dynamo, CUSTOMERS, CUSTOMERS.key(customer_id), at=order.created_at, add_fields={"order_count": 1}
             ),
         ]
         try:
@@ -125,16 +120,15 @@ async def place_order(
             first_product = 1 + len(items)
             for index in range(len(lines)):
                 if cancelled.failed(first_product + index):
-                    latest = await get_item(dynamo, PRODUCTS, products.product_key(lines[index].product_id))
+                    latest = await get(dynamo, PRODUCTS, PRODUCTS.key(lines[index].product_id))
                     _in_stock(latest, lines[index], index)
             # Otherwise the order exists already (a concurrent replay): the next round returns it.
     raise Conflict("the products changed while the order was placed; retry")
 
 
-def _in_stock(item: Item | None, line: OrderLine, index: int) -> products.Product:
-    if item is None:
+def _in_stock(product: Product | None, line: OrderLine, index: int) -> Product:
+    if product is None:
         raise NotFound(f"product {line.product_id} not found", field=f"items[{index}].productId")
-    product = products.from_item(item)
     if product.stock < line.quantity:
         raise OutOfStock(
             f"product {line.product_id} has {product.stock} in stock, {line.quantity} asked",
@@ -146,7 +140,12 @@ def _in_stock(item: Item | None, line: OrderLine, index: int) -> products.Produc
 
 
 def _price(
-    order_id: str, customer_id: str, lines: list[OrderLine], stocked: list[products.Product], key: str | None
+    order_id: str,
+    customer_id: str,
+    lines: list[OrderLine],
+    stocked: list[Product],
+    key: str | None,
+    fingerprint: str,
 ) -> tuple[Order, list[OrderItem]]:
     """The order and its lines at the products' current prices, exactly (Decimal)."""
     currencies = {product.currency for product in stocked}
@@ -175,6 +174,7 @@ def _price(
         currency=currencies.pop(),
         item_count=len(items),
         idempotency_key=key,
+        request_hash=fingerprint,
         created_at=at,
         updated_at=at,
         version=1,
@@ -184,10 +184,10 @@ def _price(
 
 async def _current(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
     """The order at `expected_version`; with `owner`, another customer's order reads as missing (NOT_FOUND)."""
-    item = await get_item(dynamo, ORDERS, orders.order_key(order_id))
-    if item is not None and owner is not None and orders.from_item(item).customer_id != owner:
-        item = None  # checked before the version, which would reveal that the order exists
-    return orders.from_item(check_version(item, expected_version, "order"))
+    order = await get(dynamo, ORDERS, ORDERS.key(order_id))
+    if order is not None and owner is not None and order.customer_id != owner:
+        order = None  # checked before the version, which would reveal that the order exists
+    return check_version(order, expected_version, "order")
 
 
 def _check_transition(order: Order, status: OrderStatus) -> None:
@@ -223,15 +223,13 @@ async def _cancel(dynamo: Dynamo, order: Order) -> Order:
     """The status change and the stock of every line given back, in one transaction."""
     keys = order_items.item_keys(order.order_id, order.item_count)
     lines = [
-        order_items.from_item(item)
-        for item in await batch_get(dynamo, [(ORDER_ITEMS, key) for key in keys])
+        ORDER_ITEMS.from_item(item)
+        for item in await batch_get(dynamo, [(ORDER_ITEMS.table, key) for key in keys])
         if item is not None
     ]
     at = now()
     actions = [_status_update(dynamo, order, OrderStatus.CANCELLED, at)] + [
-        versioned_update(
-            dynamo, PRODUCTS, products.product_key(line.product_id), at=at, add_values={"Stock": line.quantity}
-        )
+        versioned_update(dynamo, PRODUCTS, PRODUCTS.key(line.product_id), at=at, add_fields={"stock": line.quantity})
         for line in lines
     ]
     try:
@@ -245,20 +243,16 @@ def _status_update(dynamo: Dynamo, order: Order, status: OrderStatus, at: dateti
     return versioned_update(
         dynamo,
         ORDERS,
-        orders.order_key(order.order_id),
+        ORDERS.key(order.order_id),
         at=at,
         expected_version=order.version,
-        set_values={"Status": status.value},
-        condition="#status = :from",
-        condition_values={":from": order.status.value},
-        condition_names={"#status": "Status"},
+        set_fields={"status": status},
+        checks=[Check("status", "=", order.status)],
     )
 
 
 async def _explain_failure(dynamo: Dynamo, order: Order, status: OrderStatus) -> None:
     """After a failed condition: the order changed under us (VERSION_MISMATCH) or is gone."""
-    latest = orders.from_item(
-        check_version(await get_item(dynamo, ORDERS, orders.order_key(order.order_id)), order.version, "order")
-    )
+    latest = await get_at_version(dynamo, ORDERS, ORDERS.key(order.order_id), order.version)
     _check_transition(latest, status)
     raise Conflict("order changed concurrently; retry")

@@ -1,4 +1,4 @@
-"""Products: the catalog, listed by category in name order (CategoryIndex)."""
+"""Products: the catalog, listed by category in name order (CategoryIndex, AP8)."""
 
 from __future__ import annotations
 
@@ -8,79 +8,35 @@ from decimal import Decimal
 from typing import Any
 
 from graphql_api import ids
-from graphql_api.clock import format_timestamp, now, parse_timestamp
+from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.serialization import Item
 from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.entity import Entity
 from graphql_api.errors import Conflict
-from graphql_api.money import money
-from graphql_api.repositories._paging import Listing, Page, Position, query_page
-from graphql_api.repositories._writes import check_version, get_item, put_new, versioned_update
-from graphql_api.tables import PRODUCTS
-
-CATEGORY_INDEX = PRODUCTS.index("CategoryIndex")
-CATEGORY_POSITION = PRODUCTS.position_attributes(CATEGORY_INDEX)
+from graphql_api.money import Money
+from graphql_api.repositories._writes import get_at_version, put_new, versioned_update
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Product:
     product_id: str
     name: str
-    description: str | None
+    description: str | None = None
     category: str
-    price: Decimal
+    price: Money
     currency: str
     stock: int
+    review_count: int = 0
+    rating_sum: int = 0
+    """With review_count, kept in each review's transaction: the average rating is their quotient."""
     created_at: datetime
     updated_at: datetime
     version: int
 
 
-def product_key(product_id: str) -> tuple[str]:
-    return (product_id,)
-
-
-def to_item(product: Product) -> Item:
-    return {
-        "ProductId": product.product_id,
-        "Name": product.name,
-        "Description": product.description,
-        "Category": product.category,
-        "Price": product.price,
-        "Currency": product.currency,
-        "Stock": product.stock,
-        "CreatedAt": format_timestamp(product.created_at),
-        "UpdatedAt": format_timestamp(product.updated_at),
-        "Version": product.version,
-    }
-
-
-def from_item(item: Item) -> Product:
-    return Product(
-        product_id=item["ProductId"],
-        name=item["Name"],
-        description=item.get("Description"),
-        category=item["Category"],
-        price=money(item["Price"]),
-        currency=item["Currency"],
-        stock=int(item["Stock"]),
-        created_at=parse_timestamp(item["CreatedAt"]),
-        updated_at=parse_timestamp(item["UpdatedAt"]),
-        version=int(item["Version"]),
-    )
-
-
-async def list_by_category(
-    dynamo: Dynamo, category: str, *, first: int, after: Position | None, read_budget: int
-) -> Page[Product]:
-    """AP8: Query CategoryIndex in name order."""
-    listing = Listing(
-        table=PRODUCTS,
-        index=CATEGORY_INDEX,
-        key_condition="Category = :category",
-        values={":category": category},
-    )
-    return await query_page(dynamo, listing, first=first, after=after, read_budget=read_budget, from_item=from_item)
+PRODUCTS = Entity(Product, "Products", key=("product_id",), indexes={"CategoryIndex": ("category", "name")})
+BY_CATEGORY = PRODUCTS.listing("CategoryIndex")
+"""AP8: the products of a category in name order."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +50,14 @@ class ProductChanges:
     price: Decimal | None = None
     currency: str | None = None
     stock: int | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields to set: those given, and a description of None when it is cleared."""
+        fields = ("name", "category", "price", "currency", "stock", "description")
+        given = {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
+        if self.clear_description:
+            given["description"] = None
+        return given
 
 
 async def create(
@@ -112,47 +76,22 @@ async def create(
         updated_at=at,
         version=1,
     )
-    await write(dynamo, [put_new(dynamo, PRODUCTS, to_item(product))])
+    await write(dynamo, [put_new(dynamo, PRODUCTS, product)])
     return product
 
 
 async def update(dynamo: Dynamo, product_id: str, expected_version: int, changes: ProductChanges) -> Product:
-    current = from_item(
-        check_version(await get_item(dynamo, PRODUCTS, product_key(product_id)), expected_version, "product")
-    )
+    key = PRODUCTS.key(product_id)
+    current = await get_at_version(dynamo, PRODUCTS, key, expected_version)
     at = now()
-    given: dict[str, Any] = {
-        field: value
-        for field, value in (
-            ("name", changes.name),
-            ("category", changes.category),
-            ("price", changes.price),
-            ("currency", changes.currency),
-            ("stock", changes.stock),
-            ("description", changes.description),
-        )
-        if value is not None
-    }
-    if changes.clear_description:
-        given["description"] = None
+    given = changes.given()
     changed = replace(current, **given, updated_at=at, version=current.version + 1)
-    item = to_item(changed)
-    attributes = ("Name", "Description", "Category", "Price", "Currency", "Stock")
     try:
         await write(
             dynamo,
-            [
-                versioned_update(
-                    dynamo,
-                    PRODUCTS,
-                    product_key(product_id),
-                    at=at,
-                    expected_version=expected_version,
-                    set_values={attribute: item[attribute] for attribute in attributes},
-                )
-            ],
+            [versioned_update(dynamo, PRODUCTS, key, at=at, expected_version=expected_version, set_fields=given)],
         )
     except TransactionCancelled:
-        check_version(await get_item(dynamo, PRODUCTS, product_key(product_id)), expected_version, "product")
+        await get_at_version(dynamo, PRODUCTS, key, expected_version)
         raise Conflict("product changed concurrently; retry") from None
     return changed

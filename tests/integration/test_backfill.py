@@ -23,9 +23,9 @@ from graphql_api.clock import format_timestamp
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item
+from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
-from graphql_api.tables import ORDERS
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers
 
@@ -66,7 +66,7 @@ def legacy_orders(count: int = LEGACY_ORDERS) -> list[Item]:
 def _write_legacy_orders(settings: Settings, orders: list[Item]) -> None:
     async def prepare(dynamo: Dynamo) -> None:
         await create_tables(dynamo)
-        await put_items(dynamo, ORDERS, orders)
+        await put_items(dynamo, ORDERS.table, orders)
 
     run_with_dynamo(settings, prepare)
 
@@ -141,7 +141,7 @@ def test_backfill_leaves_versions_and_other_attributes_alone(endpoint: str) -> N
     async def backfill_then_read(dynamo: Dynamo) -> list[dict[str, Any]]:
         result = await run_backfill(dynamo, BACKFILLS["orders-status"], segments=2, page_size=2)
         assert (result.counts.updated, result.complete, result.resumed) == (3, True, False)
-        response = await dynamo.call("scan", TableName=ORDERS.physical_name(dynamo.table_prefix))
+        response = await dynamo.call("scan", TableName=ORDERS.table.physical_name(dynamo.table_prefix))
         return list(response["Items"])
 
     items = {item["OrderId"]["S"]: item for item in run_with_dynamo(settings, backfill_then_read)}
@@ -156,7 +156,7 @@ def test_backfill_never_overwrites_a_newer_write_nor_resurrects_a_deleted_item(e
     settings = fresh_settings(endpoint)
     paid, deleted, untouched = legacy_orders(3)
     _write_legacy_orders(settings, [paid, deleted, untouched])
-    table_name = ORDERS.physical_name(settings.table_prefix)
+    table_name = ORDERS.table.physical_name(settings.table_prefix)
     # The service's own dummy credentials: DynamoDB Local (without -sharedDb) keeps one database per access key.
     other_writer = boto3.client(
         "dynamodb",
@@ -180,7 +180,7 @@ def test_backfill_never_overwrites_a_newer_write_nor_resurrects_a_deleted_item(e
             other_writer.delete_item(TableName=table_name, Key=key)
         return "PENDING"
 
-    racing = Backfill("racing", ORDERS, "Status", status_after_a_racing_writer, "test: writers race the backfill")
+    racing = Backfill("racing", ORDERS.table, "Status", status_after_a_racing_writer, "test: writers race the backfill")
 
     async def run(dynamo: Dynamo) -> Any:
         return await run_backfill(dynamo, racing, segments=1, concurrency=1)
@@ -197,7 +197,11 @@ def test_a_backfill_function_may_skip_items(endpoint: str) -> None:
     settings = fresh_settings(endpoint)
     _write_legacy_orders(settings, legacy_orders(4))
     only_even = Backfill(
-        "even", ORDERS, "Status", lambda item: "PENDING" if int(item["OrderId"][-1], 16) % 2 == 0 else None, "test"
+        "even",
+        ORDERS.table,
+        "Status",
+        lambda item: "PENDING" if int(item["OrderId"][-1], 16) % 2 == 0 else None,
+        "test",
     )
 
     async def run(dynamo: Dynamo) -> Any:

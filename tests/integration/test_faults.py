@@ -38,12 +38,12 @@ from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.errors import Throttled
+from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.order_writes import order_id_for
-from graphql_api.repositories.products import to_item as to_product_item
+from graphql_api.repositories.products import PRODUCTS
 from graphql_api.seed import demo_dataset, write_dataset
 from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
-from graphql_api.tables import ALL_TABLES, PRODUCTS
 from tests import fixtures_data
 from tests.conftest import Api, fresh_settings, run_with_dynamo, snapshot
 from tests.faults.proxy import Counts, FaultProxy
@@ -325,13 +325,13 @@ def test_bulk_writes_under_throttling_and_unprocessed_items_write_everything(
     with pytest.raises(Throttled):
         run_with_dynamo(
             proxied.replace(dynamodb_max_attempts=1),
-            lambda dynamo: put_items(dynamo, PRODUCTS, map(to_product_item, products)),
+            lambda dynamo: put_items(dynamo, PRODUCTS.table, map(PRODUCTS.to_item, products)),
         )
     proxy.configure(throttle=0.2, unprocessed=0.3, seed=SEED)
     outcomes = Counter[str]()
     for _ in range(5):
         try:
-            run_with_dynamo(proxied, lambda dynamo: put_items(dynamo, PRODUCTS, map(to_product_item, products)))
+            run_with_dynamo(proxied, lambda dynamo: put_items(dynamo, PRODUCTS.table, map(PRODUCTS.to_item, products)))
         except Throttled:
             outcomes["THROTTLED"] += 1
             continue
@@ -341,7 +341,7 @@ def test_bulk_writes_under_throttling_and_unprocessed_items_write_everything(
     _report(backend, "bulk writes under 20% throttling + 30% unprocessed items", counts, outcomes=dict(outcomes))
     assert outcomes["complete"] == 1
     assert counts.throttled > 0 and counts.unprocessed_items > 0
-    expected = [deserialize_item(serialize_item(to_product_item(product))) for product in products]
+    expected = [deserialize_item(serialize_item(PRODUCTS.to_item(product))) for product in products]
     assert snapshot(direct)["Products"] == sorted(expected, key=lambda item: str(item["ProductId"]))
 
 

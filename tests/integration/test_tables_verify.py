@@ -9,9 +9,11 @@ import sys
 from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.repositories import ALL_TABLES
+from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.table_admin import create_tables
 from graphql_api.table_verify import GsiChange, describe_table, plan_gsi_changes, verify
-from graphql_api.tables import ALL_TABLES, CUSTOMERS, Table
+from graphql_api.tables import Table
 from tests.conftest import fresh_settings, run_with_dynamo
 
 
@@ -139,10 +141,10 @@ def test_verify_names_every_difference_and_the_gsi_order_that_works(endpoint: st
         f"{p}Customers: GSI EmailIndex keys are Email (S) HASH, Name (S) RANGE; declared Email (S) HASH",
         f"{p}Customers: GSI EmailIndex projection is KEYS_ONLY; declared ALL",
         f"{p}Customers: extra GSI NameIndex (Name (S) HASH; projection ALL), not declared",
-        f"{p}Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
-        f"{p}OrderItems: table is missing",
         f"{p}CustomerEmails: key schema is Email (S) HASH, CustomerId (S) RANGE; declared Email (S) HASH "
         "(keys cannot change in place: the table must be replaced)",
+        f"{p}OrderItems: table is missing",
+        f"{p}Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
     ]
     assert lines[6:11] == [
         "",
@@ -163,13 +165,13 @@ def test_following_the_printed_order_clears_the_gsi_drift(endpoint: str) -> None
         await _drift_every_way(dynamo)
         (plan,) = plan_gsi_changes(await verify(dynamo))
         assert plan.table == "Customers"
-        await _apply_one_change_at_a_time(dynamo, CUSTOMERS, plan.steps)
+        await _apply_one_change_at_a_time(dynamo, CUSTOMERS.table, plan.steps)
         return [drift.line() for drift in await verify(dynamo)]
 
     remaining = run_with_dynamo(settings, drift_then_follow_the_plan)
     assert remaining == [
-        "Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
-        "OrderItems: table is missing",
         "CustomerEmails: key schema is Email (S) HASH, CustomerId (S) RANGE; declared Email (S) HASH "
         "(keys cannot change in place: the table must be replaced)",
+        "OrderItems: table is missing",
+        "Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
     ]

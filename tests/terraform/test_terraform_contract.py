@@ -23,8 +23,12 @@ from typing import Any, Literal
 import hcl2
 import pytest
 
+from graphql_api.repositories import ALL_TABLES
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS
+from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
-from graphql_api.tables import ALL_TABLES, CUSTOMERS, ORDER_ITEMS, ORDERS, Index, Key, KeyType, Table
+from graphql_api.tables import Index, Key, KeyType, Table
 
 Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 
@@ -385,14 +389,18 @@ def test_identical_declarations_have_no_differences() -> None:
     [
         pytest.param(
             _with_table(
-                ALL_TABLES, _with_index(ORDERS, replace(ORDERS.index("StatusIndex"), range_key=Key("CreatedAt")))
+                ALL_TABLES,
+                _with_index(ORDERS.table, replace(ORDERS.table.index("StatusIndex"), range_key=Key("CreatedAt"))),
             ),
             ["Orders: GSI StatusIndex range key is OrderDate in code, CreatedAt in Terraform"],
             id="index-range-key",
         ),
         pytest.param(
             _with_table(
-                ALL_TABLES, _with_index(ORDERS, replace(ORDERS.index("CustomerIndex"), hash_key=Key("CustomerId", "N")))
+                ALL_TABLES,
+                _with_index(
+                    ORDERS.table, replace(ORDERS.table.index("CustomerIndex"), hash_key=Key("CustomerId", "N"))
+                ),
             ),
             ["Orders: GSI CustomerIndex hash key CustomerId has type S in code, N in Terraform"],
             id="index-hash-key-type",
@@ -401,8 +409,8 @@ def test_identical_declarations_have_no_differences() -> None:
             _with_table(
                 ALL_TABLES,
                 _with_index(
-                    CUSTOMERS,
-                    replace(CUSTOMERS.index("EmailIndex"), projection="INCLUDE", non_key_attributes=("Name",)),
+                    CUSTOMERS.table,
+                    replace(CUSTOMERS.table.index("EmailIndex"), projection="INCLUDE", non_key_attributes=("Name",)),
                 ),
             ),
             [
@@ -412,22 +420,25 @@ def test_identical_declarations_have_no_differences() -> None:
             id="index-projection",
         ),
         pytest.param(
-            _with_table(ALL_TABLES, replace(ORDERS, indexes=ORDERS.indexes[:1])),
+            _with_table(ALL_TABLES, replace(ORDERS.table, indexes=ORDERS.table.indexes[:1])),
             ["Orders: GSI StatusIndex is declared in code but missing in Terraform"],
             id="missing-index",
         ),
         pytest.param(
-            _with_table(ALL_TABLES, replace(ORDERS, indexes=(*ORDERS.indexes, Index("TotalIndex", Key("Total", "N"))))),
+            _with_table(
+                ALL_TABLES,
+                replace(ORDERS.table, indexes=(*ORDERS.table.indexes, Index("TotalIndex", Key("Total", "N")))),
+            ),
             ["Orders: GSI TotalIndex is in Terraform but not declared in code"],
             id="extra-index",
         ),
         pytest.param(
-            _with_table(ALL_TABLES, replace(ORDER_ITEMS, range_key=None)),
+            _with_table(ALL_TABLES, replace(ORDER_ITEMS.table, range_key=None)),
             ["OrderItems: range key is ItemId in code, none in Terraform"],
             id="missing-range-key",
         ),
         pytest.param(
-            _with_table(ALL_TABLES, replace(ORDER_ITEMS, hash_key=Key("OrderId", "B"))),
+            _with_table(ALL_TABLES, replace(ORDER_ITEMS.table, hash_key=Key("OrderId", "B"))),
             ["OrderItems: hash key OrderId has type S in code, B in Terraform"],
             id="hash-key-type",
         ),
@@ -442,7 +453,7 @@ def test_identical_declarations_have_no_differences() -> None:
             id="extra-table",
         ),
         pytest.param(
-            [*ALL_TABLES, ORDERS],
+            [*ALL_TABLES, ORDERS.table],
             ["Orders: the table in Terraform is declared more than once"],
             id="duplicate-table",
         ),

@@ -11,7 +11,8 @@ from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.errors import Throttled
-from graphql_api.tables import CUSTOMERS, PRODUCTS
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.products import PRODUCTS
 
 
 class FakeDynamo:
@@ -53,13 +54,13 @@ def _run(fake: FakeDynamo, keys: list[Any]) -> list[Any]:
 
 def test_results_come_in_the_order_asked_with_none_for_missing() -> None:
     fake = FakeDynamo({"Products": _products(3)})
-    found = _run(fake, [(PRODUCTS, ("p2",)), (PRODUCTS, ("nope",)), (PRODUCTS, ("p0",))])
+    found = _run(fake, [(PRODUCTS.table, ("p2",)), (PRODUCTS.table, ("nope",)), (PRODUCTS.table, ("p0",))])
     assert [item and item["ProductId"] for item in found] == ["p2", None, "p0"]
 
 
 def test_keys_are_chunked_at_100_and_deduplicated() -> None:
     fake = FakeDynamo({"Products": _products(250)})
-    keys = [(PRODUCTS, (f"p{n}",)) for n in range(250)] + [(PRODUCTS, ("p0",))]
+    keys = [(PRODUCTS.table, (f"p{n}",)) for n in range(250)] + [(PRODUCTS.table, ("p0",))]
     found = _run(fake, keys)
     assert [len(call["RequestItems"]["Products"]["Keys"]) for call in fake.calls] == [100, 100, 50]
     assert all(item is not None for item in found)
@@ -67,14 +68,14 @@ def test_keys_are_chunked_at_100_and_deduplicated() -> None:
 
 def test_tables_share_one_request() -> None:
     fake = FakeDynamo({"Products": _products(2), "Customers": [{"CustomerId": "c1"}]})
-    _run(fake, [(PRODUCTS, ("p0",)), (CUSTOMERS, ("c1",)), (PRODUCTS, ("p1",))])
+    _run(fake, [(PRODUCTS.table, ("p0",)), (CUSTOMERS.table, ("c1",)), (PRODUCTS.table, ("p1",))])
     assert len(fake.calls) == 1
     assert set(fake.calls[0]["RequestItems"]) == {"Products", "Customers"}
 
 
 def test_unprocessed_keys_are_retried_until_complete() -> None:
     fake = FakeDynamo({"Products": _products(10)}, unprocessed=4, stingy_calls=2)
-    found = _run(fake, [(PRODUCTS, (f"p{n}",)) for n in range(10)])
+    found = _run(fake, [(PRODUCTS.table, (f"p{n}",)) for n in range(10)])
     assert len(fake.calls) == 3
     assert [item["ProductId"] for item in found] == [f"p{n}" for n in range(10)]
 
@@ -82,5 +83,5 @@ def test_unprocessed_keys_are_retried_until_complete() -> None:
 def test_never_partial_past_the_retry_budget() -> None:
     fake = FakeDynamo({"Products": _products(10)}, unprocessed=1, stingy_calls=100)
     with pytest.raises(Throttled):
-        _run(fake, [(PRODUCTS, (f"p{n}",)) for n in range(10)])
+        _run(fake, [(PRODUCTS.table, (f"p{n}",)) for n in range(10)])
     assert len(fake.calls) == 4

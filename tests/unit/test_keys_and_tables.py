@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from graphql_api import ids
-from graphql_api.repositories import order_items
-from graphql_api.tables import ALL_TABLES, CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS, table_named
+from graphql_api.repositories import ALL_TABLES, order_items, table_named
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
 
 
 def test_item_keys_derive_from_the_item_count() -> None:
@@ -38,7 +41,7 @@ def test_keys_are_descriptive_never_pk_sk() -> None:
 
 
 def test_create_table_params_follow_the_declaration() -> None:
-    params = ORDERS.create_table_params("dev-")
+    params = ORDERS.table.create_table_params("dev-")
     assert params["TableName"] == "dev-Orders"
     assert params["KeySchema"] == [{"AttributeName": "OrderId", "KeyType": "HASH"}]
     assert params["BillingMode"] == "PAY_PER_REQUEST"
@@ -56,19 +59,27 @@ def test_create_table_params_follow_the_declaration() -> None:
 
 
 def test_a_composite_key_and_no_index() -> None:
-    params = ORDER_ITEMS.create_table_params("")
+    params = ORDER_ITEMS.table.create_table_params("")
     assert [k["AttributeName"] for k in params["KeySchema"]] == ["OrderId", "ItemId"]
     assert "GlobalSecondaryIndexes" not in params
 
 
 def test_positions_hold_the_index_keys_then_the_table_keys() -> None:
-    assert ORDERS.position_attributes(ORDERS.index("CustomerIndex")) == ("CustomerId", "OrderDate", "OrderId")
-    assert PRODUCTS.position_attributes(PRODUCTS.index("CategoryIndex")) == ("Category", "Name", "ProductId")
-    assert CUSTOMERS.position_attributes(None) == ("CustomerId",)
+    assert ORDERS.table.position_attributes(ORDERS.table.index("CustomerIndex")) == (
+        "CustomerId",
+        "OrderDate",
+        "OrderId",
+    )
+    assert PRODUCTS.table.position_attributes(PRODUCTS.table.index("CategoryIndex")) == (
+        "Category",
+        "Name",
+        "ProductId",
+    )
+    assert CUSTOMERS.table.position_attributes(None) == ("CustomerId",)
 
 
 def test_tables_are_found_by_name_in_any_case() -> None:
-    assert table_named("orderitems") is ORDER_ITEMS
+    assert table_named("orderitems") is ORDER_ITEMS.table
 
 
 def test_timestamps_round_trip_and_sort_as_strings() -> None:

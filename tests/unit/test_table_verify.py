@@ -5,6 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from graphql_api.repositories import ALL_TABLES
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
 from graphql_api.table_verify import (
     Drift,
     DriftKind,
@@ -14,7 +19,7 @@ from graphql_api.table_verify import (
     plan_gsi_changes,
     report_lines,
 )
-from graphql_api.tables import ALL_TABLES, CUSTOMERS, ORDER_ITEMS, ORDERS, PRODUCTS, Index, Key, Table
+from graphql_api.tables import Index, Key, Table
 
 
 def described(table: Table, prefix: str = "dev-") -> dict[str, Any]:
@@ -49,54 +54,56 @@ def test_a_table_as_declared_has_no_differences() -> None:
 
 
 def test_a_missing_table() -> None:
-    assert differences(ORDERS, None) == [Drift("Orders", DriftKind.MISSING_TABLE, "table is missing")]
+    assert differences(ORDERS.table, None) == [Drift("Orders", DriftKind.MISSING_TABLE, "table is missing")]
 
 
 def test_a_table_that_is_not_active() -> None:
-    live = described(PRODUCTS) | {"TableStatus": "UPDATING"}
-    assert lines(differences(PRODUCTS, live)) == ["Products: table is UPDATING, not ACTIVE"]
+    live = described(PRODUCTS.table) | {"TableStatus": "UPDATING"}
+    assert lines(differences(PRODUCTS.table, live)) == ["Products: table is UPDATING, not ACTIVE"]
 
 
 def test_key_schema_differences_name_type_and_role() -> None:
-    wrong_name = described(ORDERS)
+    wrong_name = described(ORDERS.table)
     wrong_name["KeySchema"] = [{"AttributeName": "Id", "KeyType": "HASH"}]
     wrong_name["AttributeDefinitions"].append({"AttributeName": "Id", "AttributeType": "S"})
-    assert lines(differences(ORDERS, wrong_name)) == [
+    assert lines(differences(ORDERS.table, wrong_name)) == [
         "Orders: key schema is Id (S) HASH; declared OrderId (S) HASH "
         "(keys cannot change in place: the table must be replaced)"
     ]
 
-    wrong_type = described(ORDERS)
+    wrong_type = described(ORDERS.table)
     wrong_type["AttributeDefinitions"][0] = {"AttributeName": "OrderId", "AttributeType": "N"}
-    assert [d.message.split(";")[0] for d in differences(ORDERS, wrong_type)] == ["key schema is OrderId (N) HASH"]
+    assert [d.message.split(";")[0] for d in differences(ORDERS.table, wrong_type)] == [
+        "key schema is OrderId (N) HASH"
+    ]
 
-    missing_range = described(ORDER_ITEMS)
+    missing_range = described(ORDER_ITEMS.table)
     missing_range["KeySchema"] = missing_range["KeySchema"][:1]
-    assert lines(differences(ORDER_ITEMS, missing_range)) == [
+    assert lines(differences(ORDER_ITEMS.table, missing_range)) == [
         "OrderItems: key schema is OrderId (S) HASH; declared OrderId (S) HASH, ItemId (S) RANGE "
         "(keys cannot change in place: the table must be replaced)"
     ]
 
-    swapped_roles = described(ORDER_ITEMS)
+    swapped_roles = described(ORDER_ITEMS.table)
     swapped_roles["KeySchema"] = [
         {"AttributeName": "ItemId", "KeyType": "HASH"},
         {"AttributeName": "OrderId", "KeyType": "RANGE"},
     ]
-    assert differences(ORDER_ITEMS, swapped_roles)[0].message.startswith(
+    assert differences(ORDER_ITEMS.table, swapped_roles)[0].message.startswith(
         "key schema is ItemId (S) HASH, OrderId (S) RANGE; declared OrderId (S) HASH, ItemId (S) RANGE"
     )
 
 
 def test_a_key_listed_range_first_is_still_the_same_schema() -> None:
-    live = described(ORDER_ITEMS)
+    live = described(ORDER_ITEMS.table)
     live["KeySchema"] = list(reversed(live["KeySchema"]))
-    assert differences(ORDER_ITEMS, live) == []
+    assert differences(ORDER_ITEMS.table, live) == []
 
 
 def test_a_missing_gsi() -> None:
-    live = described(ORDERS)
+    live = described(ORDERS.table)
     live["GlobalSecondaryIndexes"] = [gsi(live, "CustomerIndex")]
-    assert differences(ORDERS, live) == [
+    assert differences(ORDERS.table, live) == [
         Drift(
             "Orders",
             DriftKind.MISSING_INDEX,
@@ -107,13 +114,13 @@ def test_a_missing_gsi() -> None:
 
 
 def test_a_table_with_no_gsis_at_all() -> None:
-    live = described(CUSTOMERS)
+    live = described(CUSTOMERS.table)
     del live["GlobalSecondaryIndexes"]
-    assert [d.kind for d in differences(CUSTOMERS, live)] == [DriftKind.MISSING_INDEX]
+    assert [d.kind for d in differences(CUSTOMERS.table, live)] == [DriftKind.MISSING_INDEX]
 
 
 def test_an_extra_gsi_and_an_extra_lsi() -> None:
-    live = described(PRODUCTS)
+    live = described(PRODUCTS.table)
     live["AttributeDefinitions"].append({"AttributeName": "Price", "AttributeType": "N"})
     live["GlobalSecondaryIndexes"].append(
         {
@@ -133,7 +140,7 @@ def test_an_extra_gsi_and_an_extra_lsi() -> None:
             "Projection": {"ProjectionType": "ALL"},
         }
     ]
-    assert lines(differences(PRODUCTS, live)) == [
+    assert lines(differences(PRODUCTS.table, live)) == [
         "Products: extra GSI PriceIndex (Price (N) HASH; projection KEYS_ONLY), not declared",
         "Products: extra LSI ByPrice (ProductId (S) HASH, Price (N) RANGE; projection ALL), not declared "
         "(LSIs cannot be removed in place: the table must be replaced)",
@@ -141,11 +148,11 @@ def test_an_extra_gsi_and_an_extra_lsi() -> None:
 
 
 def test_a_gsi_with_wrong_keys_and_wrong_projection() -> None:
-    live = described(ORDERS)
+    live = described(ORDERS.table)
     status_index = gsi(live, "StatusIndex")
     status_index["KeySchema"] = status_index["KeySchema"][:1]
     status_index["Projection"] = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["Total", "Currency"]}
-    assert lines(differences(ORDERS, live)) == [
+    assert lines(differences(ORDERS.table, live)) == [
         "Orders: GSI StatusIndex keys are Status (S) HASH; declared Status (S) HASH, OrderDate (S) RANGE",
         "Orders: GSI StatusIndex projection is INCLUDE [Currency, Total]; declared ALL",
     ]
@@ -165,28 +172,28 @@ def test_include_projections_compare_their_attributes_in_any_order() -> None:
 
 
 def test_a_gsi_that_is_not_active() -> None:
-    live = described(ORDERS)
+    live = described(ORDERS.table)
     gsi(live, "StatusIndex").update(IndexStatus="CREATING", Backfilling=True)
     gsi(live, "CustomerIndex").update(IndexStatus="UPDATING")
-    assert lines(differences(ORDERS, live)) == [
+    assert lines(differences(ORDERS.table, live)) == [
         "Orders: GSI CustomerIndex is UPDATING, not ACTIVE",
         "Orders: GSI StatusIndex is CREATING (backfilling), not ACTIVE",
     ]
 
 
 def test_a_declared_gsi_being_deleted_is_missing() -> None:
-    live = described(ORDERS)
+    live = described(ORDERS.table)
     gsi(live, "StatusIndex")["IndexStatus"] = "DELETING"
-    (drift,) = differences(ORDERS, live)
+    (drift,) = differences(ORDERS.table, live)
     assert drift.kind is DriftKind.MISSING_INDEX
     assert drift.message.endswith("; the live index of that name is DELETING")
 
 
 def test_an_unknown_attribute_type_shows_as_a_question_mark() -> None:
     # moto replaces AttributeDefinitions with those of the last UpdateTable, losing key types.
-    live = described(CUSTOMERS)
+    live = described(CUSTOMERS.table)
     live["AttributeDefinitions"] = [{"AttributeName": "Email", "AttributeType": "S"}]
-    assert lines(differences(CUSTOMERS, live)) == [
+    assert lines(differences(CUSTOMERS.table, live)) == [
         "Customers: key schema is CustomerId (?) HASH; declared CustomerId (S) HASH "
         "(keys cannot change in place: the table must be replaced)"
     ]

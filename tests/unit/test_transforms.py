@@ -1,11 +1,18 @@
-"""Domain object <-> stored item, one pair of functions per table."""
+"""Domain object <-> stored item, derived from each entity's declaration (graphql_api.entity)."""
 
 from __future__ import annotations
 
 import random
+from decimal import Decimal
+
+import pytest
 
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
-from graphql_api.repositories import customers, order_items, orders, products
+from graphql_api.repositories import customers
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
 from graphql_api.seed import demo_dataset
 
 
@@ -17,19 +24,45 @@ def _through_dynamodb(item: dict) -> dict:  # type: ignore[type-arg]
 def test_every_table_round_trips() -> None:
     data = demo_dataset(seed=3, customer_count=5, product_count=10, order_count=10)
     for customer in data.customers:
-        assert customers.from_item(_through_dynamodb(customers.to_item(customer))) == customer
+        assert CUSTOMERS.from_item(_through_dynamodb(CUSTOMERS.to_item(customer))) == customer
     for product in data.products:
-        assert products.from_item(_through_dynamodb(products.to_item(product))) == product
+        assert PRODUCTS.from_item(_through_dynamodb(PRODUCTS.to_item(product))) == product
     for order in data.orders:
-        assert orders.from_item(_through_dynamodb(orders.to_item(order))) == order
+        assert ORDERS.from_item(_through_dynamodb(ORDERS.to_item(order))) == order
     for line in data.order_items:
-        assert order_items.from_item(_through_dynamodb(order_items.to_item(line))) == line
+        assert ORDER_ITEMS.from_item(_through_dynamodb(ORDER_ITEMS.to_item(line))) == line
 
 
 def test_stored_items_use_the_declared_attribute_names() -> None:
     data = demo_dataset(seed=3, customer_count=2, product_count=3, order_count=1)
-    assert set(orders.to_item(data.orders[0])) >= {"OrderId", "CustomerId", "Status", "OrderDate", "Total", "Version"}
-    assert customers.to_item(data.customers[0])["Addresses"][0]["PostalCode"]
+    assert set(ORDERS.to_item(data.orders[0])) >= {"OrderId", "CustomerId", "Status", "OrderDate", "Total", "Version"}
+    assert CUSTOMERS.to_item(data.customers[0])["Addresses"][0]["PostalCode"]
+
+
+def test_a_field_with_a_default_may_be_missing_from_an_item() -> None:
+    """Items written before a field existed (OrderCount, ReviewCount, Subject) read with the default."""
+    data = demo_dataset(seed=3, customer_count=1, product_count=1, order_count=0)
+    item = _through_dynamodb(PRODUCTS.to_item(data.products[0]))
+    del item["ReviewCount"], item["RatingSum"]
+    assert PRODUCTS.from_item(item) == data.products[0]
+    customer = _through_dynamodb(CUSTOMERS.to_item(data.customers[0]))
+    del customer["OrderCount"]
+    assert CUSTOMERS.from_item(customer).order_count == 0
+
+
+def test_money_is_read_back_with_two_places() -> None:
+    data = demo_dataset(seed=3, customer_count=1, product_count=1, order_count=0)
+    item = _through_dynamodb(PRODUCTS.to_item(data.products[0]))
+    item["Price"] = Decimal("12.1")  # as DynamoDB normalizes 12.10
+    assert str(PRODUCTS.from_item(item).price) == "12.10"
+
+
+def test_a_required_attribute_missing_is_an_error_naming_it() -> None:
+    data = demo_dataset(seed=3, customer_count=1, product_count=1, order_count=0)
+    item = _through_dynamodb(PRODUCTS.to_item(data.products[0]))
+    del item["Price"]
+    with pytest.raises(KeyError, match="Price"):
+        PRODUCTS.from_item(item)
 
 
 def test_emails_are_normalized_for_uniqueness() -> None:

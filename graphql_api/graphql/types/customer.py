@@ -6,17 +6,19 @@ from datetime import datetime
 
 import strawberry
 
+from graphql_api.entity import Range
 from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.context import Info
-from graphql_api.graphql.pagination import DEFAULT_FIRST, check_first, listing_id, position_after
-from graphql_api.graphql.types.order import OrderConnection
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.types._domain import DomainType
+from graphql_api.graphql.types.order import Order
 from graphql_api.repositories import customers, orders
 from graphql_api.repositories.orders import OrderStatus
 
 
 @follows_parent
 @strawberry.type
-class Address:
+class Address(DomainType):
     label: str | None
     street: str
     city: str
@@ -26,15 +28,19 @@ class Address:
 
 @follows_parent
 @strawberry.type
-class Customer:
+class Customer(DomainType):
     customer_id: strawberry.ID
     email: str
     name: str
-    addresses: list[Address]
     order_count: int = strawberry.field(description="Kept in the placeOrder transaction, never counted.")
     created_at: datetime
     updated_at: datetime
     version: int
+    _domain: strawberry.Private[customers.Customer]
+
+    @strawberry.field
+    def addresses(self) -> list[Address]:
+        return [Address.from_domain(address) for address in self._domain.addresses]
 
     @strawberry.field(description="Newest first; placedAfter is inclusive, placedBefore exclusive.")
     async def orders(
@@ -45,42 +51,17 @@ class Customer:
         status: OrderStatus | None = None,
         placed_after: datetime | None = None,
         placed_before: datetime | None = None,
-    ) -> OrderConnection:
-        first = check_first(first)
-        settings = info.context.settings
-        listing = listing_id("Customer.orders", self.customer_id, status, placed_after, placed_before)
-        page = await orders.list_for_customer(
-            info.context.dynamo,
-            self.customer_id,
-            first=first,
-            after=position_after(settings.cursor_secrets, listing, after, orders.CUSTOMER_POSITION),
-            status=status,
-            dates=orders.DateRange(placed_after, placed_before),
-            read_budget=settings.filter_read_budget,
-        )
+    ) -> Connection[Order]:
         unfiltered = status is None and placed_after is None and placed_before is None
-        return OrderConnection.from_page(
-            page, settings.cursor_secrets, listing, total_count=self.order_count if unfiltered else None
-        )
-
-    @classmethod
-    def from_domain(cls, customer: customers.Customer) -> Customer:
-        return cls(
-            customer_id=strawberry.ID(customer.customer_id),
-            email=customer.email,
-            name=customer.name,
-            addresses=[
-                Address(
-                    label=address.label,
-                    street=address.street,
-                    city=address.city,
-                    postal_code=address.postal_code,
-                    country=address.country,
-                )
-                for address in customer.addresses
-            ],
-            order_count=customer.order_count,
-            created_at=customer.created_at,
-            updated_at=customer.updated_at,
-            version=customer.version,
+        return await paginate(
+            info,
+            orders.BY_CUSTOMER,
+            self.customer_id,
+            Order.from_domain,
+            first=first,
+            after=after,
+            shape=(status, placed_after, placed_before),
+            within=Range(placed_after, placed_before),
+            where={"status": status} if status else None,
+            total_count=self.order_count if unfiltered else None,
         )

@@ -1,0 +1,314 @@
+"""Entity declarations: a domain dataclass, its table, keys and indexes, declared once; everything else derived.
+
+An `Entity` reads the dataclass's fields and types and derives the item mapping (`to_item`/`from_item`:
+`order_date` is stored as `OrderDate`; timestamps as ISO-8601 strings, enums as their value, money
+re-quantized to cents, nested dataclasses as maps), the key helpers, the table (`Entity.table`, what
+`tables create|verify`, the loaders and Terraform use) and its listings (`Entity.listing`: one Query
+shape per access pattern, with its key condition, direction and cursor position built from the same
+names). A field with a default may be missing from an item (written before the field existed).
+
+    REVIEWS = Entity(Review, "Reviews", key=("product_id", "review_id"),
+                     indexes={"CustomerIndex": ("customer_id", "created_at")})
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from graphql_api.clock import ONE_TICK, format_timestamp, parse_timestamp
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
+from graphql_api.money import MONEY, money
+from graphql_api.tables import Index, Key, KeyType, Table
+
+T = TypeVar("T")
+
+Position = dict[str, Any]
+"""Where an item sits in a listing: the attributes of DynamoDB's LastEvaluatedKey."""
+
+_MISSING = object()
+
+
+def attribute_name(field: str) -> str:
+    """`order_date` -> `OrderDate`: descriptive attribute names, derived from the field names."""
+    return "".join(part.capitalize() for part in field.split("_"))
+
+
+@dataclass(frozen=True)
+class _Codec:
+    store: Callable[[Any], Any]
+    load: Callable[[Any], Any]
+    key_type: KeyType | None
+    """The DynamoDB type when the field is a key of the table or an index; None where it cannot be."""
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _codec(annotation: Any) -> _Codec:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *metadata = typing.get_args(annotation)
+        if MONEY in metadata:
+            return _Codec(_same, money, "N")
+        return _codec(base)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        codec = _codec(inner)
+        return _Codec(lambda v: None if v is None else codec.store(v), codec.load, None)
+    if origin is tuple:
+        element = _Mapping(typing.get_args(annotation)[0])
+        return _Codec(lambda v: [element.to_map(x) for x in v], lambda v: tuple(map(element.from_map, v)), None)
+    if annotation is str:
+        return _Codec(_same, _same, "S")
+    if annotation is int:
+        return _Codec(_same, int, "N")
+    if annotation is bool:
+        return _Codec(_same, bool, None)
+    if annotation is Decimal:
+        return _Codec(_same, Decimal, "N")
+    if annotation is datetime:
+        return _Codec(format_timestamp, parse_timestamp, "S")
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _Codec(lambda v: v.value, annotation, "S")
+    if dataclasses.is_dataclass(annotation):
+        mapping = _Mapping(annotation)  # type: ignore[arg-type]
+        return _Codec(mapping.to_map, mapping.from_map, None)
+    raise TypeError(f"no DynamoDB mapping for {annotation!r}")
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    attribute: str
+    codec: _Codec
+    default: Any
+
+
+class _Mapping:
+    """A dataclass <-> a map of attributes (an item, or a nested map such as an address)."""
+
+    def __init__(self, model: type) -> None:
+        hints = typing.get_type_hints(model, include_extras=True)
+        self.model = model
+        self.fields = tuple(
+            _Field(field.name, attribute_name(field.name), _codec(hints[field.name]), _default(field))
+            for field in dataclasses.fields(model)
+        )
+        self.by_name = {field.name: field for field in self.fields}
+
+    def to_map(self, value: Any) -> dict[str, Any]:
+        stored = {field.attribute: field.codec.store(getattr(value, field.name)) for field in self.fields}
+        return {name: inner for name, inner in stored.items() if inner is not None}
+
+    def from_map(self, stored: Mapping[str, Any]) -> Any:
+        values = {}
+        for field in self.fields:
+            value = stored.get(field.attribute, _MISSING)
+            if value is _MISSING or value is None:
+                if field.default is _MISSING:
+                    raise KeyError(f"{self.model.__name__}: the item has no {field.attribute}")
+                values[field.name] = field.default
+            else:
+                values[field.name] = field.codec.load(value)
+        return self.model(**values)
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return _MISSING
+
+
+class Entity(Generic[T]):
+    """A domain dataclass stored in a table of its own: the one declaration of both."""
+
+    def __init__(
+        self,
+        model: type[T],
+        table: str,
+        *,
+        key: tuple[str, ...],
+        indexes: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.model = model
+        self.mapping = _Mapping(model)
+        self.key_fields = key
+        self.table = Table(
+            name=table,
+            hash_key=self._key(key[0]),
+            range_key=self._key(key[1]) if len(key) > 1 else None,
+            indexes=tuple(
+                Index(name, self._key(fields[0]), self._key(fields[1]) if len(fields) > 1 else None)
+                for name, fields in (indexes or {}).items()
+            ),
+        )
+
+    def _key(self, field: str) -> Key:
+        key_type = self.mapping.by_name[field].codec.key_type
+        if key_type is None:
+            raise TypeError(f"{self.model.__name__}.{field} cannot be a key: it is not a string or a number")
+        return Key(attribute_name(field), key_type)
+
+    def attribute(self, field: str) -> str:
+        """The stored attribute of a field (`attribute("order_date")` is `OrderDate`)."""
+        return self.mapping.by_name[field].attribute
+
+    def stored(self, field: str, value: Any) -> Any:
+        """A field's value as it is stored (a timestamp as its string, an enum as its value)."""
+        return self.mapping.by_name[field].codec.store(value)
+
+    def to_item(self, value: T) -> Item:
+        return self.mapping.to_map(value)
+
+    def from_item(self, item: Item) -> T:
+        loaded: T = self.mapping.from_map(item)
+        return loaded
+
+    def key(self, *values: Any) -> tuple[Any, ...]:
+        """The key of an item from its key fields' values, in key order."""
+        if len(values) != len(self.key_fields):
+            raise TypeError(f"{self.table.name} is keyed by {', '.join(self.key_fields)}")
+        return tuple(self.stored(field, value) for field, value in zip(self.key_fields, values, strict=True))
+
+    def key_of(self, value: T) -> tuple[Any, ...]:
+        return self.key(*(getattr(value, field) for field in self.key_fields))
+
+    def listing(self, index: str | None = None, *, newest_first: bool = False) -> Listing[T]:
+        """The items sharing a hash key, in range-key order: of the table itself (`None`) or of an index."""
+        return Listing(self, self.table.index(index) if index else None, newest_first)
+
+
+@dataclass(frozen=True)
+class Range:
+    """A range on the listing's range key: at or after `start`, strictly before `end` (either may be None)."""
+
+    start: Any = None
+    end: Any = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    entries: list[tuple[T, Position]]
+    has_next: bool
+    resume_at: Position | None = None
+    """Set only when the read budget ran out before any match: where the next page starts."""
+
+
+# Without a filter a page of `first` needs `first + 1` items (the extra one tells hasNextPage).
+# With a filter, read larger slices so that sparse matches do not cost a request each.
+FILTERED_SLICE = 100
+
+
+@dataclass(frozen=True)
+class Listing(Generic[T]):
+    """One access pattern's Query: the items of one hash key of the table or an index, in range-key order."""
+
+    entity: Entity[T]
+    index: Index | None
+    newest_first: bool
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        return self.index.keys if self.index else self.entity.table.keys
+
+    @property
+    def position(self) -> tuple[str, ...]:
+        """The attributes a cursor holds: DynamoDB's LastEvaluatedKey for this index."""
+        return self.entity.table.position_attributes(self.index)
+
+    def _field(self, attribute: str) -> str:
+        return next(field.name for field in self.entity.mapping.fields if field.attribute == attribute)
+
+    async def page(
+        self,
+        dynamo: Dynamo,
+        hash_value: Any,
+        *,
+        first: int,
+        after: Position | None,
+        read_budget: int,
+        within: Range | None = None,
+        where: Mapping[str, Any] | None = None,
+    ) -> Page[T]:
+        """Up to `first` items (plus one, to know whether more follow), from `after` on.
+
+        `within` bounds the range key (in its key condition); `where` keeps the items whose fields equal
+        the values given (a filter, applied after the key condition). With a filter the Query reads on
+        until it has `first` matches or the listing ends, within `read_budget` requests; if the budget
+        runs out the page ends early with hasNextPage true, so that a request costs bounded work.
+        """
+        hash_key, *range_keys = self.keys
+        names = {"#h": hash_key.name}
+        values: dict[str, Any] = {":h": self.entity.stored(self._field(hash_key.name), hash_value)}
+        condition = "#h = :h"
+        if within is not None and range_keys and (within.start is not None or within.end is not None):
+            condition += self._range_condition(range_keys[0], within, names, values)
+        params: dict[str, Any] = {
+            "TableName": self.entity.table.physical_name(dynamo.table_prefix),
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": not self.newest_first,
+            "Limit": FILTERED_SLICE if where else first + 1,
+        }
+        if self.index is not None:
+            params["IndexName"] = self.index.name
+        if where:
+            filters = []
+            for number, (field, wanted) in enumerate(where.items()):
+                names[f"#f{number}"] = self.entity.attribute(field)
+                values[f":f{number}"] = self.entity.stored(field, wanted)
+                filters.append(f"#f{number} = :f{number}")
+            params["FilterExpression"] = " AND ".join(filters)
+        params["ExpressionAttributeNames"] = names
+        params["ExpressionAttributeValues"] = serialize_item(values)
+        return await self._read(dynamo, params, first=first, after=after, read_budget=read_budget)
+
+    def _range_condition(self, key: Key, within: Range, names: dict[str, str], values: dict[str, Any]) -> str:
+        """The range key's part of the key condition; half-open, [start, end)."""
+        names["#r"] = key.name
+        field = self._field(key.name)
+        start = None if within.start is None else self.entity.stored(field, within.start)
+        if within.start is not None and within.end is not None:
+            # BETWEEN is inclusive on both ends: stop one tick (a microsecond) before the end.
+            values[":start"], values[":end"] = start, self.entity.stored(field, within.end - ONE_TICK)
+            return " AND #r BETWEEN :start AND :end"
+        if start is not None:
+            values[":start"] = start
+            return " AND #r >= :start"
+        values[":end"] = self.entity.stored(field, within.end)
+        return " AND #r < :end"
+
+    async def _read(
+        self, dynamo: Dynamo, params: dict[str, Any], *, first: int, after: Position | None, read_budget: int
+    ) -> Page[T]:
+        matches: list[Item] = []
+        start = after
+        for _ in range(read_budget):
+            if start is not None:
+                params["ExclusiveStartKey"] = serialize_item(start)
+            response = await dynamo.call("query", **params)
+            matches.extend(deserialize_item(attributes) for attributes in response.get("Items", []))
+            last_key = response.get("LastEvaluatedKey")
+            if len(matches) > first or not last_key:
+                break
+            start = deserialize_item(last_key)
+        else:
+            if not matches:
+                return Page(entries=[], has_next=True, resume_at=start)
+            return Page(entries=self._entries(matches), has_next=True)
+        return Page(entries=self._entries(matches[:first]), has_next=len(matches) > first)
+
+    def _entries(self, items: list[Item]) -> list[tuple[T, Position]]:
+        position = self.position
+        return [(self.entity.from_item(item), {name: item[name] for name in position}) for item in items]
