@@ -1,18 +1,30 @@
-"""Identifier shapes: `cus_`, `ord_` and `prd_` followed by 32 lowercase hex digits; order lines `001`..`025`."""
+"""Identifier shapes: `cus_`, `ord_`, `prd_` and `rev_` followed by 32 lowercase hex digits; order lines `001`..`025`.
+
+Review ids sort by time (`new_time_ordered_id`): their first 12 hex digits are the milliseconds since the
+epoch, the other 20 random, so a product's reviews in key order are in the order they were written.
+"""
 
 from __future__ import annotations
 
 import re
+import secrets
+import time
 import uuid
 from typing import Literal
 
-Kind = Literal["cus", "ord", "prd"]
+Kind = Literal["cus", "ord", "prd", "rev"]
 
-_SHAPE = re.compile(r"^(cus|ord|prd)_[0-9a-f]{32}$")
+_SHAPE = re.compile(r"^(cus|ord|prd|rev)_[0-9a-f]{32}$")
 
 
 def new_id(kind: Kind) -> str:
     return f"{kind}_{uuid.uuid4().hex}"
+
+
+def new_time_ordered_id(kind: Kind, at_ms: int | None = None) -> str:
+    """An id whose string order is creation order (to the millisecond; random within one)."""
+    millis = int(time.time() * 1000) if at_ms is None else at_ms
+    return f"{kind}_{millis:012x}{secrets.token_hex(10)}"
 
 
 def is_id(kind: Kind, value: str) -> bool:

@@ -1,8 +1,8 @@
 """Demo data: a reproducible e-commerce data set, written through the repositories' transforms.
 
-`demo_dataset()` gives about 50 customers, 200 products in 8 categories and 500 orders over
-every status and the past year. The first customer, Ada (ada@example.com), has 25 orders of
-3 lines each: the shape of the canonical frontend query. Given `ada_subject` (the local default's
+`demo_dataset()` gives about 50 customers, 200 products in 8 categories, 500 orders over every
+status and the past year, and 300 reviews. The first customer, Ada (ada@example.com), has 25 orders
+of 3 lines each (the shape of the canonical frontend query) and a few reviews. Given `ada_subject` (the local default's
 user pool), Ada is the customer bound to that identity: her id is derived from it, as for a
 customer who signed up with a token, and everything else in the data set stays the same.
 """
@@ -25,6 +25,7 @@ from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS, Addre
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
 from graphql_api.repositories.products import PRODUCTS, Product
+from graphql_api.repositories.reviews import PRODUCT_REVIEWERS, REVIEWS, ProductReviewer, Review
 
 CATEGORIES = ("books", "garden", "kitchen", "music", "office", "outdoor", "toys", "tools")
 DEMO_EMAIL = "ada@example.com"
@@ -32,6 +33,7 @@ _FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret
 _LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson", "Allen")
 _ADJECTIVES = ("Compact", "Deluxe", "Classic", "Sturdy", "Bright", "Quiet", "Swift", "Handy", "Modern", "Rustic")
 _NOUNS = ("Lamp", "Kettle", "Notebook", "Spade", "Guitar", "Tent", "Puzzle", "Wrench", "Chair", "Basket")
+_VERDICTS = ("Great", "Decent", "Disappointing", "Solid", "Lovely", "Flimsy")
 _CITIES = (("Berlin", "DE"), ("Paris", "FR"), ("London", "GB"), ("Madrid", "ES"), ("Boston", "US"))
 
 
@@ -41,6 +43,7 @@ class Dataset:
     products: list[Product] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     order_items: list[OrderItem] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
 
     def customer(self, customer_id: str) -> Customer:
         return next(customer for customer in self.customers if customer.customer_id == customer_id)
@@ -134,6 +137,7 @@ def demo_dataset(
     customer_count: int = 50,
     product_count: int = 200,
     order_count: int = 500,
+    review_count: int = 300,
     ada_subject: str | None = None,
 ) -> Dataset:
     rng = random.Random(seed)
@@ -160,7 +164,37 @@ def demo_dataset(
         add_order(
             data, rng, customer, [(product, rng.randint(1, 4)) for product in picked], rng.choice(statuses), placed
         )
+    # Reviews: Ada's first (five of them), then other customers', each pair of customer and product once.
+    reviewed: set[tuple[str, str]] = set()
+    for number in range(review_count):
+        customer = data.customers[0] if number < 5 else rng.choice(data.customers)
+        product = rng.choice(data.products)
+        if (customer.customer_id, product.product_id) not in reviewed:
+            reviewed.add((customer.customer_id, product.product_id))
+            add_review(data, rng, customer, product, start + timedelta(seconds=rng.randrange(365 * 24 * 3600)))
     return data
+
+
+def add_review(data: Dataset, rng: random.Random, customer: Customer, product: Product, at: datetime) -> Review:
+    """A review by `customer` (once per product); the product's ReviewCount and RatingSum follow."""
+    review = Review(
+        product_id=product.product_id,
+        review_id=f"rev_{int(at.timestamp() * 1000):012x}{rng.getrandbits(80):020x}",
+        customer_id=customer.customer_id,
+        author_name=customer.name,
+        rating=rng.randint(1, 5),
+        title=f"{rng.choice(_VERDICTS)} {product.name.split()[1].lower()}",
+        body="Bought it, used it, and this is what I think of it.",
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
+    data.reviews.append(review)
+    current = next(p for p in data.products if p.product_id == product.product_id)
+    data.products[data.products.index(current)] = replace(
+        current, review_count=current.review_count + 1, rating_sum=current.rating_sum + review.rating
+    )
+    return review
 
 
 def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
@@ -170,6 +204,8 @@ def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
         (PRODUCTS, data.products),
         (ORDERS, data.orders),
         (ORDER_ITEMS, data.order_items),
+        (REVIEWS, data.reviews),
+        (PRODUCT_REVIEWERS, [ProductReviewer(r.product_id, r.customer_id, r.review_id) for r in data.reviews]),
     ]
 
 

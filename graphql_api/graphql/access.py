@@ -33,7 +33,7 @@ EVERYONE = frozenset(Role)
 SIGNED_IN = frozenset({Role.CUSTOMER, Role.STAFF, Role.ADMIN})
 STAFF = frozenset({Role.STAFF, Role.ADMIN})
 CUSTOMERS_AND_ADMINS = frozenset({Role.CUSTOMER, Role.ADMIN})
-CUSTOMERS = frozenset({Role.CUSTOMER})
+CUSTOMERS_ONLY = frozenset({Role.CUSTOMER})
 
 PUBLIC_RULE = "public"
 FOLLOWS_PARENT_RULE = "follows parent"

@@ -12,12 +12,13 @@ import strawberry
 
 from graphql_api.auth.identity import Identity
 from graphql_api.errors import BadUserInput, NotFound
-from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, STAFF, allow
+from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, CUSTOMERS_ONLY, SIGNED_IN, STAFF, allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.types.customer import Customer
 from graphql_api.graphql.types.order import Order
 from graphql_api.graphql.types.product import Product
-from graphql_api.repositories import customers, order_writes, products
+from graphql_api.graphql.types.review import Review
+from graphql_api.repositories import customers, order_writes, products, reviews
 from graphql_api.repositories.customers import MAX_ADDRESSES, Address
 from graphql_api.repositories.order_items import MAX_LINES, ORDER_ITEMS
 from graphql_api.repositories.orders import OrderStatus
@@ -101,6 +102,14 @@ class PlaceOrderInput:
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Omitted: the caller's own customer. Staff and admins must name one."
     )
+
+
+@strawberry.input
+class CreateReviewInput:
+    product_id: strawberry.ID
+    rating: int = strawberry.field(description="1 to 5.")
+    title: str
+    body: str
 
 
 @strawberry.input
@@ -284,3 +293,35 @@ class Mutation:
             owner=None if identity.is_staff else identity.customer_id,
         )
         return Order.from_domain(order)
+
+    @strawberry.mutation(
+        description="The caller's review of a product (one per customer and product: CONFLICT); shown with "
+        "their customer's name. Keeps the product's reviewCount and averageRating in the same transaction.",
+        extensions=allow(CUSTOMERS_ONLY),
+    )
+    async def create_review(self, info: Info, input: CreateReviewInput) -> Review:
+        customer_id = info.context.identity.customer_id
+        if customer_id is None:
+            raise NotFound("create your customer first (createCustomer)", field="customerId")
+        review = await reviews.create(
+            info.context.dynamo,
+            customer_id,
+            check_id("prd", input.product_id, "productId"),
+            rating=check_range(input.rating, "rating", 1, 5),
+            title=check_text(input.title, "title", reviews.MAX_TITLE_LENGTH),
+            body=check_text(input.body, "body", reviews.MAX_BODY_LENGTH, multiline=True),
+        )
+        return Review.from_domain(review)
+
+    @strawberry.mutation(
+        description="A customer deletes their own reviews; staff and admins any.", extensions=allow(SIGNED_IN)
+    )
+    async def delete_review(self, info: Info, product_id: strawberry.ID, review_id: strawberry.ID) -> bool:
+        identity = info.context.identity
+        await reviews.delete(
+            info.context.dynamo,
+            check_id("prd", product_id, "productId"),
+            check_id("rev", review_id, "reviewId"),
+            author=None if identity.is_staff else identity.customer_id,
+        )
+        return True

@@ -176,6 +176,18 @@ async def get_at_version(dynamo: Dynamo, entity: Entity[V], key: tuple[Any, ...]
     return check_version(current, expected_version, entity.model.__name__.lower())
 
 
+def condition_check(dynamo: Dynamo, entity: Entity[Any], key: tuple[Any, ...]) -> dict[str, Any]:
+    """A TransactWriteItems ConditionCheck: the item must exist for the transaction to happen."""
+    return {
+        "ConditionCheck": {
+            "TableName": entity.table.physical_name(dynamo.table_prefix),
+            "Key": key_of(entity, key),
+            "ConditionExpression": "attribute_exists(#key)",
+            "ExpressionAttributeNames": {"#key": entity.table.hash_key.name},
+        }
+    }
+
+
 def check_version(current: V | None, expected_version: int, what: str) -> V:
     """The object, if it exists at the expected version; else NOT_FOUND or VERSION_MISMATCH."""
     if current is None:

@@ -64,6 +64,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "Mutation.updateOrderStatus": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
     "Mutation.placeOrder": row(UNAUTH, DATA, NOT_FOUND, DATA, DATA),
     "Mutation.cancelOrder": row(UNAUTH, DATA, NOT_FOUND, DATA, DATA),
+    # createReview has no other customer to aim at: "other" is A reviewing like "own" (nothing of B involved).
+    "Mutation.createReview": row(UNAUTH, DATA, DATA, FORBIDDEN, FORBIDDEN),
+    "Mutation.deleteReview": row(UNAUTH, DATA, NOT_FOUND, DATA, DATA),
 }
 NO_ORDERS = {"Mutation.deleteCustomer"}  # a customer with orders cannot be deleted: its targets have none
 
@@ -83,11 +86,12 @@ def test_every_root_field_of_the_schema_has_its_row() -> None:
 
 @dataclass
 class Party:
-    """A customer bound to a fresh identity, with (usually) one PENDING order."""
+    """A customer bound to a fresh identity, with (usually) one PENDING order and a review."""
 
     sub: str
     customer: dict[str, Any]
     order: dict[str, Any] | None
+    review: dict[str, Any] | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -96,7 +100,9 @@ class Party:
     def secrets(self) -> list[str]:
         """What must never reach another customer: ids, email, name."""
         found = [self.customer["customerId"], self.customer["email"], self.customer["name"]]
-        return found + ([self.order["orderId"]] if self.order else [])
+        return (
+            found + ([self.order["orderId"]] if self.order else []) + ([self.review["reviewId"]] if self.review else [])
+        )
 
 
 @dataclass
@@ -118,7 +124,7 @@ class World:
         data: dict[str, Any] = body["data"]
         return data
 
-    def party(self, with_order: bool) -> Party:
+    def party(self, with_order: bool, with_review: bool = False) -> Party:
         sub = f"matrix-{uuid.uuid4().hex[:12]}"
         headers = bearer(shared_issuer().token(sub))
         customer = self.must(
@@ -138,7 +144,14 @@ class World:
                 {"id": customer["customerId"]},
                 headers,
             )["customer"]
-        return Party(sub, customer, order)
+        review = None
+        if with_review:
+            review = self.must(
+                "mutation($i: CreateReviewInput!) { createReview(input: $i) { reviewId } }",
+                {"i": {"productId": self.product_id, "rating": 4, "title": "Fine", "body": "Works."}},
+                headers,
+            )["createReview"]
+        return Party(sub, customer, order, review)
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +220,7 @@ ARGUMENTS: dict[str, Values] = {
     "productIds": lambda w, t, f: [w.product_id],
     "category": lambda w, t, f: w.category,
     "status": lambda w, t, f: "PENDING",
+    "reviewId": lambda w, t, f: t.review["reviewId"] if t.review else None,
     "expectedVersion": lambda w, t, f: (t.order if "Order" in f and t.order else t.customer)["version"],
 }
 INPUTS: dict[str, Values] = {
@@ -232,6 +246,7 @@ INPUTS: dict[str, Values] = {
         "customerId": t.customer["customerId"],
         "items": [{"productId": w.product_id, "quantity": 1}],
     },
+    "CreateReviewInput": lambda w, t, f: {"productId": w.product_id, "rating": 5, "title": "Good", "body": "Yes."},
     "UpdateOrderStatusInput": lambda w, t, f: {
         "orderId": t.order["orderId"] if t.order else None,
         "status": "PAID",
@@ -284,7 +299,8 @@ CELLS = [(key, caller) for key in EXPECTED for caller in CALLERS]
 @pytest.mark.parametrize(("key", "caller"), CELLS, ids=[f"{key}-{caller}" for key, caller in CELLS])
 def test_cell(world: World, key: str, caller: str) -> None:
     with_orders = key not in NO_ORDERS
-    a, b = world.party(with_orders), world.party(with_orders)
+    with_review = key == "Mutation.deleteReview"
+    a, b = world.party(with_orders, with_review), world.party(with_orders, with_review)
     target = a if caller == "own" else b
     headers = caller_headers(caller, a)
     if key == "Mutation.createCustomer" and caller == "own":

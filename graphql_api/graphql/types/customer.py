@@ -12,7 +12,8 @@ from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.types._domain import DomainType
 from graphql_api.graphql.types.order import Order
-from graphql_api.repositories import customers, orders
+from graphql_api.graphql.types.review import Review
+from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.orders import OrderStatus
 
 
@@ -65,3 +66,9 @@ class Customer(DomainType):
             where={"status": status} if status else None,
             total_count=self.order_count if unfiltered else None,
         )
+
+    @strawberry.field(description="AP10: the reviews this customer wrote, newest first.")
+    async def reviews(
+        self, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> Connection[Review]:
+        return await paginate(info, reviews.BY_CUSTOMER, self.customer_id, Review.from_domain, first=first, after=after)

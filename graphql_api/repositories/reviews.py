@@ -1,0 +1,130 @@
+"""Reviews of products (AP9: a product's, newest first; AP10: a customer's, newest first).
+
+The composite key (ProductId, ReviewId) is the faux-SQL hierarchy of a 1:N relationship, and ReviewIds
+sort by time, so key order is time order. One review per customer and product is enforced atomically
+by a guard item (ProductReviewers, keyed by ProductId and CustomerId) written in the review's own
+transaction, which also keeps the product's ReviewCount and RatingSum (its average rating).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from graphql_api import ids
+from graphql_api.clock import now
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.entity import Entity
+from graphql_api.errors import Conflict, NotFound
+from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.products import PRODUCTS
+
+MAX_TITLE_LENGTH = 200
+MAX_BODY_LENGTH = 2000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review:
+    product_id: str
+    review_id: str
+    customer_id: str
+    author_name: str
+    rating: int
+    title: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class ProductReviewer:
+    """Reserves a product's review for one customer: the second review by the same customer conflicts."""
+
+    product_id: str
+    customer_id: str
+    review_id: str
+
+
+REVIEWS = Entity(
+    Review, "Reviews", key=("product_id", "review_id"), indexes={"CustomerIndex": ("customer_id", "created_at")}
+)
+PRODUCT_REVIEWERS = Entity(ProductReviewer, "ProductReviewers", key=("product_id", "customer_id"))
+OF_PRODUCT = REVIEWS.listing(newest_first=True)
+"""AP9: a product's reviews, newest first (a Query on the table's own key)."""
+BY_CUSTOMER = REVIEWS.listing("CustomerIndex", newest_first=True)
+"""AP10: the reviews a customer wrote, newest first."""
+
+
+async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: int, title: str, body: str) -> Review:
+    """The review, its guard and the product's aggregates in one transaction; the customer must exist."""
+    customer = await get(dynamo, CUSTOMERS, CUSTOMERS.key(customer_id))
+    if customer is None:
+        raise NotFound("create your customer first (createCustomer): a review shows its name", field="customerId")
+    at = now()
+    review = Review(
+        product_id=product_id,
+        review_id=ids.new_time_ordered_id("rev"),
+        customer_id=customer_id,
+        author_name=customer.name,
+        rating=rating,
+        title=title,
+        body=body,
+        created_at=at,
+        updated_at=at,
+        version=1,
+    )
+    try:
+        await write(
+            dynamo,
+            [
+                put_new(dynamo, REVIEWS, review),
+                put_new(dynamo, PRODUCT_REVIEWERS, ProductReviewer(product_id, customer_id, review.review_id)),
+                versioned_update(
+                    dynamo,
+                    PRODUCTS,
+                    PRODUCTS.key(product_id),
+                    at=at,
+                    add_fields={"review_count": 1, "rating_sum": rating},
+                ),
+                condition_check(dynamo, CUSTOMERS, CUSTOMERS.key(customer_id)),
+            ],
+        )
+    except TransactionCancelled as cancelled:
+        if cancelled.failed(1):
+            raise Conflict("you have already reviewed this product", field="productId") from None
+        if cancelled.failed(2):
+            raise NotFound("product not found", field="productId") from None
+        if cancelled.failed(3):
+            raise NotFound("create your customer first (createCustomer)", field="customerId") from None
+        raise
+    return review
+
+
+async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str | None) -> None:
+    """Delete a review and give back its guard and its share of the aggregates; with `author`, only theirs."""
+    review = await get(dynamo, REVIEWS, REVIEWS.key(product_id, review_id))
+    if review is None or (author is not None and review.customer_id != author):
+        raise NotFound("review not found", field="reviewId")  # another customer's reads as missing
+    at = now()
+    try:
+        await write(
+            dynamo,
+            [
+                delete_if(dynamo, REVIEWS, REVIEWS.key(product_id, review_id), checks=[Check("review_id", "exists")]),
+                delete_if(dynamo, PRODUCT_REVIEWERS, PRODUCT_REVIEWERS.key(product_id, review.customer_id)),
+                versioned_update(
+                    dynamo,
+                    PRODUCTS,
+                    PRODUCTS.key(product_id),
+                    at=at,
+                    add_fields={"review_count": -1, "rating_sum": -review.rating},
+                ),
+            ],
+        )
+    except TransactionCancelled as cancelled:
+        if cancelled.failed(0):
+            raise NotFound("review not found", field="reviewId") from None  # deleted concurrently
+        raise
