@@ -1,4 +1,4 @@
-"""The access patterns AP1-AP8 and AP11 as runnable GraphQL operations, for `graphql-api check-patterns`.
+"""The access patterns AP1-AP11 as runnable GraphQL operations, for `graphql-api check-patterns`.
 
 Each runs in-process against the configured endpoint and reports the DynamoDB requests it made.
 Sample ids are taken from the data (one order, its customer, its first product) before the run. They run
@@ -20,6 +20,7 @@ from graphql_api.loaders import Loaders
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
+from graphql_api.repositories.reviews import REVIEWS
 from graphql_api.settings import Settings
 
 
@@ -51,6 +52,16 @@ PATTERNS = (
         "Products of a category",
         "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
     ),
+    Pattern(
+        "AP9",
+        "Reviews of a product, newest first",
+        "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
+    ),
+    Pattern(
+        "AP10",
+        "Reviews by a customer, newest first",
+        "query($a: ID!) { customer(customerId: $a) { reviews(first: 5) { edges { node { reviewId } } } } }",
+    ),
     Pattern("AP11", "The caller's own customer", "{ me { customerId name } }"),
 )
 
@@ -76,6 +87,10 @@ async def _sample_variables(dynamo: Dynamo, settings: Settings) -> dict[str, Any
     product = await loaders.one(PRODUCTS, lines[0].product_id)
     if product is None:
         return None
+    reviewed = await dynamo.call("scan", TableName=REVIEWS.table.physical_name(dynamo.table_prefix), Limit=1)
+    if not reviewed.get("Items"):
+        return None
+    review = REVIEWS.from_item(deserialize_item(reviewed["Items"][0]))
     return {
         "c": customer.customer_id,
         "e": customer.email,
@@ -83,6 +98,8 @@ async def _sample_variables(dynamo: Dynamo, settings: Settings) -> dict[str, Any
         "p": [product.product_id],
         "s": order.status.value,
         "k": product.category,
+        "r": review.product_id,
+        "a": review.customer_id,
     }
 
 
