@@ -21,20 +21,22 @@ from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextma
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.clock import now
-from graphql_api.dynamo.client import open_dynamo
+from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.local import free_port
 from graphql_api.repositories.customers import Customer
 from graphql_api.repositories.orders import OrderStatus
 from graphql_api.repositories.products import Product
 from graphql_api.seed import Dataset, add_order, make_customer, make_product, write_dataset
+from graphql_api.services import services_of
 from graphql_api.settings import Settings
 from graphql_api.table_admin import create_tables
 from tests.backends import ROOT, dynamodb_local, wait_for_port
@@ -383,7 +385,7 @@ async def throughput(ask: Ask, count: int, concurrency: int, max_seconds: float)
 class WaveCountingDynamo:
     """Wraps the service's own Dynamo (graphql_api.dynamo.client) to count its waves (and add latency, if asked).
 
-    Used to measure the service in-process (its lifespan run here, `app.state.dynamo` replaced) and
+    Used to measure the service in-process (its lifespan run here, then `count_waves(app)`) and
     in bench.patches' servers; the service itself reports its requests, not its waves.
     """
 
@@ -401,3 +403,9 @@ class WaveCountingDynamo:
                 await asyncio.sleep(self._latency)
             response: dict[str, Any] = await self._inner.call(operation, **params)
             return response
+
+
+def count_waves(app: Starlette) -> None:
+    """Wrap the service app's Dynamo, once its lifespan opened it, to count its waves."""
+    services = services_of(app)
+    app.state.services = replace(services, dynamo=cast(Dynamo, WaveCountingDynamo(services.dynamo)))

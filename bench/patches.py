@@ -41,7 +41,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from bench.common import TrackingMiddleware, WaveCountingDynamo
+from bench.common import TrackingMiddleware, count_waves
 
 PATCHES_ENV = "BENCH_SERVICE_PATCHES"
 
@@ -196,7 +196,7 @@ def with_wave_count(app: Starlette) -> ASGIApp:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with opened(app):
-            app.state.dynamo = WaveCountingDynamo(app.state.dynamo)
+            count_waves(app)
             yield
 
     app.router.lifespan_context = lifespan

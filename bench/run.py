@@ -56,9 +56,9 @@ from bench.common import (
     BenchData,
     DirectClient,
     TrackingMiddleware,
-    WaveCountingDynamo,
     bench_server,
     build_bench_data,
+    count_waves,
     environment,
     http_session,
     loaded_dynamodb_local,
@@ -161,7 +161,7 @@ async def service_waves(settings: Settings, asked: list[Question], rng: random.R
     app = create_app(settings)
     found: dict[str, tuple[int, int]] = {}
     async with app.router.lifespan_context(app):
-        app.state.dynamo = WaveCountingDynamo(app.state.dynamo)
+        count_waves(app)
         transport = httpx.ASGITransport(app=TrackingMiddleware(app, report_requests=False))
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             for question in asked:

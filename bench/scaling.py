@@ -38,9 +38,9 @@ from bench.common import (
     Answer,
     Ask,
     TrackingMiddleware,
-    WaveCountingDynamo,
     bench_server,
     build_bench_data,
+    count_waves,
     environment,
     http_session,
     loaded_dynamodb_local,
@@ -77,7 +77,7 @@ def expected_requests(size: int) -> int:
 async def service_waves(settings: Settings, body: dict[str, Any]) -> int:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        app.state.dynamo = WaveCountingDynamo(app.state.dynamo)
+        count_waves(app)
         transport = httpx.ASGITransport(app=TrackingMiddleware(app, report_requests=False))
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             response = await client.post("/graphql", json=body)

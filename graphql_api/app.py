@@ -20,9 +20,10 @@ from graphql_api.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, gr
 from graphql_api.graphql.schema import build_schema
 from graphql_api.graphql.view import GraphQLView
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
-from graphql_api.http.request_scope import RequestScopeMiddleware
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
 from graphql_api.metrics import metrics_endpoint
+from graphql_api.request_scope import RequestScopeMiddleware
+from graphql_api.services import Services, services_of
 from graphql_api.settings import Settings, check_safe_to_serve
 from graphql_api.table_admin import missing_tables
 
@@ -52,7 +53,7 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """DynamoDB answers and every declared table is ACTIVE."""
     try:
-        missing = await missing_tables(request.app.state.dynamo)
+        missing = await missing_tables(services_of(request.app).dynamo)
     except Throttled:
         # DynamoDB answered: throttling is load, not an outage; taking replicas out would not help.
         return JSONResponse({"status": "ready", "note": "DynamoDB is throttling"})
@@ -84,7 +85,7 @@ def create_app(
         if verifier.keys:
             verifier.keys.prefetch()
         async with open_dynamo(settings) as dynamo:
-            app.state.dynamo = dynamo
+            app.state.services = Services(dynamo=dynamo, graphiql=graphiql, graphiql_defaults=graphiql_defaults)
             yield
         if verifier.keys:
             await verifier.keys.close()
@@ -112,8 +113,6 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    app.state.graphiql = graphiql  # the page and its files, for GraphQLView.render_graphql_ide and serve_asset
-    app.state.graphiql_defaults = graphiql_defaults
     return app
 
 

@@ -27,7 +27,7 @@ from graphql_api.clock import ONE_TICK, format_timestamp, parse_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
 from graphql_api.money import MONEY, money
-from graphql_api.tables import Index, Key, KeyType, Table
+from graphql_api.tables import Index, Key, KeyType, StreamView, Table
 
 T = TypeVar("T")
 
@@ -141,6 +141,7 @@ class Entity(Generic[T]):
         *,
         key: tuple[str, ...],
         indexes: Mapping[str, tuple[str, ...]] | None = None,
+        stream: StreamView | None = None,
     ) -> None:
         self.model = model
         self.mapping = _Mapping(model)
@@ -153,6 +154,7 @@ class Entity(Generic[T]):
                 Index(name, self._key(fields[0]), self._key(fields[1]) if len(fields) > 1 else None)
                 for name, fields in (indexes or {}).items()
             ),
+            stream=stream,
         )
 
     def _key(self, field: str) -> Key:

@@ -1,6 +1,7 @@
 """The closed set of errors a client can see, each with its `extensions.code` (SPEC section 5).
 
-Anything else raised while serving a request is unexpected: it is logged with its stack and
+Every code is one exception class here; `graphql_api.graphql.errors` turns them into what a client
+receives. Anything else raised while serving a request is unexpected: it is logged with its stack and
 reaches the client only as INTERNAL_SERVER_ERROR with a request id.
 """
 
@@ -10,6 +11,8 @@ from typing import Any
 
 
 class ApiError(Exception):
+    """An error a client may see: its message, its code and any further `extensions`."""
+
     code = "INTERNAL_SERVER_ERROR"
 
     def __init__(self, message: str, **extensions: Any) -> None:
@@ -19,10 +22,15 @@ class ApiError(Exception):
 
 
 class BadUserInput(ApiError):
+    """A value the API refuses, named by its `field`; or, with no field, the request itself (not JSON, ...)."""
+
     code = "BAD_USER_INPUT"
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", field=field)
+    def __init__(self, field: str | None, message: str) -> None:
+        if field is None:
+            super().__init__(message)
+        else:
+            super().__init__(f"{field}: {message}", field=field)
 
 
 class NotFound(ApiError):
@@ -54,7 +62,12 @@ class Unavailable(ApiError):
 
 
 class QueryTooComplex(ApiError):
+    """A query over one of the limits (README "Limits"): `limit` names it, `allowed` is its value."""
+
     code = "QUERY_TOO_COMPLEX"
+
+    def __init__(self, message: str, limit: str, allowed: int) -> None:
+        super().__init__(message, limit=limit, allowed=allowed)
 
 
 class Unauthenticated(ApiError):
@@ -63,3 +76,12 @@ class Unauthenticated(ApiError):
 
 class Forbidden(ApiError):
     code = "FORBIDDEN"
+
+
+class InternalServerError(ApiError):
+    """What a client sees of an unexpected failure: a fixed message and the request id to quote."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__("Internal server error. Quote the request id when reporting it.", requestId=request_id)

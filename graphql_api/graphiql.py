@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from graphql_api.services import services_of
+
 logger = logging.getLogger(__name__)
 
 CDN = "https://unpkg.com/"
@@ -190,8 +192,7 @@ def _script_hash(script: str) -> str:
 
 async def serve_asset(request: Request) -> Response:
     """`ASSETS_PATH{name}`: only the files the page names, never anything else in the directory."""
-    page: GraphiQLPage = request.app.state.graphiql
-    file = page.files.get(request.path_params["name"])
+    file = services_of(request.app).graphiql.files.get(request.path_params["name"])
     if file is None:
         return PlainTextResponse("Not Found", status_code=404)
     # Versioned URLs with integrity hashes: the content behind a URL never changes.

@@ -16,9 +16,10 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 
 def is_loopback(host: str) -> bool:
@@ -39,6 +40,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def make_moto_server(host: str, port: int) -> BaseWSGIServer:
+    # Imported here: moto (and its werkzeug) is the `local` extra, which a service on AWS does not install.
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+    except ImportError as error:
+        raise ImportError(f"the embedded DynamoDB needs moto: pip install 'graphql-api[local]' ({error})") from error
     app = DomainDispatcherApplication(create_backend_app)
     return make_server(host, port, app, threaded=False, request_handler=MotoRequestHandler)
 

@@ -13,7 +13,6 @@ from typing import Any
 from graphql_api.auth.identity import OPEN_ACCESS, Identity, Role
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item
-from graphql_api.dynamo.stats import RequestStats, current_stats
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.schema import Schema
 from graphql_api.loaders import Loaders
@@ -21,6 +20,7 @@ from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.repositories.reviews import REVIEWS
+from graphql_api.request_scope import request_scope
 from graphql_api.settings import Settings
 
 
@@ -111,9 +111,7 @@ async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> 
     own = Identity(Role.CUSTOMER, customer_id=sample["c"])
     results = []
     for pattern in PATTERNS:
-        stats = RequestStats()
-        token = current_stats.set(stats)
-        try:
+        with request_scope() as scope:
             outcome = await schema.execute(
                 pattern.query,
                 variable_values=sample,
@@ -121,11 +119,9 @@ async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> 
                     dynamo=dynamo, settings=settings, identity=own if pattern.number == "AP11" else OPEN_ACCESS
                 ),
             )
-        finally:
-            current_stats.reset(token)
         ok = not outcome.errors and _has_data(outcome.data)
         detail = "ok" if ok else (outcome.errors[0].message if outcome.errors else "no data returned")
-        results.append(PatternResult(pattern, ok, detail, stats.dynamodb_requests))
+        results.append(PatternResult(pattern, ok, detail, scope.dynamodb_requests))
     return results
 
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import pydantic_settings
-from dotenv import dotenv_values
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, Strict, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -195,14 +194,25 @@ class _Environment(BaseSettings, Settings):
         super().__init__(_env_file=env_file, **values)
 
 
-# Any of these means the operator set up AWS credentials, so `serve` must not go embedded.
-_AWS_CREDENTIAL_SETTINGS = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_PROFILE",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-)
+class _AwsCredentials(BaseSettings):
+    """The AWS credential settings, read like the others: any of them set means the operator set up AWS
+    credentials, so `serve` must not go embedded."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file_encoding="utf-8")
+
+    aws_access_key_id: str = ""
+    aws_profile: str = ""
+    aws_web_identity_token_file: str = ""
+    aws_container_credentials_relative_uri: str = ""
+    aws_container_credentials_full_uri: str = ""
+
+    def __init__(self, env_file: str | None) -> None:
+        super().__init__(_env_file=env_file)
+
+    @property
+    def configured(self) -> bool:
+        return any(dict(self).values())
+
 
 _SECRET_SETTINGS = frozenset({"cursor_secret"})
 
@@ -214,15 +224,10 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     """
     env_file = env_file if env_file and os.path.exists(env_file) else None
     try:
-        environment = _Environment(env_file, aws_credentials_configured=_aws_credentials_configured(env_file))
+        environment = _Environment(env_file, aws_credentials_configured=_AwsCredentials(env_file).configured)
     except pydantic_settings.SettingsError as error:
         raise SettingsError(str(error)) from None
     return Settings(**dict(environment))
-
-
-def _aws_credentials_configured(env_file: str | None) -> bool:
-    from_file = dotenv_values(env_file) if env_file else {}
-    return any(os.environ[name] if name in os.environ else from_file.get(name) for name in _AWS_CREDENTIAL_SETTINGS)
 
 
 def check_safe_to_serve(settings: Settings) -> list[str]:

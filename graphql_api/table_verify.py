@@ -34,6 +34,7 @@ class DriftKind(Enum):
     INDEX_PROJECTION = "GSI projection"
     INDEX_NOT_ACTIVE = "GSI not ACTIVE"
     EXTRA_LOCAL_INDEX = "extra LSI"
+    STREAM = "stream"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,17 @@ def differences(declared: Table, described: Description | None) -> list[Drift]:
                 DriftKind.KEY_SCHEMA,
                 f"key schema is {_keys_text(live_keys)}; declared {_keys_text(declared_keys)} "
                 "(keys cannot change in place: the table must be replaced)",
+            )
+        )
+    stream = described.get("StreamSpecification") or {}
+    live_stream = stream.get("StreamViewType") if stream.get("StreamEnabled") else None
+    if live_stream != declared.stream:
+        drifts.append(
+            Drift(
+                declared.name,
+                DriftKind.STREAM,
+                f"stream is {live_stream or 'off'}; declared {declared.stream or 'off'}"
+                + (" (subscriptions need it: enable it with UpdateTable or Terraform)" if declared.stream else ""),
             )
         )
     live_indexes = {index["IndexName"]: index for index in described.get("GlobalSecondaryIndexes") or []}

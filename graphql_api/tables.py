@@ -33,12 +33,17 @@ class Index:
         return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
 
 
+StreamView = Literal["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"]
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
     hash_key: Key
     range_key: Key | None = None
     indexes: tuple[Index, ...] = ()
+    stream: StreamView | None = None
+    """A DynamoDB stream of the table's changes (what subscriptions read), and what its records hold."""
 
     @property
     def keys(self) -> tuple[Key, ...]:
@@ -78,6 +83,8 @@ class Table:
         }
         if self.indexes:
             params["GlobalSecondaryIndexes"] = [_index_params(index) for index in self.indexes]
+        if self.stream:
+            params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream}
         return params
 
 

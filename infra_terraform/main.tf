@@ -1,10 +1,15 @@
-# The service's tables, one module call per table, mirroring graphql_api/tables.py (the
-# declarations the code uses). tests/terraform/test_terraform_contract.py compares the two, so
-# keep the key and index arguments below as literals.
+# The service's tables: one instance of modules/dynamodb_table per entry of var.tables. That
+# variable is data, generated from the code's table declarations (graphql_api/repositories) into
+# tables.auto.tfvars.json, which Terraform loads by itself; regenerate it with
+#   python -m graphql_api.terraform_data > infra_terraform/tables.auto.tfvars.json
+# What every table shares (posture, alarms, tags) is set once here, from the root variables.
 
 locals {
   # Set when the tables live in DynamoDB Local (or another emulator) instead of AWS.
   emulated = var.dynamodb_endpoint != null
+
+  # UserErrors is one metric for the whole account and region: one alarm, carried by this table.
+  user_errors_alarm_table = "Customers"
 }
 
 provider "aws" {
@@ -27,22 +32,22 @@ provider "aws" {
   }
 }
 
-module "customers" {
-  source = "./modules/dynamodb_table"
+module "table" {
+  source   = "./modules/dynamodb_table"
+  for_each = var.tables
 
-  name          = "${var.name_prefix}Customers"
-  hash_key      = "CustomerId"
-  hash_key_type = "S"
+  # Per table, from the generated data. The coalesce() defaults only satisfy the module's
+  # validation: a range key type without a range key, a view type without a stream, are ignored.
+  name                     = "${var.name_prefix}${each.key}"
+  hash_key                 = each.value.hash_key
+  hash_key_type            = each.value.hash_key_type
+  range_key                = each.value.range_key
+  range_key_type           = coalesce(each.value.range_key_type, "S")
+  global_secondary_indexes = each.value.global_secondary_indexes
+  stream_enabled           = each.value.stream_view_type != null
+  stream_view_type         = coalesce(each.value.stream_view_type, "NEW_AND_OLD_IMAGES")
 
-  global_secondary_indexes = [
-    {
-      name            = "EmailIndex"
-      hash_key        = "Email"
-      hash_key_type   = "S"
-      projection_type = "ALL"
-    },
-  ]
-
+  # Shared by every table, once: envs/*.tfvars decide. Billing stays the module's on-demand default.
   point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled
   deletion_protection_enabled        = var.deletion_protection_enabled
   server_side_encryption_enabled     = var.server_side_encryption_enabled
@@ -50,105 +55,5 @@ module "customers" {
   alarms_enabled                     = var.alarms_enabled
   alarm_sns_topic_arn                = var.alarm_sns_topic_arn
   tags                               = var.tags
-
-  # UserErrors is one metric for the whole account and region: one alarm, carried here.
-  user_errors_alarm_enabled = true
-}
-
-# The email-uniqueness guard: one item per email address in use, written in the same
-# transaction as the customer, so two customers can never hold the same address.
-module "customer_emails" {
-  source = "./modules/dynamodb_table"
-
-  name          = "${var.name_prefix}CustomerEmails"
-  hash_key      = "Email"
-  hash_key_type = "S"
-
-  point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled
-  deletion_protection_enabled        = var.deletion_protection_enabled
-  server_side_encryption_enabled     = var.server_side_encryption_enabled
-  server_side_encryption_kms_key_arn = var.server_side_encryption_kms_key_arn
-  alarms_enabled                     = var.alarms_enabled
-  alarm_sns_topic_arn                = var.alarm_sns_topic_arn
-  tags                               = var.tags
-}
-
-module "orders" {
-  source = "./modules/dynamodb_table"
-
-  name          = "${var.name_prefix}Orders"
-  hash_key      = "OrderId"
-  hash_key_type = "S"
-
-  global_secondary_indexes = [
-    {
-      name            = "CustomerIndex"
-      hash_key        = "CustomerId"
-      hash_key_type   = "S"
-      range_key       = "OrderDate"
-      range_key_type  = "S"
-      projection_type = "ALL"
-    },
-    {
-      name            = "StatusIndex"
-      hash_key        = "Status"
-      hash_key_type   = "S"
-      range_key       = "OrderDate"
-      range_key_type  = "S"
-      projection_type = "ALL"
-    },
-  ]
-
-  point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled
-  deletion_protection_enabled        = var.deletion_protection_enabled
-  server_side_encryption_enabled     = var.server_side_encryption_enabled
-  server_side_encryption_kms_key_arn = var.server_side_encryption_kms_key_arn
-  alarms_enabled                     = var.alarms_enabled
-  alarm_sns_topic_arn                = var.alarm_sns_topic_arn
-  tags                               = var.tags
-}
-
-module "order_items" {
-  source = "./modules/dynamodb_table"
-
-  name           = "${var.name_prefix}OrderItems"
-  hash_key       = "OrderId"
-  hash_key_type  = "S"
-  range_key      = "ItemId"
-  range_key_type = "S"
-
-  point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled
-  deletion_protection_enabled        = var.deletion_protection_enabled
-  server_side_encryption_enabled     = var.server_side_encryption_enabled
-  server_side_encryption_kms_key_arn = var.server_side_encryption_kms_key_arn
-  alarms_enabled                     = var.alarms_enabled
-  alarm_sns_topic_arn                = var.alarm_sns_topic_arn
-  tags                               = var.tags
-}
-
-module "products" {
-  source = "./modules/dynamodb_table"
-
-  name          = "${var.name_prefix}Products"
-  hash_key      = "ProductId"
-  hash_key_type = "S"
-
-  global_secondary_indexes = [
-    {
-      name            = "CategoryIndex"
-      hash_key        = "Category"
-      hash_key_type   = "S"
-      range_key       = "Name"
-      range_key_type  = "S"
-      projection_type = "ALL"
-    },
-  ]
-
-  point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled
-  deletion_protection_enabled        = var.deletion_protection_enabled
-  server_side_encryption_enabled     = var.server_side_encryption_enabled
-  server_side_encryption_kms_key_arn = var.server_side_encryption_kms_key_arn
-  alarms_enabled                     = var.alarms_enabled
-  alarm_sns_topic_arn                = var.alarm_sns_topic_arn
-  tags                               = var.tags
+  user_errors_alarm_enabled          = each.key == local.user_errors_alarm_table
 }

@@ -1,21 +1,14 @@
 output "table_names" {
-  description = "Physical table names, by table (the names graphql_api/tables.py declares)."
-  value = {
-    Customers      = module.customers.table_name
-    CustomerEmails = module.customer_emails.table_name
-    Orders         = module.orders.table_name
-    OrderItems     = module.order_items.table_name
-    Products       = module.products.table_name
-  }
+  description = "Physical table names, by table (the keys of var.tables, as the code declares them)."
+  value       = { for table, instance in module.table : table => instance.table_name }
 }
 
 output "table_arns" {
   description = "Table ARNs, by table, e.g. for IAM policies of the service."
-  value = {
-    Customers      = module.customers.table_arn
-    CustomerEmails = module.customer_emails.table_arn
-    Orders         = module.orders.table_arn
-    OrderItems     = module.order_items.table_arn
-    Products       = module.products.table_arn
-  }
+  value       = { for table, instance in module.table : table => instance.table_arn }
+}
+
+output "table_stream_arns" {
+  description = "Stream ARNs, by table; null for a table without a stream (stream_view_type null)."
+  value       = { for table, instance in module.table : table => instance.table_stream_arn }
 }

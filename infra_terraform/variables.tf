@@ -72,3 +72,37 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "tables" {
+  description = <<-EOT
+    The tables, by name without the prefix: each one's keys, key types (S, N or B), global secondary
+    indexes and stream. Generated from the code's declarations into tables.auto.tfvars.json, which
+    Terraform loads by itself: regenerate that file (python -m graphql_api.terraform_data), do not
+    edit it or set this variable anywhere else. Every attribute is present, null where absent
+    (Terraform 1.0 has no optional object attributes); stream_view_type null means no stream.
+  EOT
+  type = map(object({
+    hash_key       = string
+    hash_key_type  = string
+    range_key      = string
+    range_key_type = string
+    global_secondary_indexes = list(object({
+      name               = string
+      hash_key           = string
+      hash_key_type      = string
+      range_key          = string
+      range_key_type     = string
+      projection_type    = string
+      non_key_attributes = list(string)
+    }))
+    stream_view_type = string
+  }))
+
+  validation {
+    condition = alltrue([
+      for table in values(var.tables) :
+      table.stream_view_type == null || contains(["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"], coalesce(table.stream_view_type, "none"))
+    ])
+    error_message = "A table's stream_view_type must be null (no stream), KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES."
+  }
+}

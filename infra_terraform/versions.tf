@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.0"
+  # 1.1 for the moved blocks (moved.tf); the module itself works with 1.0.
+  required_version = ">= 1.1"
 
   required_providers {
     aws = {

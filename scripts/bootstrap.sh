@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up (or refresh) the project's virtualenv in .venv with the package and its dev tools.
+# Set up (or refresh) the project's virtualenv in .venv with the package, its dev tools and the local
+# default's moto (the `local` extra).
 # Idempotent and quick when nothing changed: it reinstalls only when pyproject.toml is newer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,6 @@ fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install --quiet -e '.[dev,local]'
     touch "$stamp"
 fi

@@ -23,9 +23,9 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from graphql_api.dynamo.stats import count_request, current_stats
 from graphql_api.errors import Throttled, Unavailable
 from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
+from graphql_api.request_scope import count_dynamodb_request, scope_if_any
 from graphql_api.settings import Settings
 
 THROTTLING_CODES = frozenset(
@@ -98,12 +98,12 @@ class Dynamo:
     def _record_capacity(self, consumed: Any) -> None:
         if not consumed:
             return
-        stats = current_stats.get()
+        scope = scope_if_any()
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             units = float(entry.get("CapacityUnits", 0.0))
             DYNAMODB_CAPACITY.labels(self._logical_name(entry.get("TableName", "?"))).inc(units)
-            if stats is not None:
-                stats.add_capacity(units)
+            if scope is not None:
+                scope.add_capacity(units)
 
 
 def _client_kwargs(settings: Settings) -> dict[str, Any]:
@@ -151,7 +151,7 @@ async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
                 "dynamodb", config=AioConfig(**_config_kwargs(settings)), **_client_kwargs(settings)
             )
         )
-        client.meta.events.register("before-send.dynamodb", count_request)
+        client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
 
         async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
             result: dict[str, Any] = await getattr(client, operation)(**params)
@@ -165,13 +165,13 @@ async def _boto3_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
     client = boto3.session.Session().client(
         "dynamodb", config=Config(**_config_kwargs(settings)), **_client_kwargs(settings)
     )
-    client.meta.events.register("before-send.dynamodb", count_request)
+    client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
     # One thread per pooled connection: more threads would only queue on the pool.
     pool = ThreadPoolExecutor(settings.dynamodb_max_pool_connections, thread_name_prefix="dynamodb")
     loop = asyncio.get_running_loop()
 
     async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        # Copy the context so the request counter of this GraphQL request sees the call.
+        # Copy the context so the call is counted in the scope of the request that made it.
         run = functools.partial(contextvars.copy_context().run, getattr(client, operation), **params)
         return await loop.run_in_executor(pool, run)
 

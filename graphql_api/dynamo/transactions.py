@@ -33,9 +33,6 @@ class TransactionCancelled(Exception):
     def failed(self, index: int) -> bool:
         return self.reasons[index] == "ConditionalCheckFailed"
 
-    def failed_indexes(self) -> list[int]:
-        return [index for index, reason in enumerate(self.reasons) if reason == "ConditionalCheckFailed"]
-
 
 async def transact_write(
     dynamo: Dynamo, actions: Sequence[dict[str, Any]], *, max_attempts: int = MAX_ATTEMPTS, base_delay: float = 0.02

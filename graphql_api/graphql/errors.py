@@ -1,8 +1,10 @@
 """Errors as clients see them: a message and `extensions.code`, and nothing internal.
 
-Domain errors (`graphql_api.errors.ApiError`) keep their message and code. Errors in the request
-itself (syntax, validation, variable types) are BAD_USER_INPUT unless they carry a code already.
-Anything else is logged with its stack and becomes INTERNAL_SERVER_ERROR with the request id.
+The one mapping from errors to what a client receives. A domain error (`graphql_api.errors.ApiError`)
+keeps its message, code and extensions. Errors in the request itself (syntax, validation, variable
+types), which GraphQL reports without one of ours behind them, are BAD_USER_INPUT. Anything else is
+logged with its stack and becomes INTERNAL_SERVER_ERROR with the request id. HTTP-level rejections
+(before any GraphQL runs) answer with the same error entry, through `error_response`.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.responses import JSONResponse
 
-from graphql_api.dynamo.stats import current_stats
-from graphql_api.errors import ApiError
-from graphql_api.graphql.limits import is_limit_error
+from graphql_api.errors import ApiError, BadUserInput, InternalServerError
 from graphql_api.metrics import GRAPHQL_ERRORS
+from graphql_api.request_scope import scope_if_any
 
 logger = logging.getLogger(__name__)
-
-INTERNAL_MESSAGE = "Internal server error. Quote the request id when reporting it."
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -31,25 +31,35 @@ def is_unexpected(error: GraphQLError) -> bool:
     return error.path is not None and original is not None and not isinstance(original, ApiError | GraphQLError)
 
 
+def api_error_of(error: GraphQLError, request_id: str) -> ApiError:
+    """The domain error a client is told of for `error`."""
+    if isinstance(error.original_error, ApiError):
+        return error.original_error
+    if is_unexpected(error):
+        return InternalServerError(request_id)
+    return BadUserInput(None, error.message)
+
+
+def error_entry(error: ApiError) -> dict[str, Any]:
+    """An entry of a response's `errors`, without location: what a client may know of `error`."""
+    return {"message": error.message, "extensions": {"code": error.code, **error.extensions}}
+
+
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
-    original = error.original_error
-    formatted: dict[str, Any] = {"message": error.message}
+    entry = error_entry(api_error_of(error, request_id))
+    formatted: dict[str, Any] = {"message": entry["message"]}
     if error.locations:
         formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
     if error.path:
         formatted["path"] = error.path
-    if isinstance(original, ApiError):
-        formatted["message"] = original.message
-        extensions = {"code": original.code, **original.extensions}
-    elif is_unexpected(error):
-        formatted["message"] = INTERNAL_MESSAGE
-        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-    elif is_limit_error(error):
-        extensions = {"code": "QUERY_TOO_COMPLEX"}
-    else:
-        extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
-    formatted["extensions"] = extensions
+    formatted["extensions"] = entry["extensions"]
     return formatted
+
+
+def error_response(error: ApiError, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    """An HTTP-level rejection (bad token, body too large, not JSON, ...): a GraphQL-shaped JSON error."""
+    record_error_codes([error.code])
+    return JSONResponse({"errors": [error_entry(error)]}, status, headers)
 
 
 def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
@@ -64,9 +74,9 @@ def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
 
 
 def record_error_codes(codes: list[str]) -> None:
-    """Count the codes answered (metrics) and note them in the request's stats (log line)."""
-    stats = current_stats.get()
+    """Count the codes answered (metrics) and note them in the request's scope (its log line)."""
+    scope = scope_if_any()
     for code in codes:
         GRAPHQL_ERRORS.labels(code).inc()
-        if stats is not None:
-            stats.error_codes.append(code)
+        if scope is not None:
+            scope.error_codes.append(code)

@@ -1,18 +1,19 @@
 """Query limits, all checked before any resolver runs, so a rejected query costs no DynamoDB call.
 
-Depth and aliases use Strawberry's own extensions (QueryDepthLimiter, MaxAliasesLimiter); this
-module adds what they lack: the document size, the number of root fields, the estimated item
-budget (`first` times list sizes along the widest path), and the bounds on `first` and on
-`productIds`, which must be known before the first load of a nested connection.
+Depth and aliases use Strawberry's own validation rules (QueryDepthLimiter, MaxAliasesLimiter), their
+reports turned into QueryTooComplex where they are made; this module adds what they lack: the
+document size, the number of root fields, the estimated item budget (`first` times list sizes along
+the widest path), and the bounds on `first` and on `productIds`, which must be known before the first
+load of a nested connection.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -21,6 +22,9 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeInfo,
+    ValidationContext,
+    ValidationRule,
     value_from_ast_untyped,
 )
 from strawberry.extensions import (
@@ -33,6 +37,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 
+from graphql_api.errors import BadUserInput, QueryTooComplex
 from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from graphql_api.repositories.customers import MAX_ADDRESSES
 from graphql_api.repositories.order_items import MAX_LINES
@@ -43,27 +48,31 @@ MAX_PRODUCT_IDS = 100
 # List fields whose size the query does not state: their maximum.
 _LIST_SIZES = {"items": MAX_LINES, "addresses": MAX_ADDRESSES}
 
-# The messages of Strawberry's limiters, which carry no code of their own.
-_STRAWBERRY_LIMIT_MESSAGES = (
-    re.compile(r"exceeds maximum operation depth of \d+"),
-    re.compile(r"aliases found\. Allowed: \d+"),
-)
-
-
-def is_limit_error(error: GraphQLError) -> bool:
-    return any(pattern.search(error.message) for pattern in _STRAWBERRY_LIMIT_MESSAGES)
-
-
-def too_complex(message: str, limit: str, allowed: int) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX", "limit": limit, "allowed": allowed})
-
-
-def bad_argument(field: str, message: str) -> GraphQLError:
-    return GraphQLError(f"{field}: {message}", extensions={"code": "BAD_USER_INPUT", "field": field})
-
 
 def _skip_introspection(ignore: IgnoreContext) -> bool:
     return ignore.field_name.startswith("__")
+
+
+def reporting_too_complex(rules: list[type[ASTValidationRule]], limit: str, allowed: int) -> type[ValidationRule]:
+    """Strawberry's limiter `rules`, each error they report carrying QueryTooComplex (the message kept).
+
+    The limiters do all their work when constructed, reporting through the context they are given:
+    they are given one whose reports become ours.
+    """
+
+    class TooComplex(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+
+            def report(error: GraphQLError) -> None:
+                too_complex = QueryTooComplex(error.message, limit, allowed)
+                context.report_error(GraphQLError(error.message, error.nodes, original_error=too_complex))
+
+            limited = ValidationContext(context.schema, context.document, TypeInfo(context.schema), report)
+            for rule in rules:
+                rule(limited)
+
+    return TooComplex
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -75,7 +84,10 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """
     depth = QueryDepthLimiter(max_depth=settings.graphql_max_depth, should_ignore=_skip_introspection)
     aliases = MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases)
-    rules = [*depth.validation_rules, *aliases.validation_rules]
+    rules: list[type[ASTValidationRule]] = [
+        reporting_too_complex(depth.validation_rules, "depth", settings.graphql_max_depth),
+        reporting_too_complex(aliases.validation_rules, "aliases", settings.graphql_max_aliases),
+    ]
     return [
         lambda: AddValidationRules(rules),
         lambda: ShapeLimits(settings),
@@ -92,7 +104,7 @@ class ShapeLimits(SchemaExtension):
         size = len((self.execution_context.query or "").encode())
         limit = self.settings.graphql_max_document_bytes
         if size > limit:
-            raise too_complex(f"the query document is {size} bytes; the limit is {limit}", "documentBytes", limit)
+            raise QueryTooComplex(f"the query document is {size} bytes; the limit is {limit}", "documentBytes", limit)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -102,7 +114,7 @@ class ShapeLimits(SchemaExtension):
             # Strawberry falls back to the first operation; the GraphQL spec asks for the name.
             provided = getattr(self.execution_context, "_provided_operation_name", None)
             if len(operations) > 1 and not provided:
-                raise bad_argument("operationName", "required when the document holds several operations")
+                raise BadUserInput("operationName", "required when the document holds several operations")
             check_shape(document, self.execution_context.variables or {}, self.settings)
         yield
 
@@ -115,11 +127,11 @@ def check_shape(document: DocumentNode, variables: Mapping[str, Any], settings: 
         roots = _count_root_fields(operation.selection_set, fragments, set())
         if roots > settings.graphql_max_root_fields:
             limit = settings.graphql_max_root_fields
-            raise too_complex(f"the operation has {roots} root fields; the limit is {limit}", "rootFields", limit)
+            raise QueryTooComplex(f"the operation has {roots} root fields; the limit is {limit}", "rootFields", limit)
         items = _estimate(operation.selection_set, fragments, variables, frozenset())
         if items > settings.graphql_max_estimated_items:
             limit = settings.graphql_max_estimated_items
-            raise too_complex(
+            raise QueryTooComplex(
                 f"the query may return about {items} objects (first times list sizes along its widest path); "
                 f"the limit is {limit}: ask for smaller pages",
                 "estimatedItems",
@@ -174,12 +186,12 @@ def _multiplier(field: FieldNode, variables: Mapping[str, Any]) -> int:
             return DEFAULT_FIRST
         if isinstance(first, int) and not isinstance(first, bool):
             if not 1 <= first <= MAX_FIRST:
-                raise bad_argument("first", f"must be between 1 and {MAX_FIRST}, got {first}")
+                raise BadUserInput("first", f"must be between 1 and {MAX_FIRST}, got {first}")
             return first
         return DEFAULT_FIRST  # a value of the wrong type: variable coercion will reject it
     if "productIds" in arguments and isinstance(arguments["productIds"], list):
         count = len(arguments["productIds"])
         if count > MAX_PRODUCT_IDS:
-            raise bad_argument("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {count}")
+            raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {count}")
         return max(count, 1)
     return _LIST_SIZES.get(field.name.value, 1)

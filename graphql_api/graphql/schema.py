@@ -10,30 +10,29 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from graphql_api.dynamo.stats import current_stats
 from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.errors import log_unexpected
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.mutations import Mutation
 from graphql_api.graphql.queries import Query
-from graphql_api.http.request_scope import current_request_id
+from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
 
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
-        log_unexpected(errors, current_request_id.get())
+        log_unexpected(errors, current_request_id())
 
 
 class RecordOperation(SchemaExtension):
-    """Notes each executed operation's name in the request's stats (for the log line and metrics)."""
+    """Notes each executed operation's name in the request's scope (for the log line and metrics)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        stats = current_stats.get()
-        if stats is not None:
-            stats.graphql_operations.append(self.execution_context.operation_name or "anonymous")
+        scope = scope_if_any()
+        if scope is not None:
+            scope.graphql_operations.append(self.execution_context.operation_name or "anonymous")
 
 
 def build_schema(settings: Settings | None = None) -> Schema:

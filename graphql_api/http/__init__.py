@@ -1,1 +1,1 @@
-"""HTTP concerns around the GraphQL endpoint: request scope, body size limit, security headers."""
+"""HTTP concerns around the GraphQL endpoint: the body size limit and security headers."""

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_api.errors import BadUserInput
+from graphql_api.graphql.errors import error_response
 
 
 class BodyTooLarge(Exception):
     pass
-
-
-def error_body(message: str, code: str) -> bytes:
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
 
 
 class BodySizeLimitMiddleware:
@@ -28,7 +25,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, receive, send)
             return
         received = 0
         started = False
@@ -51,15 +48,8 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(scope, receive, send)
 
-    async def _reject(self, send: Send) -> None:
-        body = error_body(f"the request body exceeds {self.max_bytes} bytes", "BAD_USER_INPUT")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        too_large = BadUserInput(None, f"the request body exceeds {self.max_bytes} bytes")
+        await error_response(too_large, 413)(scope, receive, send)

@@ -43,6 +43,7 @@ ORDERS = Entity(
     "Orders",
     key=("order_id",),
     indexes={"CustomerIndex": ("customer_id", "order_date"), "StatusIndex": ("status", "order_date")},
+    stream="NEW_AND_OLD_IMAGES",  # orderChanged, ordersChanged (graphql_api.live)
 )
 BY_CUSTOMER = ORDERS.listing("CustomerIndex", newest_first=True)
 """AP3: a customer's orders, newest first; a date range in the key condition, a status as a filter."""

@@ -34,7 +34,13 @@ class Product:
     version: int
 
 
-PRODUCTS = Entity(Product, "Products", key=("product_id",), indexes={"CategoryIndex": ("category", "name")})
+PRODUCTS = Entity(
+    Product,
+    "Products",
+    key=("product_id",),
+    indexes={"CategoryIndex": ("category", "name")},
+    stream="NEW_AND_OLD_IMAGES",  # productChanged (graphql_api.live)
+)
 BY_CATEGORY = PRODUCTS.listing("CategoryIndex")
 """AP8: the products of a category in name order."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
+from graphql_api.repositories import ALL_TABLES
 from tests.conftest import Api, fresh_settings
 from tests.issuer import admin_headers
 
@@ -32,7 +33,7 @@ def test_readyz_is_503_when_tables_are_missing(endpoint: str) -> None:
     with TestClient(create_app(fresh_settings(endpoint))) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
-    assert set(response.json()["missingTables"]) == {"Customers", "Orders", "OrderItems", "Products", "CustomerEmails"}
+    assert set(response.json()["missingTables"]) == {table.name for table in ALL_TABLES}
 
 
 def test_readyz_is_503_when_dynamodb_is_unreachable() -> None:

@@ -36,6 +36,19 @@ def test_one_json_log_line_per_request_with_its_cost(api: Api, caplog: pytest.Lo
     assert bad["operations"] == ["Bad"] and bad["errorCodes"] == ["BAD_USER_INPUT"] and bad["dynamodbRequests"] == 0
 
 
+def test_http_level_rejections_are_logged_with_their_code(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="graphql_api.request"):
+        api.client.post("/graphql", json=[{"query": "{ __typename }"}] * 11)
+        api.client.post(
+            "/graphql", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"content-type": "application/json"}
+        )
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "graphql_api.request"]
+    assert [(line["status"], line["errorCodes"]) for line in lines] == [
+        (400, ["QUERY_TOO_COMPLEX"]),
+        (413, ["BAD_USER_INPUT"]),
+    ]
+
+
 def test_consumed_capacity_is_summed_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="graphql_api.request"):
         api.post(CANONICAL, {"id": api.data.canonical.customer_id})

@@ -125,7 +125,7 @@ def test_tables_created_from_the_declarations_have_no_drift(endpoint: str) -> No
     result = _cli(endpoint, prefix, "tables", "verify")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        f"No drift: all 5 tables match the declarations (prefix '{prefix}', {endpoint})."
+        f"No drift: all {len(ALL_TABLES)} tables match the declarations (prefix '{prefix}', {endpoint})."
     ]
 
 
@@ -155,7 +155,7 @@ def test_verify_names_every_difference_and_the_gsi_order_that_works(endpoint: st
     ]
     assert lines[11].startswith("  Terraform: the AWS provider runs these steps in this order")
     assert lines[12].startswith("  On a large table")
-    assert lines[13:] == ["", f"Drift: 6 differences in 4 of 5 tables (prefix '{p}', {endpoint})."]
+    assert lines[13:] == ["", f"Drift: 6 differences in 4 of {len(ALL_TABLES)} tables (prefix '{p}', {endpoint})."]
 
 
 def test_following_the_printed_order_clears_the_gsi_drift(endpoint: str) -> None:

@@ -1,12 +1,15 @@
 """The Terraform contract: infra_terraform provisions exactly the tables the code declares.
 
-Every .tf file is parsed with python-hcl2 (no provider, no `terraform init`). Each root call of
-modules/dynamodb_table is read back into a `Table` declaration from its literal arguments (name
-suffix after `var.name_prefix`, keys, key types, indexes, projections) and compared with
-`graphql_api.tables.ALL_TABLES`; a mismatch names the table, the index and both values. The
-security posture (PITR, encryption, deletion protection, on-demand billing) is checked on the
-module defaults, on the wiring of the root variables and on the production variables, and the
-module's attribute definitions are evaluated with `terraform console`, which needs no provider.
+infra_terraform/main.tf makes every table with one `for_each = var.tables` call of
+modules/dynamodb_table, and var.tables is the generated data file tables.auto.tfvars.json. The .tf
+files are parsed with python-hcl2 (no provider, no `terraform init`) and the data file with json: the
+call must pass each entry's keys and indexes through as they are, and each entry is read back into a
+`Table` declaration and compared with `graphql_api.repositories.ALL_TABLES`; a mismatch names the
+table, the index and both values. `terraform console`, which needs no provider, evaluates the call's
+per-table arguments on the data file and the module's attribute definitions, so Terraform itself
+confirms what the Python reading assumes. The shared arguments (security posture, alarms, tags) are
+set once, from the root variables; the posture is checked on the module defaults, on that wiring and
+on the production variables. That the data file is current is tests/terraform/test_tables_data_file.py.
 """
 
 from __future__ import annotations
@@ -33,11 +36,22 @@ from graphql_api.tables import Index, Key, KeyType, Table
 Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 
 MODULE_SOURCE = "./modules/dynamodb_table"
-TABLE_NAME = re.compile(r"^\$\{var\.name_prefix\}([A-Za-z0-9_.-]+)$")
+TABLES_DATA = "tables.auto.tfvars.json"
 KEY_TYPES: dict[str, KeyType] = {"S": "S", "N": "N", "B": "B"}
 PROJECTIONS: dict[str, Projection] = {"ALL": "ALL", "KEYS_ONLY": "KEYS_ONLY", "INCLUDE": "INCLUDE"}
 # What modules/dynamodb_table/locals.tf fills in for an index attribute the caller leaves out.
 INDEX_DEFAULTS: dict[str, Any] = {"range_key": None, "range_key_type": "S", "non_key_attributes": []}
+# How the one module call passes each entry of var.tables: argument -> its exact expression.
+PER_TABLE_WIRING = {
+    "name": '"${var.name_prefix}${each.key}"',
+    "hash_key": "each.value.hash_key",
+    "hash_key_type": "each.value.hash_key_type",
+    "range_key": "each.value.range_key",
+    "range_key_type": 'coalesce(each.value.range_key_type, "S")',
+    "global_secondary_indexes": "each.value.global_secondary_indexes",
+    "stream_enabled": "each.value.stream_view_type != null",
+    "stream_view_type": 'coalesce(each.value.stream_view_type, "NEW_AND_OLD_IMAGES")',
+}
 # Root variables that every table's module call must pass through, so that envs/*.tfvars decide.
 POSTURE_ARGUMENTS = (
     "point_in_time_recovery_enabled",
@@ -45,6 +59,8 @@ POSTURE_ARGUMENTS = (
     "server_side_encryption_enabled",
     "server_side_encryption_kms_key_arn",
 )
+# Everything the tables share: set once in the root call, each from the root variable of its name.
+SHARED_ARGUMENTS = (*POSTURE_ARGUMENTS, "alarms_enabled", "alarm_sns_topic_arn", "tags")
 SAFE_POSTURE = {
     "point_in_time_recovery_enabled": True,
     "deletion_protection_enabled": True,
@@ -167,42 +183,70 @@ def tfvars(path: Path) -> dict[str, Any]:
     return {name: literal(value) for name, value in load_hcl(path).items() if not name.startswith("__")}
 
 
-# --- Module calls back into table declarations ----------------------------------------------
+# --- The tables' module call and its data, back into table declarations ---------------------
 
 
 class ContractError(ValueError):
-    """A table module call the contract cannot read (non-literal key, unknown key type...)."""
+    """Terraform the contract cannot read (a malformed table entry, an unknown key type...)."""
 
 
 @dataclass(frozen=True)
 class TableCall:
-    """One root call of modules/dynamodb_table: its label and its arguments as parsed."""
+    """A root call of modules/dynamodb_table: its label and its arguments as parsed."""
 
     label: str
     arguments: dict[str, Any]
 
-    def literal_argument(self, name: str, default: Any = None) -> Any:
+    def wired(self, name: str) -> str | None:
+        """The source of an argument's expression, whitespace-normalised; None when it is not set."""
         if name not in self.arguments:
-            return default
-        try:
-            return literal(self.arguments[name])
-        except NotLiteralError:
-            raise ContractError(
-                f"module.{self.label}: {name} must be a literal for the contract test, "
-                f"not {expression(self.arguments[name])}"
-            ) from None
+            return None
+        return " ".join(hcl_source(self.arguments[name]).split())
 
-    def table_name(self) -> str:
-        raw = self.arguments.get("name")
-        match = TABLE_NAME.match(template_text(raw)) if isinstance(raw, str) else None
-        if match is None:
-            raise ContractError(f'module.{self.label}: name must be "${{var.name_prefix}}<Table>", not {raw!r}')
-        return match.group(1)
+
+def hcl_source(value: Any) -> str:
+    """HCL source for an argument as python-hcl2 serialises it: expressions, templates, literals."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value if _is_quoted(value) else expression(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    raise ContractError(f"cannot read {value!r} back as an HCL expression")
 
 
 def table_calls(root: Path) -> list[TableCall]:
     calls = labelled_blocks(merged_documents(root), "module").items()
     return [TableCall(label, body) for label, body in calls if literal(body.get("source")) == MODULE_SOURCE]
+
+
+def the_table_call(root: Path) -> TableCall:
+    calls = table_calls(root)
+    if len(calls) != 1:
+        labels = ", ".join(f"module.{call.label}" for call in calls) or "none"
+        raise ContractError(f"expected one for_each call of {MODULE_SOURCE} for all tables, found {labels}")
+    return calls[0]
+
+
+def wiring_problems(call: TableCall) -> list[str]:
+    """How the module call departs from passing each entry of var.tables through as it is."""
+    expected = {"for_each": "var.tables", **PER_TABLE_WIRING}
+    return [
+        f"module.{call.label}: {name} must be {source}, not {call.wired(name) or 'left out'}"
+        for name, source in expected.items()
+        if call.wired(name) != source
+    ]
+
+
+def load_tables_data(root: Path) -> dict[str, Any]:
+    """The `tables` value of the generated data file, by table name."""
+    document = json.loads((root / TABLES_DATA).read_text(encoding="utf-8"))
+    tables = document.get("tables") if isinstance(document, dict) else None
+    if not isinstance(tables, dict):
+        raise ContractError(f"{TABLES_DATA} must hold an object with a `tables` object")
+    return tables
 
 
 def _key_type(value: Any, where: str) -> KeyType:
@@ -225,7 +269,7 @@ def _key(name: Any, type_: Any, where: str) -> Key:
 
 def _index(table: str, raw: Any) -> Index:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        raise ContractError(f"{table}: every global secondary index needs a literal name, got {raw!r}")
+        raise ContractError(f"{table}: every global secondary index needs a name, got {raw!r}")
     where = f"{table}: GSI {raw['name']}"
     # Like the module's coalesce(): an attribute given as null takes its default.
     index = {**INDEX_DEFAULTS, **{key: value for key, value in raw.items() if value is not None}}
@@ -241,35 +285,42 @@ def _index(table: str, raw: Any) -> Index:
     )
 
 
-def table_from_call(call: TableCall, module_defaults: Mapping[str, Any]) -> Table:
-    """The declaration a module call provisions, with the module's defaults filled in."""
-
-    def argument(name: str) -> Any:
-        return call.literal_argument(name, module_defaults.get(name))
-
-    name = call.table_name()
+def table_from_inputs(name: str, inputs: Any) -> Table:
+    """The declaration one table's module inputs provision: an entry of var.tables, or what Terraform
+    evaluated the call's arguments to (both name the keys as the module does)."""
+    if not isinstance(inputs, dict):
+        raise ContractError(f"{name}: expected an object of keys and indexes, got {inputs!r}")
     range_key = None
-    if argument("range_key") is not None:
-        range_key = _key(argument("range_key"), argument("range_key_type"), f"{name}: range key")
-    indexes = argument("global_secondary_indexes") or []
+    if inputs.get("range_key") is not None:
+        # The call passes coalesce(range_key_type, "S"), like the module's default.
+        range_key = _key(inputs["range_key"], inputs.get("range_key_type") or "S", f"{name}: range key")
+    indexes = inputs.get("global_secondary_indexes") or []
     if not isinstance(indexes, list):
-        raise ContractError(f"{name}: global_secondary_indexes must be a literal list")
+        raise ContractError(f"{name}: global_secondary_indexes must be a list")
     return Table(
         name=name,
-        hash_key=_key(argument("hash_key"), argument("hash_key_type"), f"{name}: hash key"),
+        hash_key=_key(inputs.get("hash_key"), inputs.get("hash_key_type"), f"{name}: hash key"),
         range_key=range_key,
         indexes=tuple(_index(name, index) for index in indexes),
     )
 
 
 def terraform_tables(root: Path) -> tuple[list[Table], list[str]]:
-    """The tables the root configuration provisions, and the problems that kept any unread."""
-    module_defaults = variable_defaults(root / "modules" / "dynamodb_table")
+    """The tables the root configuration provisions, and the problems that kept any unread.
+
+    One for_each call of the module provisions every entry of var.tables, which Terraform reads from
+    the generated data file; the call must pass each entry's keys and indexes through unchanged.
+    """
+    try:
+        call = the_table_call(root)
+        data = load_tables_data(root)
+    except ContractError as error:
+        return [], [str(error)]
     tables: list[Table] = []
-    problems: list[str] = []
-    for call in table_calls(root):
+    problems = wiring_problems(call)
+    for name, inputs in data.items():
         try:
-            tables.append(table_from_call(call, module_defaults))
+            tables.append(table_from_inputs(name, inputs))
         except ContractError as error:
             problems.append(str(error))
     return tables, problems
@@ -363,10 +414,51 @@ def test_terraform_provisions_exactly_the_declared_tables(terraform_root: Path) 
     assert differences == [], _report(differences)
 
 
-def test_every_table_module_call_is_read(terraform_root: Path) -> None:
+def test_every_table_entry_is_read(terraform_root: Path) -> None:
     tables, problems = terraform_tables(terraform_root)
     assert problems == []
-    assert len(tables) == len(table_calls(terraform_root)) >= len(ALL_TABLES)
+    assert len(tables) == len(load_tables_data(terraform_root)) >= len(ALL_TABLES)
+
+
+def test_the_tables_are_one_for_each_call_with_the_shared_arguments_set_once(terraform_root: Path) -> None:
+    """N tables are N entries of data: one module call, whose shared arguments appear once, not per table."""
+    call = the_table_call(terraform_root)
+    assert call.wired("for_each") == "var.tables"
+    assert {name: call.wired(name) for name in SHARED_ARGUMENTS} == {name: f"var.{name}" for name in SHARED_ARGUMENTS}
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in sorted(terraform_root.glob("*.tf")))
+    settings = {name: len(re.findall(rf"^\s*{name}\s*=", sources, flags=re.MULTILINE)) for name in SHARED_ARGUMENTS}
+    assert settings == dict.fromkeys(SHARED_ARGUMENTS, 1)
+    # ...and the data carries keys and indexes only, nothing the tables share.
+    for name, entry in load_tables_data(terraform_root).items():
+        assert set(entry) & {*SHARED_ARGUMENTS, "billing_mode"} == set(), name
+
+
+def test_every_other_argument_is_the_same_for_every_table_or_named_here(terraform_root: Path) -> None:
+    call = the_table_call(terraform_root)
+    per_table = {
+        name for name in call.arguments if not name.startswith("__") and re.search(r"\beach\.", call.wired(name) or "")
+    }
+    # The UserErrors alarm is per account and region, so exactly one table carries it.
+    assert per_table == {*PER_TABLE_WIRING, "user_errors_alarm_enabled"}
+    assert call.wired("user_errors_alarm_enabled") == "each.key == local.user_errors_alarm_table"
+
+
+def test_the_user_errors_alarm_sits_on_a_provisioned_table(terraform_root: Path) -> None:
+    locals_ = {
+        key: value for block in merged_documents(terraform_root).get("locals", []) for key, value in block.items()
+    }
+    assert literal(locals_["user_errors_alarm_table"]) in load_tables_data(terraform_root)
+
+
+def test_moved_blocks_lead_to_provisioned_tables(terraform_root: Path) -> None:
+    """moved.tf carries the state of the former one-call-per-table modules to their instances."""
+    data = load_tables_data(terraform_root)
+    current_calls = {f"module.{call.label}" for call in table_calls(terraform_root)}
+    for block in merged_documents(terraform_root).get("moved", []):
+        source, target = expression(block["from"]), expression(block["to"])
+        match = re.fullmatch(r'module\.table\["([A-Za-z0-9_.-]+)"\]', target)
+        assert match is not None and match.group(1) in data, target
+        assert source.startswith("module.") and source not in current_calls, source
 
 
 # --- The comparison can fail, and says why -----------------------------------------------------
@@ -463,32 +555,70 @@ def test_differences_name_what_differs(terraform: list[Table], expected: list[st
     assert table_differences(ALL_TABLES, terraform) == expected
 
 
-def test_an_altered_module_call_is_reported(terraform_root: Path, tmp_path: Path) -> None:
-    """End to end: change the HCL itself and the contract names the change."""
-    source = (terraform_root / "main.tf").read_text(encoding="utf-8")
-    status_index = source.index('"StatusIndex"')
-    altered = source[:status_index] + source[status_index:].replace('"OrderDate"', '"CreatedAt"', 1)
-    (tmp_path / "main.tf").write_text(altered, encoding="utf-8")
-    shutil.copytree(terraform_root / "modules", tmp_path / "modules")
+def _copy_of_the_root(terraform_root: Path, copy: Path) -> Path:
+    for path in (*terraform_root.glob("*.tf"), terraform_root / TABLES_DATA):
+        shutil.copy(path, copy / path.name)
+    shutil.copytree(terraform_root / "modules", copy / "modules")
+    return copy
 
-    tables, problems = terraform_tables(tmp_path)
+
+def test_an_altered_data_file_is_reported(terraform_root: Path, tmp_path: Path) -> None:
+    """End to end: change the data Terraform reads and the contract names the change."""
+    root = _copy_of_the_root(terraform_root, tmp_path)
+    document = json.loads((root / TABLES_DATA).read_text(encoding="utf-8"))
+    status_index = next(
+        index for index in document["tables"]["Orders"]["global_secondary_indexes"] if index["name"] == "StatusIndex"
+    )
+    status_index["range_key"] = "CreatedAt"
+    (root / TABLES_DATA).write_text(json.dumps(document), encoding="utf-8")
+
+    tables, problems = terraform_tables(root)
 
     assert problems == []
-    assert "Orders: GSI StatusIndex range key is OrderDate in code, CreatedAt in Terraform" in table_differences(
-        ALL_TABLES, tables
+    assert table_differences(ALL_TABLES, tables) == [
+        "Orders: GSI StatusIndex range key is OrderDate in code, CreatedAt in Terraform"
+    ]
+
+
+def test_a_table_missing_from_the_data_file_is_reported(terraform_root: Path, tmp_path: Path) -> None:
+    root = _copy_of_the_root(terraform_root, tmp_path)
+    document = json.loads((root / TABLES_DATA).read_text(encoding="utf-8"))
+    del document["tables"]["Products"]
+    (root / TABLES_DATA).write_text(json.dumps(document), encoding="utf-8")
+
+    tables, _ = terraform_tables(root)
+
+    assert table_differences(ALL_TABLES, tables) == [
+        "Products: declared in graphql_api/tables.py but not provisioned in infra_terraform"
+    ]
+
+
+def test_a_rewired_argument_is_reported(terraform_root: Path, tmp_path: Path) -> None:
+    """The data is only half the contract: the call must pass it on unchanged."""
+    root = _copy_of_the_root(terraform_root, tmp_path)
+    source = (root / "main.tf").read_text(encoding="utf-8")
+    rewired = re.sub(r"(?m)^(\s*hash_key\s*=\s*)each\.value\.hash_key$", r"\1var.key", source)
+    assert rewired != source
+    (root / "main.tf").write_text(rewired, encoding="utf-8")
+
+    _, problems = terraform_tables(root)
+
+    assert problems == ["module.table: hash_key must be each.value.hash_key, not var.key"]
+
+
+def test_a_second_table_call_is_reported(terraform_root: Path, tmp_path: Path) -> None:
+    root = _copy_of_the_root(terraform_root, tmp_path)
+    (root / "carts.tf").write_text(
+        'module "carts" {\n  source   = "./modules/dynamodb_table"\n  name     = "Carts"\n  hash_key = "CartId"\n}\n',
+        encoding="utf-8",
     )
 
+    tables, problems = terraform_tables(root)
 
-def test_a_computed_key_argument_is_reported(terraform_root: Path, tmp_path: Path) -> None:
-    source = (terraform_root / "main.tf").read_text(encoding="utf-8")
-    (tmp_path / "main.tf").write_text(
-        source.replace('hash_key      = "ProductId"', "hash_key      = var.key"), encoding="utf-8"
+    assert (tables, problems) == (
+        [],
+        [f"expected one for_each call of {MODULE_SOURCE} for all tables, found module.carts, module.table"],
     )
-    shutil.copytree(terraform_root / "modules", tmp_path / "modules")
-
-    _, problems = terraform_tables(tmp_path)
-
-    assert problems == ["module.products: hash_key must be a literal for the contract test, not var.key"]
 
 
 @pytest.mark.parametrize(
@@ -542,10 +672,11 @@ def test_production_variables_are_safe(terraform_root: Path) -> None:
 
 
 def test_every_table_takes_its_posture_from_the_root_variables(terraform_root: Path) -> None:
-    for call in table_calls(terraform_root):
-        wiring = {name: expression(call.arguments.get(name)) for name in POSTURE_ARGUMENTS}
-        assert wiring == {name: f"var.{name}" for name in POSTURE_ARGUMENTS}, f"module.{call.label}"
-        assert call.literal_argument("billing_mode", "PAY_PER_REQUEST") == "PAY_PER_REQUEST", f"module.{call.label}"
+    call = the_table_call(terraform_root)
+    wiring = {name: call.wired(name) for name in POSTURE_ARGUMENTS}
+    assert wiring == {name: f"var.{name}" for name in POSTURE_ARGUMENTS}, f"module.{call.label}"
+    # On-demand billing is the module's default, and no table overrides it.
+    assert call.wired("billing_mode") is None, f"module.{call.label}"
 
 
 def test_the_table_resource_applies_the_posture_inputs(module_dir: Path) -> None:
@@ -592,23 +723,18 @@ def test_attribute_blocks_come_from_the_computed_key_set_only(module_dir: Path) 
         assert [expression(block["for_each"]) for block in attributes] == ["local.key_attribute_types"], name
 
 
-# --- The module's computed attribute set, evaluated by Terraform itself -------------------------
+# --- The module's inputs and computed attribute set, evaluated by Terraform itself --------------
 
 
-def evaluate_module_local(
-    terraform: Path, module_dir: Path, workdir: Path, inputs: Mapping[str, Any], local: str
-) -> Any:
-    """Evaluate `local.<local>` of the module for `inputs` with `terraform console`.
+def terraform_console(terraform: Path, workdir: Path, expression_: str) -> Any:
+    """The value of `expression_` in the configuration in `workdir`, with `terraform console`.
 
-    Only variables.tf and locals.tf are copied: they hold no resource, so no provider is needed,
-    and the variables' validation blocks run on the inputs as in a real plan.
+    The configurations given to it hold variables and locals only: no resource, no module call, so
+    no provider and no `terraform init`; the variables' types and validation blocks apply as in a plan.
     """
-    for name in ("variables.tf", "locals.tf"):
-        shutil.copy(module_dir / name, workdir / name)
-    (workdir / "terraform.tfvars.json").write_text(json.dumps(inputs), encoding="utf-8")
     completed = subprocess.run(
         [str(terraform), "console", "-no-color"],
-        input=f"jsonencode(local.{local})\n",
+        input=f"jsonencode({expression_})\n",
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -620,34 +746,82 @@ def evaluate_module_local(
     return json.loads(json.loads(completed.stdout))
 
 
-def _module_inputs(call: TableCall, table: Table) -> dict[str, Any]:
-    inputs: dict[str, Any] = {
-        name: call.literal_argument(name)
-        for name in ("hash_key", "hash_key_type", "range_key", "range_key_type", "global_secondary_indexes")
-        if name in call.arguments
+def evaluate_module_local(
+    terraform: Path, module_dir: Path, workdir: Path, inputs: Mapping[str, Any], local: str
+) -> Any:
+    """Evaluate `local.<local>` of the module for `inputs` (its variables.tf and locals.tf only)."""
+    for name in ("variables.tf", "locals.tf"):
+        shutil.copy(module_dir / name, workdir / name)
+    (workdir / "terraform.tfvars.json").write_text(json.dumps(inputs), encoding="utf-8")
+    return terraform_console(terraform, workdir, f"local.{local}")
+
+
+EACH = re.compile(r"\beach\.(key|value)\b")
+EACH_RENAMED = r"each_\1"
+
+
+def evaluate_table_inputs(terraform: Path, root: Path, workdir: Path) -> dict[str, dict[str, Any]]:
+    """What each instance of the table call receives, by table, as Terraform evaluates it.
+
+    The root's variables.tf and data file are copied; the call's per-table arguments become a `for`
+    expression over var.tables (each.key and each.value renamed to its loop variables).
+    """
+    shutil.copy(root / "variables.tf", workdir / "variables.tf")
+    shutil.copy(root / TABLES_DATA, workdir / TABLES_DATA)
+    call = the_table_call(root)
+    arguments = "\n".join(
+        f"      {name} = {EACH.sub(EACH_RENAMED, call.wired(name) or 'null')}" for name in PER_TABLE_WIRING
+    )
+    (workdir / "table_inputs.tf").write_text(
+        "locals {\n  table_inputs = {\n    for each_key, each_value in var.tables : each_key => {\n"
+        f"{arguments}\n    }}\n  }}\n}}\n",
+        encoding="utf-8",
+    )
+    inputs: dict[str, dict[str, Any]] = terraform_console(terraform, workdir, "local.table_inputs")
+    return inputs
+
+
+@pytest.fixture(scope="module")
+def table_inputs(terraform: Path, terraform_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return evaluate_table_inputs(terraform, terraform_root, tmp_path_factory.mktemp("root"))
+
+
+def test_terraform_reads_the_declared_tables_from_the_call_and_the_data(
+    terraform_root: Path, table_inputs: dict[str, Any]
+) -> None:
+    """The contract again, with Terraform evaluating the call instead of Python reading it."""
+    tables = [table_from_inputs(name, inputs) for name, inputs in table_inputs.items()]
+    differences = table_differences(ALL_TABLES, tables)
+    assert differences == [], _report(differences)
+    prefix = variable_defaults(terraform_root)["name_prefix"]
+    assert {name: inputs["name"] for name, inputs in table_inputs.items()} == {
+        name: f"{prefix}{name}" for name in table_inputs
     }
-    return {**inputs, "name": f"dev-{table.name}"}
+    streams = {table.name: table.stream for table in ALL_TABLES}
+    assert {name: inputs["stream_enabled"] for name, inputs in table_inputs.items()} == {
+        name: streams[name] is not None for name in table_inputs
+    }
+    assert {name: inputs["stream_view_type"] for name, inputs in table_inputs.items() if streams[name]} == {
+        name: view for name, view in streams.items() if view
+    }
 
 
 def test_attribute_definitions_are_exactly_the_key_attributes(
-    terraform: Path, terraform_root: Path, module_dir: Path, tmp_path: Path
+    terraform: Path, module_dir: Path, table_inputs: dict[str, Any], tmp_path: Path
 ) -> None:
-    tables, problems = terraform_tables(terraform_root)
-    assert problems == []
-    by_name = {table.name: table for table in tables}
-    for call in table_calls(terraform_root):
-        table = by_name[call.table_name()]
-        workdir = tmp_path / call.label
+    declared = {table.name: table for table in ALL_TABLES}
+    for name, inputs in table_inputs.items():
+        workdir = tmp_path / name
         workdir.mkdir()
+        module_inputs = {key: value for key, value in inputs.items() if value is not None}
 
-        attributes = evaluate_module_local(
-            terraform, module_dir, workdir, _module_inputs(call, table), "key_attribute_types"
-        )
+        attributes = evaluate_module_local(terraform, module_dir, workdir, module_inputs, "key_attribute_types")
 
         expected = {
-            definition["AttributeName"]: definition["AttributeType"] for definition in table.attribute_definitions()
+            definition["AttributeName"]: definition["AttributeType"]
+            for definition in declared[name].attribute_definitions()
         }
-        assert attributes == expected, f"module.{call.label}"
+        assert attributes == expected, name
 
 
 def test_one_attribute_with_two_types_fails_the_plan(terraform: Path, module_dir: Path, tmp_path: Path) -> None:

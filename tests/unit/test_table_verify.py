@@ -36,6 +36,8 @@ def described(table: Table, prefix: str = "dev-") -> dict[str, Any]:
         description["GlobalSecondaryIndexes"] = [
             {**copy.deepcopy(index), "IndexStatus": "ACTIVE"} for index in params["GlobalSecondaryIndexes"]
         ]
+    if "StreamSpecification" in params:
+        description["StreamSpecification"] = params["StreamSpecification"]
     return description
 
 
@@ -250,7 +252,7 @@ def test_missing_or_replaced_tables_get_their_gsis_with_the_table() -> None:
 
 def test_the_report_when_nothing_drifted() -> None:
     assert report_lines([], prefix="dev-", where="http://localhost:8000") == [
-        "No drift: all 5 tables match the declarations (prefix 'dev-', http://localhost:8000)."
+        f"No drift: all {len(ALL_TABLES)} tables match the declarations (prefix 'dev-', http://localhost:8000)."
     ]
 
 
@@ -268,4 +270,22 @@ def test_the_report_lists_differences_plans_and_a_summary() -> None:
         "",
     ]
     assert report[3].startswith("prod-Orders needs 2 GSI changes")
-    assert report[-2:] == ["", "Drift: 2 differences in 2 of 5 tables (prefix 'prod-', AWS us-east-1)."]
+    assert report[-2:] == [
+        "",
+        f"Drift: 2 differences in 2 of {len(ALL_TABLES)} tables (prefix 'prod-', AWS us-east-1).",
+    ]
+
+
+def test_a_missing_stream_is_reported() -> None:
+    """Subscriptions read the Orders and Products streams: a table without its stream is drift."""
+    live = described(ORDERS.table)
+    del live["StreamSpecification"]
+    assert lines(differences(ORDERS.table, live)) == [
+        "Orders: stream is off; declared NEW_AND_OLD_IMAGES (subscriptions need it: enable it with UpdateTable "
+        "or Terraform)"
+    ]
+    live["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    assert lines(differences(ORDERS.table, live)) == [
+        "Orders: stream is KEYS_ONLY; declared NEW_AND_OLD_IMAGES (subscriptions need it: enable it with UpdateTable "
+        "or Terraform)"
+    ]

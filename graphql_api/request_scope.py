@@ -1,0 +1,155 @@
+"""One HTTP request as the service sees it: its id, the caller's identity and what it cost.
+
+A `RequestScope` per request, held in one context variable that `RequestScopeMiddleware` sets. The
+view notes the verified identity, a botocore hook each DynamoDB request (retries included), the client
+the capacity DynamoDB reports, the GraphQL layer the operations run and the error codes answered. At
+the end the middleware writes one JSON log line and the latency metric; the response carries the
+request id (quoted in masked errors) and the number of DynamoDB requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_api.auth.identity import Identity
+from graphql_api.metrics import GRAPHQL_DURATION, operation_label
+
+logger = logging.getLogger("graphql_api.request")
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NO_REQUEST_ID = "-"
+
+
+@dataclass
+class RequestScope:
+    request_id: str
+    identity: Identity | None = None
+    """Set by the view once the token is verified; None before, and on requests that are not GraphQL."""
+    dynamodb_operations: list[str] = field(default_factory=list)
+    consumed_capacity: float = 0.0
+    graphql_operations: list[str] = field(default_factory=list)
+    error_codes: list[str] = field(default_factory=list)
+    # The boto3 transport records from its thread pool.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def dynamodb_requests(self) -> int:
+        return len(self.dynamodb_operations)
+
+    def record_dynamodb_request(self, operation: str) -> None:
+        with self._lock:
+            self.dynamodb_operations.append(operation)
+
+    def add_capacity(self, units: float) -> None:
+        with self._lock:
+            self.consumed_capacity += units
+
+
+_current: ContextVar[RequestScope | None] = ContextVar("request_scope", default=None)
+
+
+@contextmanager
+def request_scope(request_id: str | None = None) -> Iterator[RequestScope]:
+    """A new scope for the block: an HTTP request, or a unit of work measured alike (check-patterns)."""
+    scope = RequestScope(request_id or uuid.uuid4().hex)
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+
+
+def scope_if_any() -> RequestScope | None:
+    """The current scope; None outside a request (a CLI command's DynamoDB calls are counted nowhere)."""
+    return _current.get()
+
+
+def current_scope() -> RequestScope:
+    scope = _current.get()
+    if scope is None:
+        raise RuntimeError("outside a request scope: the app's RequestScopeMiddleware opens one per request")
+    return scope
+
+
+def current_request_id() -> str:
+    scope = _current.get()
+    return NO_REQUEST_ID if scope is None else scope.request_id
+
+
+def current_identity() -> Identity:
+    """The caller, as the view verified it before running any operation."""
+    identity = current_scope().identity
+    if identity is None:
+        raise RuntimeError("no identity in this request scope: GraphQLView sets it before running an operation")
+    return identity
+
+
+def count_dynamodb_request(event_name: str, **_: Any) -> None:
+    """botocore `before-send` hook: event names look like `before-send.dynamodb.Query`."""
+    scope = _current.get()
+    if scope is not None:
+        scope.record_dynamodb_request(event_name.rsplit(".", 1)[-1])
+
+
+class RequestScopeMiddleware:
+    """Opens a scope per HTTP request, from a sane incoming `X-Request-ID` or a new id, and reports it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        with request_scope(incoming if _SANE_REQUEST_ID.match(incoming) else None) as current:
+            started = time.perf_counter()
+            status = 500
+
+            async def send_with_headers(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-request-id", current.request_id.encode()))
+                    headers.append((b"x-dynamodb-requests", str(current.dynamodb_requests).encode()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_headers)
+            finally:
+                _report(current, scope, status, time.perf_counter() - started)
+
+
+def _report(request: RequestScope, scope: Scope, status: int, elapsed: float) -> None:
+    if request.graphql_operations:
+        GRAPHQL_DURATION.labels(operation_label(request.graphql_operations[0])).observe(elapsed)
+    logger.info(
+        json.dumps(
+            {
+                "event": "http_request",
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "durationMs": round(elapsed * 1000, 1),
+                "requestId": request.request_id,
+                "operations": request.graphql_operations,
+                "dynamodbRequests": request.dynamodb_requests,
+                "consumedCapacity": request.consumed_capacity,
+                "errorCodes": request.error_codes,
+            }
+        )
+    )
