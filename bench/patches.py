@@ -12,7 +12,7 @@ the measured stand-in for a source change proposed in docs/performance.md.
   the same document is parsed and validated once, not on every request.
 - `fromisoformat`: graphql_api/clock.py `parse_timestamp` reads the stored fixed-width format with
   `datetime.fromisoformat` (C) instead of `strptime` (Python, locale lookups): ~180 per canonical query.
-- `no-param-validation`: graphql_api/dynamo/client.py `_config_kwargs` adds
+- `no-param-validation`: graphql_api/dynamo/client.py `config_kwargs` adds
   `parameter_validation=False`: botocore stops re-validating every request against the model
   (the repositories build the parameters; DynamoDB validates them anyway).
 - `fast-parser`: graphql_api/dynamo/client.py `_aiobotocore_dynamo` registers a response parser on
@@ -93,12 +93,12 @@ def _fromisoformat() -> None:
 def _no_param_validation() -> None:
     from graphql_api.dynamo import client
 
-    original = client._config_kwargs
+    original = client.config_kwargs
 
     def config_kwargs(settings: Any) -> dict[str, Any]:
         return {**original(settings), "parameter_validation": False}
 
-    client._config_kwargs = config_kwargs
+    client.config_kwargs = config_kwargs
 
 
 # DynamoDB outputs whose items are returned in the wire format already: AttributeValue maps of strings,

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from graphql_api.auth.tokens import TokenVerifier
 from graphql_api.dynamo.client import open_dynamo
@@ -21,6 +21,7 @@ from graphql_api.graphql.schema import build_schema
 from graphql_api.graphql.view import GraphQLView
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
+from graphql_api.live.service import LiveUpdates
 from graphql_api.metrics import metrics_endpoint
 from graphql_api.request_scope import RequestScopeMiddleware
 from graphql_api.services import Services, services_of
@@ -84,15 +85,23 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if verifier.keys:
             verifier.keys.prefetch()
+        live = LiveUpdates(settings)
         async with open_dynamo(settings) as dynamo:
-            app.state.services = Services(dynamo=dynamo, graphiql=graphiql, graphiql_defaults=graphiql_defaults)
-            yield
+            app.state.services = Services(
+                dynamo=dynamo, graphiql=graphiql, graphiql_defaults=graphiql_defaults, live=live
+            )
+            try:
+                yield
+            finally:
+                await live.close()
         if verifier.keys:
             await verifier.keys.close()
 
+    view = GraphQLView(schema, settings, verifier)
     app = Starlette(
         routes=[
-            Route("/graphql", GraphQLView(schema, settings, verifier)),
+            Route("/graphql", view),
+            WebSocketRoute("/graphql", view),
             Route(ASSETS_PATH + "{name:path}", serve_asset),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,6 +32,20 @@ DYNAMODB_THROTTLES = Counter(
     "dynamodb_throttles_total",
     "Throttling DynamoDB answered: throttled calls (after retries) and BatchGetItem rounds with UnprocessedKeys",
     ["operation"],
+    registry=REGISTRY,
+)
+LIVE_CONNECTIONS = Gauge("graphql_ws_connections", "Open GraphQL WebSocket connections", registry=REGISTRY)
+LIVE_SUBSCRIPTIONS = Gauge("graphql_subscriptions", "Active subscriptions", registry=REGISTRY)
+LIVE_EVENTS = Counter(
+    "graphql_subscription_events_total",
+    "Table changes sent to subscribers (delivered) or dropped with the subscriber that fell behind (dropped)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+LIVE_STREAM_LAG = Gauge(
+    "dynamodb_stream_lag_seconds",
+    "Now minus the ApproximateCreationDateTime of the last stream record read, by table",
+    ["table"],
     registry=REGISTRY,
 )
 

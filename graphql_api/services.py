@@ -16,6 +16,7 @@ from graphql_api.dynamo.client import Dynamo
 
 if TYPE_CHECKING:  # graphql_api.graphiql reads its page from here
     from graphql_api.graphiql import GraphiQLDefaults, GraphiQLPage
+    from graphql_api.live.service import LiveUpdates
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Services:
     """GraphiQL's page and the files it names (graphql_api.graphiql), chosen in create_app."""
     graphiql_defaults: Callable[[], Awaitable[GraphiQLDefaults]] | None = None
     """What GraphiQL's editors open on (the local default's query and header), if anything."""
+    live: LiveUpdates | None = None
+    """Stream readers and subscribers (graphql_api.live), for subscriptions."""
 
 
 def services_of(app: Starlette) -> Services:

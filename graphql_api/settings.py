@@ -138,6 +138,13 @@ class Settings(BaseModel):
     auth_clock_skew: Annotated[int, Field(ge=0, le=3600)] = 60
     auth_jwks_refetch_interval: Seconds = 30.0
     auth_jwks_timeout: Seconds = 3.0
+    subscription_queue_size: Count = 100
+    """Changes one subscriber may fall behind before it is closed (memory stays bounded)."""
+    subscriptions_per_connection: Count = 20
+    ws_connections_per_identity: Count = 10
+    ws_connection_init_timeout: Seconds = 10.0
+    stream_max_idle: Seconds = 0.25
+    """Longest pause between two reads of an idle stream shard: the worst added latency of an event."""
     cognito_endpoint_url: Url = None
     """Where `graphql-api token` signs in: a Cognito-compatible server instead of AWS (the service never uses it)."""
 

@@ -106,7 +106,7 @@ class Dynamo:
                 scope.add_capacity(units)
 
 
-def _client_kwargs(settings: Settings) -> dict[str, Any]:
+def client_kwargs(settings: Settings) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"region_name": settings.aws_region}
     if settings.dynamodb_endpoint_url:
         kwargs["endpoint_url"] = settings.dynamodb_endpoint_url
@@ -116,7 +116,7 @@ def _client_kwargs(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
-def _config_kwargs(settings: Settings) -> dict[str, Any]:
+def config_kwargs(settings: Settings) -> dict[str, Any]:
     return {
         "connect_timeout": settings.dynamodb_connect_timeout,
         "read_timeout": settings.dynamodb_read_timeout,
@@ -148,7 +148,7 @@ async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(
             get_session().create_client(
-                "dynamodb", config=AioConfig(**_config_kwargs(settings)), **_client_kwargs(settings)
+                "dynamodb", config=AioConfig(**config_kwargs(settings)), **client_kwargs(settings)
             )
         )
         client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
@@ -163,7 +163,7 @@ async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
 @asynccontextmanager
 async def _boto3_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
     client = boto3.session.Session().client(
-        "dynamodb", config=Config(**_config_kwargs(settings)), **_client_kwargs(settings)
+        "dynamodb", config=Config(**config_kwargs(settings)), **client_kwargs(settings)
     )
     client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
     # One thread per pooled connection: more threads would only queue on the pool.

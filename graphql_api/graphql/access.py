@@ -17,6 +17,7 @@ schema that has one, and a test walks the schema too.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -60,7 +61,9 @@ class Allow(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         self.check(info.context.identity)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        # A subscription's resolver gives an async generator, which is not awaited.
+        return await result if inspect.isawaitable(result) else result
 
 
 def allow(roles: frozenset[Role]) -> list[FieldExtension]:

@@ -11,10 +11,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api.graphql.access import unruled_fields
-from graphql_api.graphql.errors import log_unexpected
+from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.mutations import Mutation
 from graphql_api.graphql.queries import Query
+from graphql_api.graphql.subscriptions import Subscription
 from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
 
@@ -22,7 +23,12 @@ from graphql_api.settings import Settings
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
-        log_unexpected(errors, current_request_id())
+        request_id = current_request_id()
+        log_unexpected(errors, request_id)
+        # What a client may see, whatever carries it (the WebSocket transport sends `error.formatted`).
+        for error in errors:
+            entry = error_entry(api_error_of(error, request_id))
+            error.message, error.extensions = entry["message"], entry["extensions"]
 
 
 class RecordOperation(SchemaExtension):
@@ -43,6 +49,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     schema = Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.graphql_max_batch_operations}),
     )

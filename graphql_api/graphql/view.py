@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from graphql_api.auth.identity import ANONYMOUS
 from graphql_api.auth.jwks import JwksUnavailable
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
 from graphql_api.errors import BadUserInput, QueryTooComplex, Unauthenticated, Unavailable
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.errors import error_response, format_error, record_error_codes
 from graphql_api.graphql.schema import Schema
+from graphql_api.metrics import LIVE_CONNECTIONS
 from graphql_api.request_scope import current_identity, current_request_id, current_scope
 from graphql_api.services import services_of
 from graphql_api.settings import Settings
+
+logger = logging.getLogger("graphql_api.request")
 
 
 def authorization_headers(scope: Scope) -> list[str]:
@@ -49,9 +61,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
     """The DynamoDB client and GraphiQL's page are the application's (graphql_api.services)."""
 
     def __init__(self, schema: Schema, settings: Settings, verifier: TokenVerifier) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        # Subscriptions over graphql-transport-ws only: the legacy graphql-ws protocol is off
+        # (its handler had an auth-bypass advisory, GHSA-vpwc-v33q-mq89).
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
+        )
+        self.max_subscriptions_per_connection = settings.subscriptions_per_connection
         self.settings = settings
         self.verifier = verifier
+        self.connections: Counter[str] = Counter()
+        """Open WebSocket connections per identity (subject, or "anonymous")."""
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL on the assets this app serves, when fetched (graphql_api.graphiql; chosen in create_app)."""
@@ -60,13 +82,47 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return HTMLResponse(page.html if defaults is None else page.with_defaults(await defaults()))
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
-        return RequestContext(
-            dynamo=services_of(request.app).dynamo, settings=self.settings, identity=current_identity()
-        )
+        services = services_of(request.app)
+        if isinstance(request, WebSocket):
+            # Anonymous until connection_init brings a token (on_ws_connect).
+            context = RequestContext(
+                client_address=request.client.host if request.client else "unknown",
+                dynamo=services.dynamo,
+                settings=self.settings,
+                identity=ANONYMOUS,
+                live=services.live,
+            )
+            request.scope.setdefault("state", {})["graphql_context"] = context  # for the connection's log line
+            return context
+        return RequestContext(dynamo=services.dynamo, settings=self.settings, identity=current_identity())
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """The token travels in connection_init's payload: {"Authorization": "Bearer ..."}.
+
+        A present but invalid token closes the socket with 4403; so does going over the connections one
+        identity may hold open (WS_CONNECTIONS_PER_IDENTITY).
+        """
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        try:
+            context.identity = await self.verifier.identity([authorization] if isinstance(authorization, str) else [])
+        except (InvalidToken, JwksUnavailable) as refused:
+            raise ConnectionRejectionError({"reason": str(refused)}) from None
+        owner = context.identity.subject or f"anonymous@{context.client_address}"
+        if self.connections[owner] >= self.settings.ws_connections_per_identity:
+            raise ConnectionRejectionError({"reason": "too many connections for this identity"})
+        self.connections[owner] += 1
+        context.connection_owner = owner
+        LIVE_CONNECTIONS.inc()
+        acknowledged: UnsetType = UNSET  # a plain connection_ack
+        return acknowledged
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As Strawberry's, but HTTP-level rejections (bad JSON, wrong method, too many operations)
         answer with a GraphQL-shaped JSON error carrying a code, not plain text."""
+        if scope["type"] == "websocket":
+            await self._serve_websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -87,6 +143,33 @@ class GraphQLView(GraphQL[RequestContext, None]):
             # Strawberry's refusals of the HTTP request itself: not JSON, wrong method or content type.
             response = error_response(BadUserInput(None, error.reason), error.status_code)
         await response(scope, receive, send)
+
+    async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One WebSocket connection, and one log line when it ends: its identity, duration and subscriptions."""
+        started = time.perf_counter()
+        state: dict[str, Any] = scope.setdefault("state", {})
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            context: RequestContext | None = state.get("graphql_context")
+            owner = getattr(context, "connection_owner", None)
+            if owner is not None:
+                self.connections[owner] -= 1
+                if not self.connections[owner]:
+                    del self.connections[owner]
+                LIVE_CONNECTIONS.dec()
+            logger.info(
+                json.dumps(
+                    {
+                        "event": "ws_connection",
+                        "path": scope["path"],
+                        "durationMs": round((time.perf_counter() - started) * 1000, 1),
+                        "identity": owner,
+                        "subscriptions": getattr(context, "subscriptions_started", 0),
+                        "eventsSent": getattr(context, "events_sent", 0),
+                    }
+                )
+            )
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: NaN and Infinity are not JSON, whatever Python's parser allows."""

@@ -70,7 +70,10 @@ class StreamReader:
     max_idle: float = 0.5
     max_backoff: float = 5.0
     rediscover_every: float = 5.0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once every shard open at start has its iterator: from then on no new record is missed."""
     stats: ReaderStats = field(default_factory=ReaderStats)
+    _awaiting_iterators: set[str] = field(default_factory=set)
     _shards: dict[str, ShardProgress] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _started: bool = False
@@ -101,7 +104,6 @@ class StreamReader:
                 break
             params["ExclusiveStartShardId"] = last
         first_listing = not self._started
-        self._started = True
         for shard in shards:
             shard_id = shard["ShardId"]
             if shard_id in self._shards:
@@ -114,8 +116,14 @@ class StreamReader:
                 continue
             # Open shards at start: from now on. Later shards (splits, rollovers): from their beginning.
             start = "LATEST" if first_listing else "TRIM_HORIZON"
+            if first_listing:
+                self._awaiting_iterators.add(shard_id)
             self._tasks[shard_id] = asyncio.get_running_loop().create_task(self._follow(progress, start))
             self.stats.shards_followed += 1
+        if first_listing:
+            self._started = True
+            if not self._awaiting_iterators:
+                self.ready.set()
 
     async def _parent_done(self, progress: ShardProgress) -> None:
         """A child shard waits until its parent is read to its end: per-item order across a split."""
@@ -141,6 +149,9 @@ class StreamReader:
             try:
                 if iterator is None:
                     iterator = await self._iterator(progress, start)
+                    self._awaiting_iterators.discard(progress.shard_id)
+                    if self._started and not self._awaiting_iterators:
+                        self.ready.set()
                 response = await self.call("get_records", ShardIterator=iterator, Limit=1000)
                 failures = 0
             except ClientError as error:

@@ -1,0 +1,107 @@
+"""The Subscription root (SPEC section 10): changes to orders and products, from the tables' streams.
+
+Every change comes from DynamoDB Streams, so writes made by anyone (a mutation, a backfill, another
+service, the console) reach subscribers. Access is checked when subscribing and again for every event
+(an order that moves to another customer, were that possible, stops being sent). Each event is answered
+with fresh loaders, so its nested fields (`items`, `items.product`) are read for that event, never taken
+from an earlier one's cache: an orderChanged event with its items and their products costs 2 requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from typing import TypeVar
+
+import strawberry
+
+from graphql_api.entity import Entity
+from graphql_api.errors import BadUserInput, NotFound, Unavailable
+from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow, follows_parent
+from graphql_api.graphql.context import Info
+from graphql_api.graphql.types.order import Order
+from graphql_api.graphql.types.product import Product
+from graphql_api.live.hub import Change
+from graphql_api.repositories import orders, products
+from graphql_api.repositories.orders import ORDERS, OrderStatus
+from graphql_api.repositories.products import PRODUCTS
+from graphql_api.validation import check_id
+
+T = TypeVar("T")
+MAX_PRODUCT_IDS = 100
+
+
+@follows_parent
+@strawberry.type
+class OrderChange:
+    order: Order
+    previous_status: OrderStatus | None = strawberry.field(description="null for a new order")
+
+
+async def _changes(
+    info: Info, entity: Entity[T], matches: Callable[[Change[T]], bool]
+) -> AsyncGenerator[Change[T], None]:
+    """The changes of `entity` that match, each with fresh loaders in the context."""
+    live = info.context.live
+    if live is None:
+        raise Unavailable("live updates are not available on this endpoint")
+    info.context.subscriptions_started += 1
+    async with live.hub.subscribe(entity, matches) as subscriber:
+        async for change in subscriber.changes():
+            info.context.fresh_loaders()
+            info.context.events_sent += 1
+            yield change
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every change of one order: its owner, staff and admins.", extensions=allow(SIGNED_IN)
+    )
+    async def order_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
+        wanted = check_id("ord", order_id, "orderId")
+        identity = info.context.identity
+        current = await info.context.loaders.one(ORDERS, wanted)
+        if current is None or not identity.may_see_customer(current.customer_id):
+            raise NotFound("order not found", field="orderId")  # another customer's reads as missing
+
+        def matches(change: Change[orders.Order]) -> bool:
+            return change.new is not None and change.new.order_id == wanted
+
+        async for change in _changes(info, ORDERS, matches):
+            assert change.new is not None
+            if identity.may_see_customer(change.new.customer_id):  # checked again for every event
+                yield Order.from_domain(change.new)
+
+    @strawberry.subscription(
+        description="Staff and admins: every order change, or those that enter `status`.", extensions=allow(STAFF)
+    )
+    async def orders_changed(self, info: Info, status: OrderStatus | None = None) -> AsyncGenerator[OrderChange, None]:
+        def matches(change: Change[orders.Order]) -> bool:
+            if change.new is None:
+                return False
+            entered = change.old is None or change.old.status is not change.new.status
+            return status is None or (change.new.status is status and entered)
+
+        async for change in _changes(info, ORDERS, matches):
+            assert change.new is not None
+            yield OrderChange(
+                order=Order.from_domain(change.new), previous_status=change.old.status if change.old else None
+            )
+
+    @strawberry.subscription(
+        description="Anyone: changes of these products (at most 100 ids).", extensions=allow(EVERYONE)
+    )
+    async def product_changed(self, info: Info, product_ids: list[strawberry.ID]) -> AsyncGenerator[Product, None]:
+        if len(product_ids) > MAX_PRODUCT_IDS:
+            raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
+        wanted = {check_id("prd", product_id, "productIds") for product_id in product_ids}
+
+        def matches(change: Change[products.Product]) -> bool:
+            return change.new is not None and change.new.product_id in wanted
+
+        async for change in _changes(info, PRODUCTS, matches):
+            assert change.new is not None
+            yield Product.from_domain(change.new)  # only the public fields of Product exist
+
+
+__all__ = ["OrderChange", "Subscription"]

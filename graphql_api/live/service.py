@@ -1,0 +1,77 @@
+"""Live updates for one process: its own DynamoDB and Streams clients, one stream reader per table, the hub.
+
+Readers run in the background with clients of their own (their reads are not any request's cost).
+Each reader's records go to its table's feed (graphql_api.live.hub), which decodes and fans them out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from graphql_api.dynamo.client import client_kwargs, config_kwargs
+from graphql_api.live.hub import Hub, TableFeed
+from graphql_api.live.streams import Record, StreamReader
+from graphql_api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class LiveUpdates:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.hub = Hub(self._start_reader, settings.subscription_queue_size)
+        self.readers: dict[str, StreamReader] = {}
+        self._stack = AsyncExitStack()
+        self._clients: tuple[Any, Any] | None = None
+        self._opening = asyncio.Lock()
+
+    async def _open_clients(self) -> tuple[Any, Any]:
+        async with self._opening:
+            if self._clients is None:
+                session = get_session()
+                config = AioConfig(**config_kwargs(self.settings))
+                kwargs = client_kwargs(self.settings)
+                dynamodb = await self._stack.enter_async_context(
+                    session.create_client("dynamodb", config=config, **kwargs)
+                )
+                streams = await self._stack.enter_async_context(
+                    session.create_client("dynamodbstreams", config=config, **kwargs)
+                )
+                self._clients = (dynamodb, streams)
+            return self._clients
+
+    def _start_reader(self, feed: TableFeed[Any]) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(self._read(feed))
+
+    async def _read(self, feed: TableFeed[Any]) -> None:
+        table = feed.entity.table
+        while True:
+            try:
+                dynamodb, streams = await self._open_clients()
+                described = await dynamodb.describe_table(TableName=table.physical_name(self.settings.table_prefix))
+                stream_arn = described["Table"]["LatestStreamArn"]
+                break
+            except Exception as error:
+                logger.warning("live updates: the %s stream cannot be found yet: %s", table.name, error)
+                await asyncio.sleep(1.0)
+
+        async def call(operation: str, **params: Any) -> dict[str, Any]:
+            result: dict[str, Any] = await getattr(streams, operation)(**params)
+            return result
+
+        async def deliver(record: Record) -> None:
+            feed.publish(record)
+
+        reader = StreamReader(call, stream_arn, deliver, ready=feed.ready, max_idle=self.settings.stream_max_idle)
+        self.readers[table.name] = reader
+        await reader.run()
+
+    async def close(self) -> None:
+        await self.hub.close()
+        await self._stack.aclose()

@@ -1,0 +1,245 @@
+"""Subscriptions over graphql-transport-ws, fed by DynamoDB Streams, on both backends, against uvicorn.
+
+Every test subscribes through a real WebSocket to the service in its own process (`live_url`), makes a
+change (through the API, or straight into DynamoDB as a backfill would), and reads what arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from graphql_api.dynamo.client import open_dynamo
+from graphql_api.repositories.orders import ORDERS
+from tests.conftest import Api
+from tests.issuer import bearer, shared_issuer
+from tests.live_client import LiveClient, active_subscriptions, error_codes, until_subscribed
+from tests.operations import UPDATE_PRODUCT, create_product
+
+ORDER_CHANGED = "subscription($id: ID!) { orderChanged(orderId: $id) { orderId status version items { quantity product { name } } } }"
+ORDERS_CHANGED = (
+    "subscription($s: OrderStatus) { ordersChanged(status: $s) { order { orderId status } previousStatus } }"
+)
+PRODUCT_CHANGED = "subscription($ids: [ID!]!) { productChanged(productIds: $ids) { productId stock } }"
+CREATE_CUSTOMER = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customerId } }"
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId version } }"
+SET_STATUS = "mutation($i: UpdateOrderStatusInput!) { updateOrderStatus(input: $i) { version } }"
+
+
+def token(sub: str, *groups: str) -> str:
+    return f"Bearer {shared_issuer().token(sub, groups)}"
+
+
+def customer_with_order(api: Api) -> tuple[str, dict[str, Any]]:
+    """A new customer (bound to a new identity) with one PENDING order: its identity's sub, and the order."""
+    sub = f"live-{uuid.uuid4().hex[:10]}"
+    headers = bearer(shared_issuer().token(sub))
+    api.data_of(CREATE_CUSTOMER, {"i": {"email": f"{sub}@example.com", "name": "Live"}}, headers)
+    product = create_product(api, stock=1000)
+    order = api.data_of(PLACE, {"i": {"items": [{"productId": product["productId"], "quantity": 1}]}}, headers)
+    return sub, order["placeOrder"]
+
+
+async def subscribed(url: str, authorization: str | None, query: str, variables: dict[str, Any]) -> LiveClient:
+    before = await active_subscriptions(url)
+    client = await LiveClient.connect(url, authorization)
+    await client.subscribe("1", query, variables)
+    await until_subscribed(url, before + 1)
+    return client
+
+
+def test_a_mutation_reaches_the_owner_and_staff_with_the_previous_status(api: Api, live_url: str) -> None:
+    sub, order = customer_with_order(api)
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], float]:
+        owner = await subscribed(live_url, token(sub), ORDER_CHANGED, {"id": order["orderId"]})
+        staff = await subscribed(live_url, token("live-staff", "staff"), ORDERS_CHANGED, {"s": "PAID"})
+        started = time.perf_counter()
+        await asyncio.to_thread(
+            api.data_of, SET_STATUS, {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": 1}}
+        )
+        mine = await owner.next("1", within=2)
+        theirs = await staff.next("1", within=2)
+        elapsed = time.perf_counter() - started
+        await owner.close()
+        await staff.close()
+        return mine, theirs, elapsed
+
+    mine, theirs, elapsed = asyncio.run(run())
+    assert mine["type"] == "next", mine
+    changed = mine["payload"]["data"]["orderChanged"]
+    assert (changed["orderId"], changed["status"], changed["version"]) == (order["orderId"], "PAID", 2)
+    assert changed["items"][0]["quantity"] == 1 and changed["items"][0]["product"]["name"]
+    assert theirs["payload"]["data"]["ordersChanged"] == {
+        "order": {"orderId": order["orderId"], "status": "PAID"},
+        "previousStatus": "PENDING",
+    }
+    assert elapsed < 2
+
+
+def test_a_write_that_bypasses_the_service_reaches_subscribers(api: Api, live_url: str) -> None:
+    """As a backfill or the console would: UpdateItem straight on the Orders table."""
+    _, order = customer_with_order(api)
+
+    async def write_directly() -> None:
+        async with open_dynamo(api.settings) as dynamo:
+            await dynamo.call(
+                "update_item",
+                TableName=ORDERS.table.physical_name(api.settings.table_prefix),
+                Key={"OrderId": {"S": order["orderId"]}},
+                UpdateExpression="SET #s = :s",
+                ExpressionAttributeNames={"#s": ORDERS.attribute("status")},
+                ExpressionAttributeValues={":s": {"S": "SHIPPED"}},
+            )
+
+    async def run() -> dict[str, Any]:
+        staff = await subscribed(live_url, token("live-admin", "admin"), ORDERS_CHANGED, {"s": "SHIPPED"})
+        await write_directly()
+        event = await staff.next("1", within=2)
+        await staff.close()
+        return event
+
+    event = asyncio.run(run())
+    assert event["payload"]["data"]["ordersChanged"] == {
+        "order": {"orderId": order["orderId"], "status": "SHIPPED"},
+        "previousStatus": "PENDING",
+    }
+
+
+def test_another_customer_gets_nothing_of_an_order(api: Api, live_url: str) -> None:
+    sub_a, order = customer_with_order(api)
+    sub_b, _ = customer_with_order(api)
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        b = await LiveClient.connect(live_url, token(sub_b))
+        await b.subscribe("mine", ORDER_CHANGED, {"id": order["orderId"]})
+        refused = await b.next("mine")
+        await b.subscribe("all", ORDERS_CHANGED, {})
+        forbidden = await b.next("all")
+        anonymous = await LiveClient.connect(live_url)
+        await anonymous.subscribe("all", ORDERS_CHANGED, {})
+        unauthenticated = await anonymous.next("all")
+        # A's order changes: B's connection, still open, receives nothing about it.
+        a = await subscribed(live_url, token(sub_a), ORDER_CHANGED, {"id": order["orderId"]})
+        await asyncio.to_thread(
+            api.data_of, SET_STATUS, {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": 1}}
+        )
+        assert (await a.next("1", within=2))["type"] == "next"
+        await asyncio.sleep(0.5)
+        leaked = []
+        for queue in b.messages.values():
+            while not queue.empty():
+                message = queue.get_nowait()
+                if message["type"] != "complete":  # the refused subscription's end
+                    leaked.append(message)
+        for client in (a, b, anonymous):
+            await client.close()
+        return refused, forbidden, unauthenticated, leaked
+
+    refused, forbidden, unauthenticated, leaked = asyncio.run(run())
+    assert error_codes(refused) == ["NOT_FOUND"]
+    assert error_codes(forbidden) == ["FORBIDDEN"]
+    assert error_codes(unauthenticated) == ["UNAUTHENTICATED"]
+    assert leaked == []
+
+
+@pytest.mark.parametrize("authorization", ["Bearer not.a.token", "Basic abc", token("x")[:-6] + "AAAAAA"])
+def test_an_invalid_token_closes_the_socket_with_4403(live_url: str, authorization: str) -> None:
+    async def run() -> int | None:
+        try:
+            client = await LiveClient.connect(live_url, authorization)
+        except ConnectionRefusedError as refused:
+            return int(refused.args[0])
+        await client.close()
+        return None
+
+    assert asyncio.run(run()) == 4403
+
+
+def test_fifty_rapid_updates_arrive_in_write_order(api: Api, live_url: str) -> None:
+    product = create_product(api, stock=1000)
+
+    async def run() -> list[int]:
+        client = await subscribed(live_url, None, PRODUCT_CHANGED, {"ids": [product["productId"]]})
+        version = product["version"]
+        for stock in range(1, 51):
+            await asyncio.to_thread(
+                api.data_of,
+                UPDATE_PRODUCT,
+                {"input": {"productId": product["productId"], "expectedVersion": version, "stock": stock}},
+            )
+            version += 1
+        stocks = [(await client.next("1", within=5))["payload"]["data"]["productChanged"]["stock"] for _ in range(50)]
+        await client.close()
+        return stocks
+
+    assert asyncio.run(run()) == list(range(1, 51))
+
+
+def test_two_hundred_subscribers_each_get_all_hundred_updates_or_are_closed(api: Api, live_url: str) -> None:
+    """20 connections (one identity each) x 10 subscriptions to one product; 100 updates."""
+    product = create_product(api, stock=1000)
+
+    async def run() -> list[list[int] | str]:
+        before = await active_subscriptions(live_url)
+        clients = [await LiveClient.connect(live_url, token(f"fan-{n}")) for n in range(20)]
+        for client in clients:
+            for number in range(10):
+                await client.subscribe(str(number), PRODUCT_CHANGED, {"ids": [product["productId"]]})
+        await until_subscribed(live_url, before + 200)
+        version = product["version"]
+        for stock in range(1, 101):
+            await asyncio.to_thread(
+                api.data_of,
+                UPDATE_PRODUCT,
+                {"input": {"productId": product["productId"], "expectedVersion": version, "stock": stock}},
+            )
+            version += 1
+
+        async def collect(client: LiveClient, operation_id: str) -> list[int] | str:
+            stocks: list[int] = []
+            while len(stocks) < 100:
+                message = await client.next(operation_id, within=10)
+                if message["type"] != "next" or message["payload"].get("errors"):
+                    return f"closed: {error_codes(message)}"  # closed for falling behind: allowed, never silent
+                stocks.append(message["payload"]["data"]["productChanged"]["stock"])
+            return stocks
+
+        results = await asyncio.gather(*(collect(c, str(n)) for c in clients for n in range(10)))
+        for client in clients:
+            await client.close()
+        return list(results)
+
+    results = asyncio.run(run())
+    assert len(results) == 200
+    complete = [result for result in results if isinstance(result, list)]
+    assert all(result == list(range(1, 101)) for result in complete)
+    assert all(result == "closed: ['UNAVAILABLE']" for result in results if isinstance(result, str))
+    assert len(complete) == 200  # at this pace nobody falls 100 changes behind
+
+
+def test_two_instances_each_read_the_stream_and_both_deliver(api: Api, live_url: str) -> None:
+    from tests.backends import service_process
+
+    _, order = customer_with_order(api)
+    with service_process(api.settings, "service-second.log") as second_url:
+
+        async def run() -> list[dict[str, Any]]:
+            staff = [
+                await subscribed(url, token("live-staff", "staff"), ORDERS_CHANGED, {"s": "PAID"})
+                for url in (live_url, second_url)
+            ]
+            await asyncio.to_thread(
+                api.data_of, SET_STATUS, {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": 1}}
+            )
+            events = [await client.next("1", within=2) for client in staff]
+            for client in staff:
+                await client.close()
+            return events
+
+        events = asyncio.run(run())
+    assert [event["payload"]["data"]["ordersChanged"]["order"]["orderId"] for event in events] == [order["orderId"]] * 2
