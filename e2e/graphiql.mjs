@@ -90,6 +90,17 @@ try {
     const shown = document.querySelector(".graphiql-response .CodeMirror")?.CodeMirror.getValue() ?? "";
     return shown.includes('"data"') || shown.includes('"errors"');
   });
+  // A subscription shows its latest event: WAIT_FOR lists texts (comma-separated) to see in the result
+  // pane one after the other, e.g. the statuses an order is expected to go through.
+  report.seen = [];
+  for (const text of (process.env.WAIT_FOR ?? "").split(",").filter(Boolean)) {
+    await page.waitForFunction(
+      (wanted) => (document.querySelector(".graphiql-response .CodeMirror")?.CodeMirror.getValue() ?? "").includes(wanted),
+      text,
+      { timeout: 30_000 },
+    );
+    report.seen.push(text);
+  }
   // The whole result as the pane holds it, and the text actually visible on screen.
   report.result = await page.evaluate(() => document.querySelector(".graphiql-response .CodeMirror").CodeMirror.getValue());
   report.visibleResult = await page.innerText(".graphiql-response");

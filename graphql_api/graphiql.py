@@ -60,6 +60,8 @@ _DEFAULTS_READER = (
         "          defaultQuery: PAGE_DEFAULTS.query,\n"
         "          defaultHeaders: PAGE_DEFAULTS.headers,",
     ),
+    # Subscriptions carry the token in connection_init: GraphiQL sends the defaults' headers there.
+    ("subscriptionUrl,\n      });", 'subscriptionUrl,\n        wsConnectionParams: JSON.parse(PAGE_DEFAULTS.headers || "{}"),\n      });'),
 )
 
 

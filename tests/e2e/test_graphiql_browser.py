@@ -3,15 +3,22 @@ customer's Authorization header, and shows its result."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import re
+import subprocess
+import time
+import urllib.parse
 from pathlib import Path
 
 from graphql_api.cli import ME_QUERY
-from tests.backends import local_default_process
+from tests.backends import ROOT, local_default_process
 from tests.conftest import Api
 from tests.e2e.conftest import ARTIFACTS, E2E, run_node
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import bearer, shared_issuer
+from tests.live_client import active_subscriptions, until_subscribed
 
 SCREENSHOT = ARTIFACTS / "graphiql.png"
 
@@ -65,3 +72,67 @@ def test_in_the_local_default_a_person_opens_graphiql_and_presses_run(
     me = shown["data"]["me"]
     assert (me["name"], me["email"]) == ("Ada Lovelace", "ada@example.com")
     assert len(me["orders"]["edges"]) == 20
+
+
+def test_in_the_local_default_a_graphiql_subscription_sees_changes_from_another_tab_and_from_boto3(
+    e2e_tools: Path, graphiql_assets: Path, tmp_path: Path
+) -> None:
+    """GraphiQL subscribes to one of Ada's orders; it is cancelled through the API (another tab), then
+    changed by boto3 straight in the embedded DynamoDB (as the AWS CLI would): GraphiQL shows both."""
+    import boto3
+
+    with local_default_process(tmp_path) as local:
+        authorization = local.header.removeprefix("Authorization: ")
+        product = local.post(
+            '{ productsByCategory(category: "books", first: 1) { edges { node { productId } } } }', None
+        )
+        product_id = product.json()["data"]["productsByCategory"]["edges"][0]["node"]["productId"]
+        placed = local.post(
+            f'mutation {{ placeOrder(input: {{items: [{{productId: "{product_id}", quantity: 1}}]}}) {{ orderId }} }}',
+            authorization,
+        ).json()["data"]["placeOrder"]
+        # Opened with the subscription in the address (a shared GraphiQL link), with Ada's header by default.
+        subscription = (
+            f'subscription WatchOrder {{ orderChanged(orderId: "{placed["orderId"]}") {{ orderId status }} }}'
+        )
+        graphql_url = f"{local.url}/graphql"
+        page = f"{graphql_url}?q={urllib.parse.quote(subscription)}"
+        before = asyncio.run(active_subscriptions(graphql_url))
+        node = subprocess.Popen(
+            ["node", str(E2E / "graphiql.mjs"), page, "-", "-", "-", str(ARTIFACTS / "graphiql-live.png")],
+            cwd=ROOT,
+            env={**os.environ, "WAIT_FOR": '"CANCELLED","DELIVERED"'},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            asyncio.run(until_subscribed(graphql_url, before + 1, within=60))
+            cancelled = local.post(
+                f'mutation {{ cancelOrder(orderId: "{placed["orderId"]}", expectedVersion: 1) {{ status }} }}',
+                authorization,
+            )
+            assert cancelled.json()["data"]["cancelOrder"]["status"] == "CANCELLED"
+            time.sleep(1)  # GraphiQL shows one event at a time: let it show this one
+            endpoint = re.search(r"Embedded DynamoDB \(moto\) at (\S+):", local.stdout)
+            assert endpoint is not None
+            boto3.client(
+                "dynamodb",
+                endpoint_url=endpoint.group(1),
+                region_name="us-east-1",
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            ).update_item(
+                TableName="dev-Orders",
+                Key={"OrderId": {"S": placed["orderId"]}},
+                UpdateExpression="SET #s = :s",
+                ExpressionAttributeNames={"#s": "Status"},
+                ExpressionAttributeValues={":s": {"S": "DELIVERED"}},
+            )
+            out, err = node.communicate(timeout=90)
+        finally:
+            node.kill()
+    report = json.loads(out)
+    assert report.get("error") is None, (report, err)
+    assert report["seen"] == ['"CANCELLED"', '"DELIVERED"']
+    assert report["cspViolations"] == [] and report["externalRequests"] == []
