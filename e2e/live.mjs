@@ -42,8 +42,7 @@ result.events = await new Promise((resolve, reject) => {
     {
       next: (value) => {
         events.push(value);
-        console.error("event");
-        if (events.length === 2) {
+        if (value.data?.orderChanged?.status === "SHIPPED") {
           clearTimeout(timer);
           resolve(events);
         }

@@ -61,7 +61,10 @@ _DEFAULTS_READER = (
         "          defaultHeaders: PAGE_DEFAULTS.headers,",
     ),
     # Subscriptions carry the token in connection_init: GraphiQL sends the defaults' headers there.
-    ("subscriptionUrl,\n      });", 'subscriptionUrl,\n        wsConnectionParams: JSON.parse(PAGE_DEFAULTS.headers || "{}"),\n      });'),
+    (
+        "subscriptionUrl,\n      });",
+        'subscriptionUrl,\n        wsConnectionParams: JSON.parse(PAGE_DEFAULTS.headers || "{}"),\n      });',
+    ),
 )
 
 

@@ -49,26 +49,45 @@ class SubscriberTooSlow(Unavailable):
 class Subscriber(Generic[T]):
     matches: Callable[[Change[T]], bool]
     queue: asyncio.Queue[Change[T]]
-    overflowed: bool = False
+    closed_by: Unavailable | None = None
+    """Why the subscription ends: it fell behind, or changes may have been lost upstream."""
     delivered: int = 0
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, change: Change[T]) -> None:
-        if self.overflowed or not self.matches(change):
+        if self.closed_by is not None or not self.matches(change):
             return
         try:
             self.queue.put_nowait(change)
         except asyncio.QueueFull:
-            self.overflowed = True
             LIVE_EVENTS.labels("dropped").inc()
-
-    async def changes(self) -> AsyncIterator[Change[T]]:
-        while True:
-            if self.overflowed:
-                raise SubscriberTooSlow(
+            self.close(
+                SubscriberTooSlow(
                     f"this subscription fell {self.queue.maxsize} changes behind and was closed: subscribe again "
                     "and read the current state by query"
                 )
-            change = await self.queue.get()
+            )
+
+    def close(self, reason: Unavailable) -> None:
+        self.closed_by = reason
+        self._wake.set()
+
+    async def changes(self) -> AsyncIterator[Change[T]]:
+        while True:
+            if self.closed_by is not None:
+                raise self.closed_by
+            if self.queue.empty():
+                self._wake.clear()
+                getter = asyncio.ensure_future(self.queue.get())
+                woken = asyncio.ensure_future(self._wake.wait())
+                done, _ = await asyncio.wait({getter, woken}, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                if getter not in done:
+                    getter.cancel()
+                    continue
+                change = getter.result()
+            else:
+                change = self.queue.get_nowait()
             self.delivered += 1
             LIVE_EVENTS.labels("delivered").inc()
             yield change
@@ -80,6 +99,13 @@ class TableFeed(Generic[T]):
     subscribers: set[Subscriber[T]] = field(default_factory=set)
     reader: asyncio.Task[None] | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def lost_changes(self, shard: str) -> None:
+        """The stream no longer held changes this process had not read: every subscriber is told, and closed."""
+        for subscriber in list(self.subscribers):
+            subscriber.close(
+                Unavailable("changes may have been missed (the stream was out of reach too long): subscribe again")
+            )
 
     def publish(self, record: Record) -> None:
         images = record["dynamodb"]

@@ -68,7 +68,12 @@ class LiveUpdates:
         async def deliver(record: Record) -> None:
             feed.publish(record)
 
-        reader = StreamReader(call, stream_arn, deliver, ready=feed.ready, max_idle=self.settings.stream_max_idle)
+        async def gap(shard: str) -> None:
+            feed.lost_changes(shard)
+
+        reader = StreamReader(
+            call, stream_arn, deliver, on_gap=gap, ready=feed.ready, max_idle=self.settings.stream_max_idle
+        )
         self.readers[table.name] = reader
         await reader.run()
 

@@ -81,3 +81,27 @@ def test_a_subscription_is_refused_when_the_stream_cannot_be_read() -> None:
         await hub.close()
 
     asyncio.run(run())
+
+
+def test_lost_changes_close_every_subscriber_of_the_table_with_an_error() -> None:
+    async def run() -> str:
+        def start_reader(feed: Any) -> asyncio.Task[None]:
+            feed.ready.set()
+            return asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+
+        hub = Hub(start_reader, queue_size=10)
+        async with hub.subscribe(THINGS, lambda change: True) as subscriber:
+
+            async def read() -> None:
+                async for _ in subscriber.changes():
+                    pass
+
+            reader = asyncio.get_running_loop().create_task(read())
+            await asyncio.sleep(0.01)  # waiting for a change
+            hub.feed(THINGS).lost_changes("shard-1")
+            with pytest.raises(Exception, match="changes may have been missed") as raised:
+                await asyncio.wait_for(reader, 1)
+        await hub.close()
+        return type(raised.value).__name__
+
+    assert asyncio.run(run()) == "Unavailable"
