@@ -21,9 +21,9 @@ import httpx
 
 from graphql_api.cli import EXAMPLE_QUERY
 from graphql_api.dynamo.client import open_dynamo
-from graphql_api.seed import write_dataset
+from graphql_api.ops.seed import write_dataset
+from graphql_api.ops.table_admin import create_tables
 from graphql_api.settings import Settings
-from graphql_api.table_admin import create_tables
 from tests.backends import dynamodb_local, service_process
 from tests.fixtures_data import build_test_data
 

@@ -31,14 +31,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo, open_dynamo
-from graphql_api.local import free_port
+from graphql_api.local.embedded import free_port
+from graphql_api.ops.seed import Dataset, add_order, make_customer, make_product, write_dataset
+from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.customers import Customer
 from graphql_api.repositories.orders import OrderStatus
 from graphql_api.repositories.products import Product
-from graphql_api.seed import Dataset, add_order, make_customer, make_product, write_dataset
 from graphql_api.services import services_of
 from graphql_api.settings import Settings
-from graphql_api.table_admin import create_tables
 from tests.backends import ROOT, dynamodb_local, wait_for_port
 from tests.fixtures_data import build_test_data
 

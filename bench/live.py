@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import percentile
-from graphql_api.table_admin import create_tables
+from graphql_api.ops.table_admin import create_tables
 from tests.backends import dynamodb_local, moto_server, service_process
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers, shared_issuer

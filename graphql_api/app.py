@@ -16,21 +16,21 @@ from starlette.routing import Route, WebSocketRoute
 from graphql_api.auth.tokens import TokenVerifier
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError, Throttled
-from graphql_api.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page, serve_asset
 from graphql_api.graphql.schema import build_schema
 from graphql_api.graphql.view import GraphQLView
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
+from graphql_api.http.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page, serve_asset
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
 from graphql_api.live.service import LiveUpdates
 from graphql_api.metrics import metrics_endpoint
+from graphql_api.ops.table_admin import missing_tables
 from graphql_api.request_scope import RequestScopeMiddleware
 from graphql_api.services import Services, services_of
 from graphql_api.settings import Settings, check_safe_to_serve
-from graphql_api.table_admin import missing_tables
 
 logger = logging.getLogger(__name__)
 
-# GraphiQL's page with its assets served by this app (graphql_api.graphiql): nothing from elsewhere, and of
+# GraphiQL's page with its assets served by this app (graphql_api.http.graphiql): nothing from elsewhere, and of
 # inline script only the page's own bootstrap, allowed by its hash. Its inline <style> needs 'unsafe-inline'.
 GRAPHIQL_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' {inline_script_hashes}; style-src 'self' 'unsafe-inline'; "

@@ -1,7 +1,7 @@
 """The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, schema.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
-process: a user pool with the demo users (graphql_api.user_pool), the demo data with Ada bound to her
+process: a user pool with the demo users (graphql_api.local.user_pool), the demo data with Ada bound to her
 identity, and the service verifying that pool's tokens with a cursor secret made up for the run. It listens
 on loopback only unless `--allow-forgeable-tokens`, since anyone can sign tokens for moto's pool. It prints
 the users, their password, Ada's `Authorization` header and the example query through `me`; GraphiQL opens
@@ -30,19 +30,12 @@ from typing import Any
 import uvicorn
 
 from graphql_api.app import create_app
-from graphql_api.backfill import BACKFILLS, BackfillError, run_backfill
 from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.dynamo.serialization import deserialize_item
-from graphql_api.graphiql import GraphiQLDefaults
 from graphql_api.graphql.schema import build_schema
-from graphql_api.local import embedded_dynamodb, is_loopback
-from graphql_api.patterns import check_patterns
-from graphql_api.repositories import ALL_TABLES, table_named
-from graphql_api.seed import DEMO_EMAIL, demo_dataset, write_dataset
-from graphql_api.settings import Settings, SettingsError, load_settings
-from graphql_api.table_admin import create_tables
-from graphql_api.table_verify import report_lines, verify
-from graphql_api.user_pool import (
+from graphql_api.http.graphiql import GraphiQLDefaults
+from graphql_api.local.embedded import embedded_dynamodb, is_loopback
+from graphql_api.local.user_pool import (
     DEMO_PASSWORD,
     LOCAL_STATE_FILE,
     CachedAccessToken,
@@ -57,6 +50,13 @@ from graphql_api.user_pool import (
     sign_in,
     write_local_state,
 )
+from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
+from graphql_api.ops.patterns import check_patterns
+from graphql_api.ops.seed import DEMO_EMAIL, demo_dataset, write_dataset
+from graphql_api.ops.table_admin import create_tables
+from graphql_api.ops.table_verify import report_lines, verify
+from graphql_api.repositories import ALL_TABLES, table_named
+from graphql_api.settings import Settings, SettingsError, load_settings
 
 EXAMPLE_QUERY = """\
 query Canonical($id: ID!) {

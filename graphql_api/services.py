@@ -14,8 +14,8 @@ from starlette.applications import Starlette
 
 from graphql_api.dynamo.client import Dynamo
 
-if TYPE_CHECKING:  # graphql_api.graphiql reads its page from here
-    from graphql_api.graphiql import GraphiQLDefaults, GraphiQLPage
+if TYPE_CHECKING:  # graphql_api.http.graphiql reads its page from here
+    from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
     from graphql_api.live.service import LiveUpdates
 
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # graphql_api.graphiql reads its page from here
 class Services:
     dynamo: Dynamo
     graphiql: GraphiQLPage
-    """GraphiQL's page and the files it names (graphql_api.graphiql), chosen in create_app."""
+    """GraphiQL's page and the files it names (graphql_api.http.graphiql), chosen in create_app."""
     graphiql_defaults: Callable[[], Awaitable[GraphiQLDefaults]] | None = None
     """What GraphiQL's editors open on (the local default's query and header), if anything."""
     live: LiveUpdates | None = None

@@ -3,7 +3,7 @@
 # under /graphiql/assets/ instead of the page loading them from a public CDN. Prints the directory.
 #
 # The packages and versions are the ones Strawberry's GraphiQL page names (react, react-dom, graphiql,
-# @graphiql/plugin-explorer, js-cookie); graphql_api/graphiql.py reads them from the page, so this
+# @graphiql/plugin-explorer, js-cookie); graphql_api/http/graphiql.py reads them from the page, so this
 # script follows a Strawberry upgrade by itself. Each package comes with `npm pack` (no install), and
 # only the files the page names are kept, checked against the page's integrity hashes, under
 # ${XDG_CACHE_HOME:-$HOME/.cache}/graphql-api/graphiql/<graphiql version>.
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-.venv/bin/python}"
-graphiql() { "$PYTHON" -m graphql_api.graphiql "$@"; }
+graphiql() { "$PYTHON" -m graphql_api.http.graphiql "$@"; }
 
 dir="$(graphiql dir)"
 if graphiql verify "$dir" 2>/dev/null; then

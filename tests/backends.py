@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from graphql_api.local import free_port
+from graphql_api.local.embedded import free_port
 from graphql_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

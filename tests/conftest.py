@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.dynamo.client import open_dynamo
-from graphql_api.seed import write_dataset
+from graphql_api.ops.seed import write_dataset
+from graphql_api.ops.table_admin import create_tables
 from graphql_api.settings import Settings
-from graphql_api.table_admin import create_tables
 from tests.backends import dynamodb_local, moto_server, service_process
 from tests.fixtures_data import TestData, build_test_data
 from tests.issuer import CLIENT_ID, admin_headers, shared_issuer

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from graphql_api.auth.identity import customer_id_for, subject_of
 from graphql_api.clock import now
+from graphql_api.ops.seed import Dataset, add_order, demo_dataset, make_customer, make_product
 from graphql_api.repositories.customers import Customer
 from graphql_api.repositories.orders import OrderStatus
-from graphql_api.seed import Dataset, add_order, demo_dataset, make_customer, make_product
 from tests.issuer import shared_issuer
 
 CANONICAL_SUB = "canon-user"

@@ -76,7 +76,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Open WebSocket connections per identity (subject, or "anonymous")."""
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """GraphiQL on the assets this app serves, when fetched (graphql_api.graphiql; chosen in create_app)."""
+        """GraphiQL on the assets this app serves, when fetched (graphql_api.http.graphiql; chosen in create_app)."""
         services = services_of(request.app)
         page, defaults = services.graphiql, services.graphiql_defaults
         return HTMLResponse(page.html if defaults is None else page.with_defaults(await defaults()))

@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from graphql_api.graphiql import ASSETS_PATH, assets_dir, graphiql_page, template, template_assets
+from graphql_api.http.graphiql import ASSETS_PATH, assets_dir, graphiql_page, template, template_assets
 from graphql_api.settings import Settings
 from tests.backends import ROOT
 
@@ -83,7 +83,7 @@ def test_without_the_assets_the_page_falls_back_to_the_cdn_and_warns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    with caplog.at_level(logging.WARNING, logger="graphql_api.graphiql"):
+    with caplog.at_level(logging.WARNING, logger="graphql_api.http.graphiql"):
         page, asset = get("/graphql", ASSETS_PATH + "react@18.2.0/umd/react.production.min.js")
     assert "https://unpkg.com/graphiql@" in page.text
     assert "https://unpkg.com" in directives(page.headers["content-security-policy"])["script-src"]

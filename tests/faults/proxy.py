@@ -43,7 +43,7 @@ from typing import Any, Literal, Self
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from graphql_api.local import free_port
+from graphql_api.local.embedded import free_port
 
 Mode = Literal["up", "down", "hang"]
 

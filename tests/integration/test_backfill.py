@@ -18,14 +18,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from graphql_api.backfill import BACKFILLS, Backfill, BackfillError, run_backfill
 from graphql_api.clock import format_timestamp
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item
+from graphql_api.ops.backfill import BACKFILLS, Backfill, BackfillError, run_backfill
+from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
-from graphql_api.table_admin import create_tables
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers
 

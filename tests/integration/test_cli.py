@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from graphql_api.cli import ME_QUERY
-from graphql_api.local import free_port
-from graphql_api.user_pool import DEMO_PASSWORD
+from graphql_api.local.embedded import free_port
+from graphql_api.local.user_pool import DEMO_PASSWORD
 from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
 from tests.conftest import fresh_settings
 

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
-from graphql_api.seed import demo_dataset, write_dataset
-from graphql_api.table_admin import create_tables
+from graphql_api.ops.seed import demo_dataset, write_dataset
+from graphql_api.ops.table_admin import create_tables
 from tests.backends import service_process
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers

@@ -9,10 +9,10 @@ import sys
 from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.ops.table_admin import create_tables
+from graphql_api.ops.table_verify import GsiChange, describe_table, plan_gsi_changes, verify
 from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
-from graphql_api.table_admin import create_tables
-from graphql_api.table_verify import GsiChange, describe_table, plan_gsi_changes, verify
 from graphql_api.tables import Table
 from tests.conftest import fresh_settings, run_with_dynamo
 

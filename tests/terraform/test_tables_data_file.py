@@ -1,6 +1,6 @@
 """infra_terraform/tables.auto.tfvars.json is the tables' data the code declares: regenerate it when this fails.
 
-Terraform loads the file by itself into var.tables (see graphql_api/terraform_data.py); here it must
+Terraform loads the file by itself into var.tables (see graphql_api/ops/terraform_data.py); here it must
 equal the generator's output, be the only place var.tables is set, and satisfy the variable's type.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 import hcl2
 import pytest
 
+from graphql_api.ops.terraform_data import render, tables_data
 from graphql_api.repositories import ALL_TABLES
 from graphql_api.tables import Index, Key, Table
-from graphql_api.terraform_data import render, tables_data
 
-REGENERATE = "python -m graphql_api.terraform_data > infra_terraform/tables.auto.tfvars.json"
+REGENERATE = "python -m graphql_api.ops.terraform_data > infra_terraform/tables.auto.tfvars.json"
 DATA_FILE = "tables.auto.tfvars.json"
 
 

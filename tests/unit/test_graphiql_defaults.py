@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graphql_api.graphiql import DEFAULTS_ELEMENT_ID, GraphiQLDefaults, GraphiQLPage, graphiql_page, read_defaults
+from graphql_api.http.graphiql import DEFAULTS_ELEMENT_ID, GraphiQLDefaults, GraphiQLPage, graphiql_page, read_defaults
 
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 DEFAULTS_BLOCK = re.compile(rf'<script type="application/json" id="{DEFAULTS_ELEMENT_ID}">(.*?)</script>', re.DOTALL)

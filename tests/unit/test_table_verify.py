@@ -5,12 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from graphql_api.repositories import ALL_TABLES
-from graphql_api.repositories.customers import CUSTOMERS
-from graphql_api.repositories.order_items import ORDER_ITEMS
-from graphql_api.repositories.orders import ORDERS
-from graphql_api.repositories.products import PRODUCTS
-from graphql_api.table_verify import (
+from graphql_api.ops.table_verify import (
     Drift,
     DriftKind,
     GsiChange,
@@ -19,6 +14,11 @@ from graphql_api.table_verify import (
     plan_gsi_changes,
     report_lines,
 )
+from graphql_api.repositories import ALL_TABLES
+from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
 from graphql_api.tables import Index, Key, Table
 
 

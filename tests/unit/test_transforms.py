@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
+from graphql_api.ops.seed import demo_dataset
 from graphql_api.repositories import customers
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
-from graphql_api.seed import demo_dataset
 
 
 def _through_dynamodb(item: dict) -> dict:  # type: ignore[type-arg]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graphql_api.local import is_loopback
-from graphql_api.user_pool import (
+from graphql_api.local.embedded import is_loopback
+from graphql_api.local.user_pool import (
     UserPool,
     UserPoolNotConfigured,
     read_local_state,

@@ -26,7 +26,7 @@ from graphql_api.app import create_app
 from graphql_api.settings import Settings
 create_app(Settings(auth_mode="none"))
 
-from graphql_api.local import make_moto_server
+from graphql_api.local.embedded import make_moto_server
 try:
     make_moto_server("127.0.0.1", 0)
 except ImportError as error:

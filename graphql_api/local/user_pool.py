@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from graphql_api.auth.identity import subject_of
-from graphql_api.seed import DEMO_EMAIL
+from graphql_api.ops.seed import DEMO_EMAIL
 
 LOCAL_STATE_FILE = Path(".graphql-api-local.json")
 DEMO_PASSWORD = "Local-Demo-Pass-1"
@@ -158,7 +158,7 @@ def create_local_user_pool(endpoint_url: str, region: str, staff_group: str, adm
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     users = (
-        DemoUser(DEMO_EMAIL, "customer", None),  # the demo customer Ada (graphql_api.seed)
+        DemoUser(DEMO_EMAIL, "customer", None),  # the demo customer Ada (graphql_api.ops.seed)
         DemoUser("staff@example.com", "staff", staff_group),
         DemoUser("admin@example.com", "admin", admin_group),
     )

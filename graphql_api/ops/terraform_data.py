@@ -4,7 +4,7 @@ Terraform loads that file by itself (every `*.auto.tfvars.json`) into `var.table
 infra_terraform/main.tf makes one modules/dynamodb_table per entry. Regenerate it whenever a declaration
 changes (tests/terraform fails while it is stale):
 
-    python -m graphql_api.terraform_data > infra_terraform/tables.auto.tfvars.json
+    python -m graphql_api.ops.terraform_data > infra_terraform/tables.auto.tfvars.json
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ when the page is built, to read `{"query", "variables", "headers"}` from a `<scr
 block if the page has one, so the script, and the hash the CSP allows it by, are the same on every page;
 `GraphiQLPage.with_defaults` only adds that block, which is data and never runs.
 
-`python -m graphql_api.graphiql dir|assets|verify DIR` is what the fetch script asks of this module.
+`python -m graphql_api.http.graphiql dir|assets|verify DIR` is what the fetch script asks of this module.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def main(argv: list[str]) -> int:
         for problem in found:
             print(problem, file=sys.stderr)
         return 1 if found else 0
-    print("usage: python -m graphql_api.graphiql dir | assets | verify DIR", file=sys.stderr)
+    print("usage: python -m graphql_api.http.graphiql dir | assets | verify DIR", file=sys.stderr)
     return 2
 
 

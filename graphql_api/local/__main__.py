@@ -1,0 +1,5 @@
+"""`python -m graphql_api.local --port P`: moto's server alone, one request at a time (the tests' backend)."""
+
+from graphql_api.local.embedded import main
+
+main()
