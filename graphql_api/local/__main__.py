@@ -2,4 +2,5 @@
 
 from graphql_api.local.embedded import main
 
-main()
+if __name__ == "__main__":
+    main()
