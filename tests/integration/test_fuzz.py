@@ -25,22 +25,9 @@ from graphql_api.ops.table_admin import create_tables
 from tests.backends import service_process
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers
+from tests.spec import CODES
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
-CODES = {
-    "BAD_USER_INPUT",
-    "NOT_FOUND",
-    "CONFLICT",
-    "VERSION_MISMATCH",
-    "OUT_OF_STOCK",
-    "INVALID_TRANSITION",
-    "THROTTLED",
-    "UNAVAILABLE",
-    "UNAUTHENTICATED",
-    "FORBIDDEN",
-    "QUERY_TOO_COMPLEX",
-    "INTERNAL_SERVER_ERROR",
-}
 LEAKS = (
     "Traceback",
     "botocore",

@@ -12,21 +12,7 @@ from graphql_api.graphql.errors import error_response, format_error
 from graphql_api.graphql.schema import build_schema
 from graphql_api.request_scope import request_scope
 from graphql_api.settings import Settings
-
-CODES = {
-    "BAD_USER_INPUT",
-    "NOT_FOUND",
-    "CONFLICT",
-    "VERSION_MISMATCH",
-    "OUT_OF_STOCK",
-    "INVALID_TRANSITION",
-    "THROTTLED",
-    "UNAVAILABLE",
-    "UNAUTHENTICATED",
-    "FORBIDDEN",
-    "QUERY_TOO_COMPLEX",
-    "INTERNAL_SERVER_ERROR",
-}
+from tests.spec import CODES
 
 
 def _all_subclasses(cls: type[ApiError]) -> list[type[ApiError]]:
