@@ -51,6 +51,7 @@ from graphql_api.local.user_pool import (
     write_local_state,
 )
 from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
+from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PYTHON_VERSION, PackagingError, build_lambda_zip
 from graphql_api.ops.patterns import check_patterns
 from graphql_api.ops.seed import DEMO_EMAIL, demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
@@ -331,6 +332,22 @@ def print_schema(settings: Settings) -> int:
     return 0
 
 
+def package_lambda(output: Path) -> int:
+    try:
+        built = build_lambda_zip(output)
+    except PackagingError as error:
+        print(f"graphql-api: {error}", file=sys.stderr)
+        return 1
+    assets = "with GraphiQL's assets" if built.graphiql_assets else "GraphiQL loads its assets from the CDN"
+    print(
+        f"{built.path}: {built.size / 1e6:.1f} MB ({built.unzipped_size / 1e6:.1f} MB unzipped), {assets}; "
+        f"handler graphql_api.aws_lambda.handler, runtime python{PYTHON_VERSION} (x86_64)"
+    )
+    if not built.precompiled:
+        print(f"not precompiled (run it with Python {PYTHON_VERSION} for that): cold starts compile every module")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphql-api", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -386,6 +403,17 @@ def _parser() -> argparse.ArgumentParser:
     backfill_parser.add_argument("--max-pages", type=_positive, help="stop after this many pages in all (resume later)")
     backfill_parser.add_argument("--concurrency", type=_positive, default=16, help="updates in flight (default 16)")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    package_parser = commands.add_parser("package", help="build a deployment package")
+    package_commands = package_parser.add_subparsers(dest="package_command", required=True)
+    lambda_parser = package_commands.add_parser(
+        "lambda",
+        help=f"the AWS Lambda zip (python{PYTHON_VERSION}, x86_64) for the handler graphql_api.aws_lambda.handler",
+        description="Install the runtime dependencies for Lambda's platform (no moto, no dev tools), add the "
+        "package without graphql_api/local and GraphiQL's assets if fetched, precompile, and zip.",
+    )
+    lambda_parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help=f"where to write the zip (default {DEFAULT_OUTPUT})"
+    )
     return parser
 
 
@@ -423,6 +451,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return patterns(settings)
     if args.command == "backfill":
         return backfill(settings, args)
+    if args.command == "package":
+        return package_lambda(args.output)
     return print_schema(settings)
 
 

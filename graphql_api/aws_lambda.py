@@ -1,0 +1,84 @@
+"""AWS Lambda: `handler` serves the app to API Gateway HTTP APIs (payload 2.0) and Lambda function URLs (Mangum).
+
+One execution environment builds the app (settings, schema, token verifier) and opens its lifespan (the
+DynamoDB client) once, and every invocation it serves reuses them. Mangum would run the ASGI lifespan
+around every invocation (Kludex/mangum#342), opening and closing the DynamoDB client each time, so it runs
+with `lifespan="off"` and the lifespan is entered here, once, on the event loop that every invocation then
+runs on, and left open until the environment ends. Subscriptions need a long-running process
+(`graphql-api serve`); `graphql-api package lambda` builds the deployment zip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from mangum import Mangum
+from mangum.protocols import LifespanCycle
+from mangum.types import LambdaContext
+from starlette.applications import Starlette
+
+from graphql_api.app import create_app
+from graphql_api.settings import Settings, load_settings
+
+BUNDLED_CACHE = Path(__file__).resolve().parent.parent / "graphql-api-cache"
+"""In the deployment zip: GraphiQL's assets, laid out as in the user's cache (graphql_api.ops.package_lambda)."""
+
+
+class LambdaService:
+    """The service of one execution environment: the app on `settings`, its lifespan open, Mangum in front."""
+
+    def __init__(self, settings: Settings) -> None:
+        _configure_logging(settings)
+        if BUNDLED_CACHE.is_dir():
+            # GraphiQL's page serves the assets that `assets_dir()` finds under the cache directory.
+            os.environ["XDG_CACHE_HOME"] = str(BUNDLED_CACHE)
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)  # Mangum runs each invocation on the current loop: this one
+        self.app: Starlette = create_app(settings)
+        self.adapter = Mangum(self.app, lifespan="off")
+        self._lifespan = LifespanCycle(self.app, "on")
+        self._lifespan.__enter__()  # the app's startup, raising if it fails
+        # Lambda never ends a process this way (it freezes, then stops it): for runs outside Lambda.
+        atexit.register(self.close)
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return self.adapter(event, context)
+
+    def close(self) -> None:
+        """The app's shutdown: closes the DynamoDB client."""
+        self._lifespan.__exit__(None, None, None)
+        self.loop.close()
+
+
+_service: LambdaService | None = None
+
+
+def execution_environment() -> LambdaService:
+    """This execution environment's service, built on first use from the environment's settings."""
+    global _service
+    if _service is None:
+        _service = LambdaService(load_settings())
+    return _service
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The function's handler: one HTTP request (an HTTP API or function URL event) in, its response out."""
+    return execution_environment()(event, context)
+
+
+def _configure_logging(settings: Settings) -> None:
+    root = logging.getLogger()
+    if not root.handlers:  # Lambda's runtime installs its own handler (to CloudWatch); elsewhere, stderr
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    root.setLevel(settings.log_level)
+    logging.getLogger("mangum").setLevel(logging.WARNING)  # a line per request, as the app's own request log
+
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # In Lambda's runtime, build during the environment's init phase rather than in its first request.
+    execution_environment()
