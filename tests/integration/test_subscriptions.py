@@ -11,6 +11,7 @@ import time
 import uuid
 from typing import Any
 
+import aiohttp
 import pytest
 
 from graphql_api.dynamo.client import open_dynamo
@@ -253,3 +254,39 @@ def test_two_instances_each_read_the_stream_and_both_deliver(api: Api, live_url:
 
         events = asyncio.run(run())
     assert [event["payload"]["data"]["ordersChanged"]["order"]["orderId"] for event in events] == [order["orderId"]] * 2
+
+
+async def dynamodb_calls(url: str) -> float:
+    """The service's DynamoDB requests so far, from /metrics (its stream readers use their own client)."""
+    async with aiohttp.ClientSession() as session, session.get(url.replace("/graphql", "/metrics")) as response:
+        text = await response.text()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("dynamodb_calls_total{"))
+
+
+def test_an_order_event_with_its_items_and_products_costs_two_requests(api: Api, live_url: str) -> None:
+    """The order comes from the stream image; its items and their products are read once each, for this event."""
+    sub, order = customer_with_order(api)
+
+    async def run() -> tuple[dict[str, Any], float]:
+        owner = await subscribed(live_url, token(sub), ORDER_CHANGED, {"id": order["orderId"]})
+        await asyncio.sleep(0.5)  # the order's creation, if the stream shows it now, is not this test's event
+        while not owner.messages["1"].empty():
+            owner.messages["1"].get_nowait()
+        before = await dynamodb_calls(live_url)
+        async with open_dynamo(api.settings) as dynamo:  # a write the service does not make: not counted
+            await dynamo.call(
+                "update_item",
+                TableName=ORDERS.table.physical_name(api.settings.table_prefix),
+                Key={"OrderId": {"S": order["orderId"]}},
+                UpdateExpression="SET #s = :s",
+                ExpressionAttributeNames={"#s": ORDERS.attribute("status")},
+                ExpressionAttributeValues={":s": {"S": "PAID"}},
+            )
+        event = await event_with(owner, "orderChanged", "PAID")
+        spent = await dynamodb_calls(live_url) - before
+        await owner.close()
+        return event, spent
+
+    event, spent = asyncio.run(run())
+    assert event["payload"]["data"]["orderChanged"]["items"][0]["product"]["name"]
+    assert spent == 2
