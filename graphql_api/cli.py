@@ -18,9 +18,11 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import secrets
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -50,6 +52,7 @@ from graphql_api.local.user_pool import (
     sign_in,
     write_local_state,
 )
+from graphql_api.metrics import MULTIPROCESS_DIR
 from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PYTHON_VERSION, PackagingError, build_lambda_zip
 from graphql_api.ops.patterns import check_patterns
@@ -96,16 +99,38 @@ def _with_dynamo(settings: Settings, work: Callable[[Dynamo], Awaitable[Any]]) -
     return asyncio.run(run())
 
 
-def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool = False) -> int:
+def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool = False, workers: int = 1) -> int:
     if settings.embedded:
+        if workers > 1:
+            # The embedded DynamoDB and user pool live in this process: one process serves them.
+            print(
+                "serve: --workers needs DYNAMODB_ENDPOINT_URL or AWS: the local default is one process", file=sys.stderr
+            )
+            return 2
         return serve_local_default(settings, host, port, allow_forgeable_tokens)
     app = create_app(settings)  # refuses unsafe settings (graphql_api.settings.check_safe_to_serve)
     print(
         f"Using DynamoDB at {settings.dynamodb_endpoint_url or 'AWS ' + settings.aws_region}, "
-        f"table prefix {settings.table_prefix!r}. GraphiQL: {_url(host, port)}/graphql",
+        f"table prefix {settings.table_prefix!r}. GraphiQL: {_url(host, port)}/graphql"
+        + (f" ({workers} worker processes)" if workers > 1 else ""),
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        return 0
+    # uvicorn's process model: one socket, `workers` processes, each building the app from the environment.
+    # /metrics sums over them (graphql_api.metrics: prometheus-client's multiprocess mode, in a directory of
+    # this run, made before the workers start and removed after).
+    with tempfile.TemporaryDirectory(prefix="graphql-api-metrics-") as metrics_dir:
+        os.environ[MULTIPROCESS_DIR] = metrics_dir
+        uvicorn.run(
+            "graphql_api.app:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+        )
     return 0
 
 
@@ -357,6 +382,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument(
+        "--workers", type=_positive, default=1, help="processes serving the same socket (not for the local default)"
+    )
+    serve_parser.add_argument(
         FORGEABLE_TOKENS_FLAG,
         action="store_true",
         help="local default only: listen beyond loopback although anyone can forge the local user pool's tokens",
@@ -438,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        return serve(settings, args.host, args.port, args.allow_forgeable_tokens)
+        return serve(settings, args.host, args.port, args.allow_forgeable_tokens, args.workers)
     if args.command == "token":
         return token(settings, args.email, args.password)
     if args.command == "tables":

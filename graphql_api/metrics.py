@@ -1,13 +1,24 @@
-"""Prometheus metrics, served at /metrics: what an operator watches on a GraphQL API over DynamoDB."""
+"""Prometheus metrics, served at /metrics: what an operator watches on a GraphQL API over DynamoDB.
+
+With several worker processes (`serve --workers N`), prometheus-client's multiprocess mode is on
+(PROMETHEUS_MULTIPROC_DIR, set by `serve` before the workers start): every process writes its values to
+files there, and /metrics, whichever worker answers, reads them all: counters and histograms summed,
+gauges of live things (connections, subscriptions) summed over the live processes, the stream lag the
+maximum.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 REGISTRY = CollectorRegistry()
 
@@ -34,8 +45,12 @@ DYNAMODB_THROTTLES = Counter(
     ["operation"],
     registry=REGISTRY,
 )
-LIVE_CONNECTIONS = Gauge("graphql_ws_connections", "Open GraphQL WebSocket connections", registry=REGISTRY)
-LIVE_SUBSCRIPTIONS = Gauge("graphql_subscriptions", "Active subscriptions", registry=REGISTRY)
+LIVE_CONNECTIONS = Gauge(
+    "graphql_ws_connections", "Open GraphQL WebSocket connections", registry=REGISTRY, multiprocess_mode="livesum"
+)
+LIVE_SUBSCRIPTIONS = Gauge(
+    "graphql_subscriptions", "Active subscriptions", registry=REGISTRY, multiprocess_mode="livesum"
+)
 LIVE_EVENTS = Counter(
     "graphql_subscription_events_total",
     "Table changes sent to subscribers (delivered) or dropped with the subscriber that fell behind (dropped)",
@@ -47,6 +62,7 @@ LIVE_STREAM_LAG = Gauge(
     "Now minus the ApproximateCreationDateTime of the last stream record read, by table",
     ["table"],
     registry=REGISTRY,
+    multiprocess_mode="max",
 )
 
 # Operation names are chosen by clients: keep the label set bounded.
@@ -69,4 +85,9 @@ def operation_label(name: str | None) -> str:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    directory = os.environ.get(MULTIPROCESS_DIR)
+    if directory:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
