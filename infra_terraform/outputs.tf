@@ -12,3 +12,43 @@ output "table_stream_arns" {
   description = "Stream ARNs, by table; null for a table without a stream (stream_view_type null)."
   value       = { for table, instance in module.table : table => instance.table_stream_arn }
 }
+
+output "service_url" {
+  description = "The service's base URL (GraphQL at <url>/graphql); null unless var.service.enabled."
+  value       = one(module.service[*].url)
+}
+
+output "service_function_name" {
+  description = "Name of the service's Lambda function; null unless var.service.enabled."
+  value       = one(module.service[*].function_name)
+}
+
+output "service_role_arn" {
+  description = "ARN of the service's IAM role; null unless var.service.enabled."
+  value       = one(module.service[*].role_arn)
+}
+
+output "service_log_group_name" {
+  description = "The service's CloudWatch Logs group; null unless var.service.enabled."
+  value       = one(module.service[*].log_group_name)
+}
+
+output "service_dynamodb_permissions" {
+  description = "The service's DynamoDB (action, resource ARN) pairs, by part: `api` is the Lambda role's policy; a role for a long-running `graphql-api serve` (subscriptions) needs `api` and `subscriptions`."
+  value       = local.dynamodb_permissions
+}
+
+output "user_pool_id" {
+  description = "ID of the Cognito user pool; null unless var.user_pool.enabled."
+  value       = one(aws_cognito_user_pool.this[*].id)
+}
+
+output "user_pool_issuer" {
+  description = "The user pool's token issuer: the service's AUTH_ISSUER; null unless var.user_pool.enabled."
+  value       = local.user_pool_issuer
+}
+
+output "user_pool_client_id" {
+  description = "The user pool's app client id: the service's AUTH_AUDIENCE, and what a frontend signs in with; null unless var.user_pool.enabled."
+  value       = local.user_pool_client_id
+}

@@ -106,3 +106,99 @@ variable "tables" {
     error_message = "A table's stream_view_type must be null (no stream), KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES."
   }
 }
+
+variable "dynamodb_access" {
+  description = <<-EOT
+    The service's DynamoDB access, by part: `api` (every request: the Lambda role gets exactly these) and
+    `subscriptions` (the stream readers of a long-running `graphql-api serve`). Each grant is one IAM action
+    on a table, one of its indexes or its stream, by table name without the prefix. Generated from the
+    code into dynamodb_access.auto.tfvars.json, which Terraform loads by itself: regenerate that file
+    (python -m graphql_api.ops.iam_policy), do not edit it or set this variable anywhere else.
+  EOT
+  type = object({
+    api = list(object({
+      action = string
+      table  = string
+      index  = string
+      stream = bool
+    }))
+    subscriptions = list(object({
+      action = string
+      table  = string
+      index  = string
+      stream = bool
+    }))
+  })
+  default = {
+    api           = []
+    subscriptions = []
+  }
+}
+
+variable "service" {
+  description = <<-EOT
+    The GraphQL API on AWS Lambda behind an API Gateway HTTP API (modules/lambda_service); off by default.
+    An object of the attributes that differ from their defaults (service.tf):
+      enabled                        false
+      name                           "<name_prefix>graphql-api" (function, role, log group, API, alarms)
+      package_path                   "<repository>/build/lambda/graphql-api-lambda.zip" (graphql-api package lambda)
+      memory_size                    1024 (MB)
+      timeout                        29 (seconds)
+      reserved_concurrent_executions -1 (unreserved)
+      log_retention_days             30
+      auth_issuer                    null: the user pool's issuer when user_pool is enabled (AUTH_ISSUER)
+      auth_audience                  null: the user pool client's id when user_pool is enabled (AUTH_AUDIENCE)
+      settings                       {}: more of the service's environment variables, e.g. CORS_ALLOW_ORIGINS
+    The CURSOR_SECRET is service_cursor_secret. Typed `any` because Terraform before 1.3 has no optional
+    object attributes; the validation blocks check the names.
+  EOT
+  type        = any
+  default = {
+    enabled = false
+  }
+
+  validation {
+    condition = can(keys(var.service)) && try(length(setsubtract(keys(var.service), [
+      "enabled", "name", "package_path", "memory_size", "timeout", "reserved_concurrent_executions",
+      "log_retention_days", "auth_issuer", "auth_audience", "settings",
+    ])) == 0, false)
+    error_message = "The service takes enabled, name, package_path, memory_size, timeout, reserved_concurrent_executions, log_retention_days, auth_issuer, auth_audience and settings only."
+  }
+
+  validation {
+    condition     = can(tobool(try(var.service.enabled, false))) && can(tomap(try(var.service.settings, {})))
+    error_message = "The service's enabled must be true or false, and its settings a map of environment variables."
+  }
+}
+
+variable "service_cursor_secret" {
+  description = "The service's CURSOR_SECRET (needed with service.enabled): one or more comma-separated secrets, at least 16 characters. Pass it as TF_VAR_service_cursor_secret rather than in a file; it is kept in the state and in the function's configuration."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "user_pool" {
+  description = <<-EOT
+    An Amazon Cognito user pool for the service's sign-ins (cognito.tf); off by default. An object of the
+    attributes that differ from their defaults:
+      enabled          false
+      name             "<name_prefix>graphql-api"
+      staff_group      "staff" (AUTH_STAFF_GROUP)
+      admin_group      "admin" (AUTH_ADMIN_GROUP)
+      self_sign_up     false: only administrators create users
+      password_sign_in false: true also lets the app client sign in with USER_PASSWORD_AUTH (graphql-api token)
+    With the service enabled and no auth_issuer of its own, the service trusts this pool's access tokens.
+  EOT
+  type        = any
+  default = {
+    enabled = false
+  }
+
+  validation {
+    condition = can(keys(var.user_pool)) && try(length(setsubtract(keys(var.user_pool), [
+      "enabled", "name", "staff_group", "admin_group", "self_sign_up", "password_sign_in",
+    ])) == 0, false)
+    error_message = "The user_pool takes enabled, name, staff_group, admin_group, self_sign_up and password_sign_in only."
+  }
+}

@@ -14,3 +14,20 @@ tags = {
   Environment = "dev"
   ManagedBy   = "terraform"
 }
+
+# The service on Lambda behind an HTTP API, trusting a user pool made here too. Before planning, build
+# the zip (`graphql-api package lambda`, from the repository root) and export the cursor secret:
+#   export TF_VAR_service_cursor_secret="$(openssl rand -hex 32)"   (keep it: a new one voids cursors)
+service = {
+  enabled = true
+  settings = {
+    CORS_ALLOW_ORIGINS = "http://localhost:3000"
+    LOG_LEVEL          = "DEBUG"
+  }
+}
+
+# `graphql-api token EMAIL` signs in with USER_PASSWORD_AUTH: allowed on the development pool only.
+user_pool = {
+  enabled          = true
+  password_sign_in = true
+}

@@ -16,3 +16,7 @@ deletion_protection_enabled = false
 # No CloudWatch behind DynamoDB Local, and it rejects TagResource/ListTagsOfResource.
 alarms_enabled = false
 tags           = {}
+
+# Lambda and Cognito are not emulated here: run the service with `graphql-api serve` instead.
+service   = { enabled = false }
+user_pool = { enabled = false }

@@ -15,3 +15,23 @@ tags = {
   Environment = "prod"
   ManagedBy   = "terraform"
 }
+
+# The service on Lambda behind an HTTP API (build the zip first: `graphql-api package lambda`), with
+# TF_VAR_service_cursor_secret exported from the secret store. Its alarms (errors, throttles, p99
+# duration) notify alarm_sns_topic_arn as the tables' do.
+service = {
+  enabled     = true
+  memory_size = 1769 # one full vCPU
+  settings = {
+    CORS_ALLOW_ORIGINS    = "https://shop.example.com"
+    GRAPHQL_INTROSPECTION = "false"
+  }
+}
+
+# The user pool made here; customers sign up themselves. To trust an existing pool instead, leave this
+# off and set the service's auth_issuer ("https://cognito-idp.<region>.amazonaws.com/<pool id>") and
+# auth_audience (its app client id).
+user_pool = {
+  enabled      = true
+  self_sign_up = true
+}

@@ -1,0 +1,427 @@
+"""The service's DynamoDB access, declared per code path: the data of its IAM policy (exactly these grants).
+
+Each `Access` below names a piece of the service (a resolver's repository function, the loaders, a listing,
+`/readyz`, the stream readers) and the IAM actions it needs on which table, index or stream. Table and
+index names come from the entity declarations (graphql_api.repositories), never from strings. The grants
+are written to infra_terraform/dynamodb_access.auto.tfvars.json, which Terraform loads by itself into
+`var.dynamodb_access`; infra_terraform/service.tf turns each into an ARN (the table's, the table's with
+`/index/<name>`, or the table's stream) and modules/lambda_service makes the role's policy of exactly those
+pairs. Regenerate it whenever a declaration below changes (tests/terraform fails while it is stale):
+
+    python -m graphql_api.ops.iam_policy > infra_terraform/dynamodb_access.auto.tfvars.json
+
+IAM authorizes actions, not API operations. A TransactWriteItems needs, on each table it touches, the action
+of each of its parts: PutItem, UpdateItem, DeleteItem, ConditionCheckItem (there is no IAM action for the
+transaction itself); a single write (graphql_api.dynamo.transactions.write) needs the same action. A Query on
+an index is authorized on the index's ARN, not the table's. The stream reads are authorized on the stream's
+ARN. `grants_of_call` maps one call to its grants the same way: the integration suite records the calls the
+service really makes (tests/integration/conftest.py) and `compare` checks them against this declaration in
+both directions.
+
+Two parts, because they run in different places: `API` is everything a request does (GraphQL and
+`/readyz`): the Lambda function's role gets exactly that. `SUBSCRIPTIONS` is what the stream readers do
+(graphql_api.live), which only a long-running `graphql-api serve` runs; a role for `serve` needs both.
+
+Not listed, on purpose: the operator's commands (`tables create|verify`, `seed`, `explore`,
+`check-patterns`, `backfill`), which Scan, CreateTable and BatchWriteItem with the operator's credentials,
+never with the service's role.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql_api.entity import Entity, Listing
+from graphql_api.repositories import ALL_ENTITIES, customers, orders, products, reviews
+from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS
+from graphql_api.repositories.order_items import ORDER_ITEMS
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
+from graphql_api.repositories.reviews import PRODUCT_REVIEWERS, REVIEWS
+
+REGENERATE = "python -m graphql_api.ops.iam_policy > infra_terraform/dynamodb_access.auto.tfvars.json"
+DATA_FILE = "dynamodb_access.auto.tfvars.json"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One IAM action on one resource: a table, one of its indexes, or its stream (table names without prefix)."""
+
+    action: str
+    table: str
+    index: str | None = None
+    stream: bool = False
+
+    @property
+    def resource(self) -> str:
+        """The resource as the ARN ends: `Orders`, `Orders/index/StatusIndex`, `Orders/stream`."""
+        if self.stream:
+            return f"{self.table}/stream"
+        return self.table if self.index is None else f"{self.table}/index/{self.index}"
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.resource}"
+
+
+def _order(grant: Grant) -> tuple[str, str, str, bool]:
+    return (grant.action, grant.table, grant.index or "", grant.stream)
+
+
+def ordered(grants: Iterable[Grant]) -> list[Grant]:
+    """Each grant once, by action then resource: the order of the data file and of every report."""
+    return sorted(set(grants), key=_order)
+
+
+@dataclass(frozen=True)
+class Access:
+    """A piece of the service and the grants it needs."""
+
+    code: str
+    """Where it is: a module's function, or a GraphQL field and what serves it."""
+    does: str
+    """What it does to DynamoDB, and why it needs each grant."""
+    grants: tuple[Grant, ...]
+
+
+# --- The grants of each kind of call, named from the declarations ---------------------------------
+
+
+def get_item(entity: Entity[Any]) -> Grant:
+    """GetItem: one item by key, strongly consistent (graphql_api.repositories._writes.get)."""
+    return Grant("dynamodb:GetItem", entity.table.name)
+
+
+def batch_get_item(entity: Entity[Any]) -> Grant:
+    """BatchGetItem: keys of this table among a batch (graphql_api.dynamo.batch_get, the loaders)."""
+    return Grant("dynamodb:BatchGetItem", entity.table.name)
+
+
+def query(listing: Listing[Any]) -> Grant:
+    """Query: one listing's key condition, on the table's own key or on one index (Entity.listing)."""
+    table = listing.entity.table.name
+    return Grant("dynamodb:Query", table, listing.index.name if listing.index else None)
+
+
+def put_item(entity: Entity[Any]) -> Grant:
+    """PutItem: a create-only put (`put_new`), alone or as a part of a TransactWriteItems."""
+    return Grant("dynamodb:PutItem", entity.table.name)
+
+
+def update_item(entity: Entity[Any]) -> Grant:
+    """UpdateItem: a versioned update (`versioned_update`), alone or as a part of a TransactWriteItems."""
+    return Grant("dynamodb:UpdateItem", entity.table.name)
+
+
+def delete_item(entity: Entity[Any]) -> Grant:
+    """DeleteItem: a conditional delete (`delete_if`), alone or as a part of a TransactWriteItems."""
+    return Grant("dynamodb:DeleteItem", entity.table.name)
+
+
+def condition_check_item(entity: Entity[Any]) -> Grant:
+    """ConditionCheckItem: a TransactWriteItems ConditionCheck (`condition_check`): the item must exist."""
+    return Grant("dynamodb:ConditionCheckItem", entity.table.name)
+
+
+def describe_table(entity: Entity[Any]) -> Grant:
+    """DescribeTable: the table's status (readiness) or its stream's ARN (the stream readers)."""
+    return Grant("dynamodb:DescribeTable", entity.table.name)
+
+
+STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")
+
+
+def read_stream(entity: Entity[Any]) -> tuple[Grant, ...]:
+    """DescribeStream, GetShardIterator, GetRecords on the table's stream (graphql_api.live.streams)."""
+    if entity.table.stream is None:
+        raise ValueError(f"{entity.table.name} declares no stream to read")
+    return tuple(Grant(action, entity.table.name, stream=True) for action in STREAM_ACTIONS)
+
+
+# --- The service ---------------------------------------------------------------------------------
+
+API: tuple[Access, ...] = (
+    Access(
+        "graphql_api.app.readyz",
+        "GET /readyz: DescribeTable on every declared table, each must be ACTIVE (ops.table_admin.missing_tables).",
+        tuple(describe_table(entity) for entity in ALL_ENTITIES),
+    ),
+    Access(
+        "graphql_api.loaders.Loaders",
+        "Every load by key of a request, batched per wave into BatchGetItem: me, customer, Order.customer "
+        "(Customers); order, orderChanged (Orders); Order.items (OrderItems); product, products, "
+        "OrderItem.product, Review.product (Products).",
+        (batch_get_item(CUSTOMERS), batch_get_item(ORDERS), batch_get_item(ORDER_ITEMS), batch_get_item(PRODUCTS)),
+    ),
+    Access(
+        "customerByEmail: repositories.customers.find_by_email",
+        "AP2: Query EmailIndex.",
+        (query(customers.BY_EMAIL),),
+    ),
+    Access(
+        "Customer.orders: repositories.orders.BY_CUSTOMER",
+        "AP3: Query CustomerIndex of Orders, newest first.",
+        (query(orders.BY_CUSTOMER),),
+    ),
+    Access(
+        "ordersByStatus: repositories.orders.BY_STATUS",
+        "AP7: Query StatusIndex of Orders, newest first.",
+        (query(orders.BY_STATUS),),
+    ),
+    Access(
+        "productsByCategory: repositories.products.BY_CATEGORY",
+        "AP8: Query CategoryIndex of Products.",
+        (query(products.BY_CATEGORY),),
+    ),
+    Access(
+        "Product.reviews: repositories.reviews.OF_PRODUCT",
+        "AP9: Query the Reviews table on its own key, newest first.",
+        (query(reviews.OF_PRODUCT),),
+    ),
+    Access(
+        "Customer.reviews: repositories.reviews.BY_CUSTOMER",
+        "AP10: Query CustomerIndex of Reviews, newest first.",
+        (query(reviews.BY_CUSTOMER),),
+    ),
+    Access(
+        "createCustomer: repositories.customers.create",
+        "The customer and the guard reserving its email, both create-only, in one transaction.",
+        (put_item(CUSTOMERS), put_item(CUSTOMER_EMAILS)),
+    ),
+    Access(
+        "updateCustomer: repositories.customers.update",
+        "Read the customer at its version, update it; a new email deletes the old guard and puts the new one "
+        "in the same transaction.",
+        (get_item(CUSTOMERS), update_item(CUSTOMERS), delete_item(CUSTOMER_EMAILS), put_item(CUSTOMER_EMAILS)),
+    ),
+    Access(
+        "deleteCustomer: repositories.customers.delete",
+        "Read the customer at its version, delete it and its email guard in one transaction.",
+        (get_item(CUSTOMERS), delete_item(CUSTOMERS), delete_item(CUSTOMER_EMAILS)),
+    ),
+    Access(
+        "createProduct: repositories.products.create",
+        "A create-only put.",
+        (put_item(PRODUCTS),),
+    ),
+    Access(
+        "updateProduct: repositories.products.update",
+        "Read the product at its version, then a versioned update.",
+        (get_item(PRODUCTS), update_item(PRODUCTS)),
+    ),
+    Access(
+        "placeOrder: repositories.order_writes.place_order",
+        "One BatchGetItem of the customer, the products and (with an idempotency key) the order a replay "
+        "would find; one transaction putting the order and its lines and updating every product's stock and "
+        "the customer's OrderCount; after a failed product condition, the product again by key.",
+        (
+            batch_get_item(CUSTOMERS),
+            batch_get_item(PRODUCTS),
+            batch_get_item(ORDERS),
+            put_item(ORDERS),
+            put_item(ORDER_ITEMS),
+            update_item(PRODUCTS),
+            update_item(CUSTOMERS),
+            get_item(PRODUCTS),
+        ),
+    ),
+    Access(
+        "updateOrderStatus: repositories.order_writes.change_status",
+        "Read the order at its version, then a versioned update of its status; CANCELLED cancels it as "
+        "cancelOrder does.",
+        (get_item(ORDERS), update_item(ORDERS), batch_get_item(ORDER_ITEMS), update_item(PRODUCTS)),
+    ),
+    Access(
+        "cancelOrder: repositories.order_writes.cancel_order",
+        "Read the order at its version and its lines (BatchGetItem), then one transaction updating the order "
+        "and giving each product its stock back.",
+        (get_item(ORDERS), batch_get_item(ORDER_ITEMS), update_item(ORDERS), update_item(PRODUCTS)),
+    ),
+    Access(
+        "createReview: repositories.reviews.create",
+        "Read the author's customer (its name), then one transaction: the review and its guard (create-only), "
+        "the product's aggregates, and a ConditionCheck that the customer still exists.",
+        (
+            get_item(CUSTOMERS),
+            put_item(REVIEWS),
+            put_item(PRODUCT_REVIEWERS),
+            update_item(PRODUCTS),
+            condition_check_item(CUSTOMERS),
+        ),
+    ),
+    Access(
+        "deleteReview: repositories.reviews.delete",
+        "Read the review, then one transaction deleting it and its guard and taking it out of the product's "
+        "aggregates.",
+        (get_item(REVIEWS), delete_item(REVIEWS), delete_item(PRODUCT_REVIEWERS), update_item(PRODUCTS)),
+    ),
+)
+
+SUBSCRIPTIONS: tuple[Access, ...] = (
+    Access(
+        "orderChanged, ordersChanged: graphql_api.live.service.LiveUpdates",
+        "The Orders stream reader: DescribeTable for the stream's ARN, then the stream's shards, iterators and "
+        "records (graphql_api.live.streams.StreamReader).",
+        (describe_table(ORDERS), *read_stream(ORDERS)),
+    ),
+    Access(
+        "productChanged: graphql_api.live.service.LiveUpdates",
+        "The Products stream reader, the same way.",
+        (describe_table(PRODUCTS), *read_stream(PRODUCTS)),
+    ),
+)
+
+PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS}
+
+
+def grants(accesses: Iterable[Access]) -> list[Grant]:
+    return ordered(grant for access in accesses for grant in access.grants)
+
+
+def declared_by(accesses: Iterable[Access]) -> dict[Grant, list[str]]:
+    """The code that needs each grant."""
+    found: dict[Grant, list[str]] = {}
+    for access in accesses:
+        for grant in access.grants:
+            found.setdefault(grant, []).append(access.code)
+    return found
+
+
+# --- The data file ---------------------------------------------------------------------------------
+
+
+def grant_data(grant: Grant) -> dict[str, Any]:
+    """One entry of the data: every attribute always there (Terraform 1.0 has no optional attributes)."""
+    return {"action": grant.action, "table": grant.table, "index": grant.index, "stream": grant.stream}
+
+
+def grant_from_data(entry: Mapping[str, Any]) -> Grant:
+    return Grant(entry["action"], entry["table"], entry.get("index"), bool(entry.get("stream")))
+
+
+def access_data(parts: Mapping[str, Iterable[Access]] = PARTS) -> dict[str, Any]:
+    """The value of Terraform's `dynamodb_access` variable: the grants of each part, in a stable order."""
+    return {
+        "dynamodb_access": {part: [grant_data(grant) for grant in grants(accesses)] for part, accesses in parts.items()}
+    }
+
+
+def render(parts: Mapping[str, Iterable[Access]] = PARTS) -> str:
+    """The file's exact text: sorted keys and fixed indentation, so that it only changes with a declaration."""
+    return json.dumps(access_data(parts), indent=2, sort_keys=True) + "\n"
+
+
+def load(text: str) -> dict[str, list[Grant]]:
+    """The grants of each part, read back from the data file's text."""
+    document = json.loads(text)["dynamodb_access"]
+    return {part: [grant_from_data(entry) for entry in entries] for part, entries in document.items()}
+
+
+# --- From a call to its grants ---------------------------------------------------------------------
+
+_TRANSACTION_PARTS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Get": "dynamodb:GetItem",
+}
+_STREAM_ARN = re.compile(r"^arn:[^:]+:dynamodb:[^:]*:[^:]*:table/(?P<table>[^/]+)/stream/[^/]+$")
+
+
+def iam_action(operation: str) -> str:
+    """`batch_get_item` (botocore's method name) or `BatchGetItem` -> `dynamodb:BatchGetItem`."""
+    if "_" in operation or operation.islower():
+        operation = "".join(part.capitalize() for part in operation.split("_"))
+    return f"dynamodb:{operation}"
+
+
+def _logical(physical_name: str, table_prefix: str) -> str:
+    return physical_name.removeprefix(table_prefix)
+
+
+def grants_of_call(operation: str, params: Mapping[str, Any], table_prefix: str) -> list[Grant]:
+    """The grants one DynamoDB or DynamoDB Streams call needs, from its botocore method name and parameters.
+
+    A transaction needs the action of each of its parts on that part's table; a batch, its action on each
+    table it names; a stream operation (with `StreamArn`), its action on that table's stream.
+    """
+    if operation in ("transact_write_items", "transact_get_items"):
+        found = []
+        for part in params["TransactItems"]:
+            ((kind, action),) = part.items()
+            found.append(Grant(_TRANSACTION_PARTS[kind], _logical(action["TableName"], table_prefix)))
+        return ordered(found)
+    if "RequestItems" in params:
+        return ordered(Grant(iam_action(operation), _logical(name, table_prefix)) for name in params["RequestItems"])
+    if "StreamArn" in params:
+        return [stream_grant(operation, params["StreamArn"], table_prefix)]
+    if "TableName" in params:
+        return [Grant(iam_action(operation), _logical(params["TableName"], table_prefix), params.get("IndexName"))]
+    raise ValueError(f"{operation}: no table, batch, transaction or stream in its parameters")
+
+
+def stream_table(stream_arn: str) -> str:
+    """The physical name of the table whose stream `stream_arn` is."""
+    match = _STREAM_ARN.match(stream_arn)
+    if match is None:
+        raise ValueError(f"not a DynamoDB stream ARN: {stream_arn!r}")
+    return match["table"]
+
+
+def stream_grant(operation: str, stream_arn: str, table_prefix: str) -> Grant:
+    """The grant of a stream operation on `stream_arn` (GetRecords names only an iterator: its reader's stream)."""
+    return Grant(iam_action(operation), _logical(stream_table(stream_arn), table_prefix), stream=True)
+
+
+# --- Used versus granted -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How the grants the code used and the grants of the policy differ, both ways."""
+
+    missing: tuple[Grant, ...]
+    """Used, not granted: the service would get AccessDeniedException."""
+    unused: tuple[Grant, ...]
+    """Granted, never used: more than the code needs."""
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.unused)
+
+    def report(
+        self,
+        part: str,
+        used_where: Mapping[Grant, str] | None = None,
+        declared_where: Mapping[Grant, Sequence[str]] | None = None,
+    ) -> str:
+        """A readable diff: `+` what to grant, `-` what to stop granting, each with where it comes from."""
+        lines = []
+        if self.missing:
+            lines.append(f"{part}: used but not granted (the service would be refused with AccessDeniedException):")
+            for grant in self.missing:
+                seen = (used_where or {}).get(grant)
+                lines.append(f"  + {grant}" + (f"    (first used by {seen})" if seen else ""))
+        if self.unused:
+            lines.append(f"{part}: granted but never used (drop it, or make a test exercise it):")
+            for grant in self.unused:
+                code = (declared_where or {}).get(grant)
+                lines.append(f"  - {grant}" + (f"    (declared for {'; '.join(code)})" if code else ""))
+        return "\n".join(lines)
+
+
+def compare(used: Iterable[Grant], granted: Iterable[Grant]) -> Drift:
+    used_set, granted_set = set(used), set(granted)
+    return Drift(tuple(ordered(used_set - granted_set)), tuple(ordered(granted_set - used_set)))
+
+
+def main() -> None:
+    sys.stdout.write(render())
+
+
+if __name__ == "__main__":
+    main()

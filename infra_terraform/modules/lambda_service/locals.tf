@@ -1,0 +1,27 @@
+# What the resources are made from, computed from the inputs only (no resource is read here), so that
+# `terraform console` can evaluate it without a provider (tests/terraform/test_service_module.py).
+
+locals {
+  # The role's DynamoDB policy: one statement per action, listing exactly the resources given for it.
+  dynamodb_actions = sort(distinct([for permission in var.dynamodb_permissions : permission.action]))
+  dynamodb_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      for action in local.dynamodb_actions : {
+        Sid      = replace(action, "dynamodb:", "")
+        Effect   = "Allow"
+        Action   = [action]
+        Resource = sort(distinct([for permission in var.dynamodb_permissions : permission.resource if permission.action == action]))
+      }
+    ]
+  }
+
+  # The service's settings, and the cursor secret kept out of var.environment so that it stays sensitive.
+  environment = merge(var.environment, { CURSOR_SECRET = var.cursor_secret })
+
+  # Lambda names the function's log group itself; creating it first sets its retention.
+  log_group_name = "/aws/lambda/${var.name}"
+
+  # The zip holds manylinux x86_64 wheels (graphql_api.ops.package_lambda.PLATFORM).
+  architecture = "x86_64"
+}

@@ -1,0 +1,44 @@
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_name" {
+  description = "Name of the function's IAM role."
+  value       = aws_iam_role.this.name
+}
+
+output "role_arn" {
+  description = "ARN of the function's IAM role."
+  value       = aws_iam_role.this.arn
+}
+
+output "log_group_name" {
+  description = "The function's CloudWatch Logs group."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "api_id" {
+  description = "ID of the HTTP API."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "url" {
+  description = "The service's base URL (the HTTP API's default endpoint): GraphQL at <url>/graphql."
+  value       = aws_apigatewayv2_api.this.api_endpoint
+}
+
+output "dynamodb_policy" {
+  description = "The role's DynamoDB policy document (JSON): one statement per action, exactly the resources given."
+  value       = jsonencode(local.dynamodb_policy)
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms, by metric (Errors, Throttles, Duration); empty when alarms are off."
+  value       = { for metric, alarm in aws_cloudwatch_metric_alarm.function : metric => alarm.alarm_name }
+}
