@@ -1,4 +1,5 @@
-"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, schema.
+"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, schema,
+package lambda.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
 process: a user pool with the demo users (graphql_api.local.user_pool), the demo data with Ada bound to her

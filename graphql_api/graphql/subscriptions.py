@@ -38,18 +38,27 @@ class OrderChange:
 
 
 async def _changes(
-    info: Info, entity: Entity[T], matches: Callable[[Change[T]], bool]
-) -> AsyncGenerator[Change[T], None]:
-    """The changes of `entity` that match, each with fresh loaders in the context."""
+    info: Info, entity: Entity[T], matches: Callable[[T, T | None], bool]
+) -> AsyncGenerator[tuple[T, T | None], None]:
+    """The writes of `entity` that match, as (item after, item before or None), each with fresh loaders.
+
+    Deletions are not sent: no subscription asks for them (orders and products are never deleted).
+    """
     live = info.context.live
     if live is None:
         raise Unavailable("live updates are not available on this endpoint")
     info.context.subscriptions_started += 1
-    async with live.hub.subscribe(entity, matches) as subscriber:
+
+    def wanted(change: Change[T]) -> bool:
+        return change.new is not None and matches(change.new, change.old)
+
+    async with live.hub.subscribe(entity, wanted) as subscriber:
         async for change in subscriber.changes():
+            if change.new is None:
+                continue
             info.context.fresh_loaders()
             info.context.events_sent += 1
-            yield change
+            yield change.new, change.old
 
 
 @strawberry.type
@@ -64,29 +73,23 @@ class Subscription:
         if current is None or not identity.may_see_customer(current.customer_id):
             raise NotFound("order not found", field="orderId")  # another customer's reads as missing
 
-        def matches(change: Change[orders.Order]) -> bool:
-            return change.new is not None and change.new.order_id == wanted
+        def matches(new: orders.Order, old: orders.Order | None) -> bool:
+            return new.order_id == wanted
 
-        async for change in _changes(info, ORDERS, matches):
-            assert change.new is not None
-            if identity.may_see_customer(change.new.customer_id):  # checked again for every event
-                yield Order.from_domain(change.new)
+        async for order, _ in _changes(info, ORDERS, matches):
+            if identity.may_see_customer(order.customer_id):  # checked again for every event
+                yield Order.from_domain(order)
 
     @strawberry.subscription(
         description="Staff and admins: every order change, or those that enter `status`.", extensions=allow(STAFF)
     )
     async def orders_changed(self, info: Info, status: OrderStatus | None = None) -> AsyncGenerator[OrderChange, None]:
-        def matches(change: Change[orders.Order]) -> bool:
-            if change.new is None:
-                return False
-            entered = change.old is None or change.old.status is not change.new.status
-            return status is None or (change.new.status is status and entered)
+        def matches(new: orders.Order, old: orders.Order | None) -> bool:
+            entered = old is None or old.status is not new.status
+            return status is None or (new.status is status and entered)
 
-        async for change in _changes(info, ORDERS, matches):
-            assert change.new is not None
-            yield OrderChange(
-                order=Order.from_domain(change.new), previous_status=change.old.status if change.old else None
-            )
+        async for order, before in _changes(info, ORDERS, matches):
+            yield OrderChange(order=Order.from_domain(order), previous_status=before.status if before else None)
 
     @strawberry.subscription(
         description="Anyone: changes of these products (at most 100 ids).", extensions=allow(EVERYONE)
@@ -96,12 +99,11 @@ class Subscription:
             raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
         wanted = {check_id("prd", product_id, "productIds") for product_id in product_ids}
 
-        def matches(change: Change[products.Product]) -> bool:
-            return change.new is not None and change.new.product_id in wanted
+        def matches(new: products.Product, old: products.Product | None) -> bool:
+            return new.product_id in wanted
 
-        async for change in _changes(info, PRODUCTS, matches):
-            assert change.new is not None
-            yield Product.from_domain(change.new)  # only the public fields of Product exist
+        async for product, _ in _changes(info, PRODUCTS, matches):
+            yield Product.from_domain(product)  # only the public fields of Product exist
 
 
 __all__ = ["OrderChange", "Subscription"]
