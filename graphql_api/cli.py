@@ -55,6 +55,7 @@ from graphql_api.local.user_pool import (
 )
 from graphql_api.metrics import MULTIPROCESS_DIR
 from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
+from graphql_api.ops.erd import mermaid
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PYTHON_VERSION, PackagingError, build_lambda_zip
 from graphql_api.ops.patterns import check_patterns
 from graphql_api.ops.seed import DEMO_EMAIL, demo_dataset, write_dataset
@@ -353,6 +354,11 @@ def patterns(settings: Settings) -> int:
     return 0 if all(result.ok for result in results) else 1
 
 
+def print_erd() -> int:
+    print(mermaid(), end="")
+    return 0
+
+
 def print_schema(settings: Settings) -> int:
     print(build_schema(settings).as_str())
     return 0
@@ -432,6 +438,7 @@ def _parser() -> argparse.ArgumentParser:
     backfill_parser.add_argument("--max-pages", type=_positive, help="stop after this many pages in all (resume later)")
     backfill_parser.add_argument("--concurrency", type=_positive, default=16, help="updates in flight (default 16)")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    commands.add_parser("erd", help="print the model as a Mermaid entity-relationship diagram (tables, keys, GSIs)")
     package_parser = commands.add_parser("package", help="build a deployment package")
     package_commands = package_parser.add_subparsers(dest="package_command", required=True)
     lambda_parser = package_commands.add_parser(
@@ -482,6 +489,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return backfill(settings, args)
     if args.command == "package":
         return package_lambda(args.output)
+    if args.command == "erd":
+        return print_erd()
     return print_schema(settings)
 
 

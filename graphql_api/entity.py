@@ -48,6 +48,8 @@ class _Codec:
     load: Callable[[Any], Any]
     key_type: KeyType | None
     """The DynamoDB type when the field is a key of the table or an index; None where it cannot be."""
+    stored_type: str = ""
+    """The DynamoDB type it is stored as (S, N, BOOL, L, M), for the diagram of the model."""
 
 
 def _same(value: Any) -> Any:
@@ -59,30 +61,30 @@ def _codec(annotation: Any) -> _Codec:
     if origin is typing.Annotated:
         base, *metadata = typing.get_args(annotation)
         if MONEY in metadata:
-            return _Codec(_same, money, "N")
+            return _Codec(_same, money, "N", "N")
         return _codec(base)
     if origin in (typing.Union, types.UnionType):
         (inner,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         codec = _codec(inner)
-        return _Codec(lambda v: None if v is None else codec.store(v), codec.load, None)
+        return _Codec(lambda v: None if v is None else codec.store(v), codec.load, None, codec.stored_type)
     if origin is tuple:
         element = _Mapping(typing.get_args(annotation)[0])
-        return _Codec(lambda v: [element.to_map(x) for x in v], lambda v: tuple(map(element.from_map, v)), None)
+        return _Codec(lambda v: [element.to_map(x) for x in v], lambda v: tuple(map(element.from_map, v)), None, "L")
     if annotation is str:
-        return _Codec(_same, _same, "S")
+        return _Codec(_same, _same, "S", "S")
     if annotation is int:
-        return _Codec(_same, int, "N")
+        return _Codec(_same, int, "N", "N")
     if annotation is bool:
-        return _Codec(_same, bool, None)
+        return _Codec(_same, bool, None, "BOOL")
     if annotation is Decimal:
-        return _Codec(_same, Decimal, "N")
+        return _Codec(_same, Decimal, "N", "N")
     if annotation is datetime:
-        return _Codec(format_timestamp, parse_timestamp, "S")
+        return _Codec(format_timestamp, parse_timestamp, "S", "S")
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _Codec(lambda v: v.value, annotation, "S")
+        return _Codec(lambda v: v.value, annotation, "S", "S")
     if dataclasses.is_dataclass(annotation):
         mapping = _Mapping(annotation)  # type: ignore[arg-type]
-        return _Codec(mapping.to_map, mapping.from_map, None)
+        return _Codec(mapping.to_map, mapping.from_map, None, "M")
     raise TypeError(f"no DynamoDB mapping for {annotation!r}")
 
 

@@ -1,0 +1,53 @@
+"""`graphql-api erd`: the model as a Mermaid entity-relationship diagram, generated from the entity declarations.
+
+Each table with its attributes (DynamoDB type, PK/SK, the GSIs an attribute keys) and its relationships:
+an id field named like another table's single key field is a reference to it (`customer_id` -> Customers),
+drawn one-to-many, or as the hierarchy of a composite key when it is also the first key of the referring
+table (Orders -> OrderItems). The README embeds this output; a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+from graphql_api.entity import Entity
+from graphql_api.repositories import ALL_ENTITIES
+
+
+def _attribute_lines(entity: Entity[object]) -> list[str]:
+    table = entity.table
+    keys = {table.hash_key.name: "PK"}
+    if table.range_key is not None:
+        keys[table.range_key.name] = "SK"
+    indexed: dict[str, list[str]] = {}
+    for index in table.indexes:
+        for key, role in zip(index.keys, ("HASH", "RANGE"), strict=False):
+            indexed.setdefault(key.name, []).append(f"{index.name} {role}")
+    lines = []
+    for field in entity.mapping.fields:
+        marker = f" {keys[field.attribute]}" if field.attribute in keys else ""
+        comment = f' "{", ".join(indexed[field.attribute])}"' if field.attribute in indexed else ""
+        lines.append(f"        {field.codec.stored_type} {field.attribute}{marker}{comment}")
+    return lines
+
+
+def _relationships(entities: tuple[Entity[object], ...]) -> list[str]:
+    owners = {entity.key_fields[0]: entity for entity in entities if len(entity.key_fields) == 1}
+    lines = []
+    for entity in entities:
+        for field in entity.mapping.fields:
+            owner = owners.get(field.name)
+            if owner is None or owner is entity or not field.name.endswith("_id"):
+                continue
+            hierarchy = entity.key_fields[0] == field.name and len(entity.key_fields) > 1
+            shape = "||--|{" if hierarchy else "||--o{"
+            lines.append(f'    {owner.table.name} {shape} {entity.table.name} : "{field.attribute}"')
+    return lines
+
+
+def mermaid(entities: tuple[Entity[object], ...] = ALL_ENTITIES) -> str:
+    lines = ["erDiagram"]
+    for entity in entities:
+        if entity.table.stream:
+            lines.append(f"    %% {entity.table.name}: stream {entity.table.stream} (subscriptions)")
+        lines += [f"    {entity.table.name} {{", *_attribute_lines(entity), "    }"]
+    lines += _relationships(entities)
+    return "\n".join(lines) + "\n"
