@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
@@ -34,6 +35,16 @@ CURRENCIES = frozenset(
     SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES
     VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG""".split()  # noqa: SIM905 - a word list reads better than 160 lines
 )
+
+
+MAX_PRODUCT_IDS = 100
+"""products(productIds) and productChanged(productIds): the most ids one field may ask for."""
+
+
+def check_product_ids(product_ids: Sequence[str], field: str = "productIds") -> list[str]:
+    if len(product_ids) > MAX_PRODUCT_IDS:
+        raise BadUserInput(field, f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
+    return [check_id("prd", product_id, field) for product_id in product_ids]
 
 
 def check_id(kind: ids.Kind, value: str, field: str) -> str:

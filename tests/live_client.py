@@ -57,11 +57,16 @@ class LiveClient:
         self._reader.cancel()
 
 
-async def active_subscriptions(url: str) -> float:
+async def metric_total(url: str, name: str) -> float:
+    """A metric of the service at `url` (its /graphql), summed over all its label values."""
     async with aiohttp.ClientSession() as session, session.get(url.replace("/graphql", "/metrics")) as response:
         text = await response.text()
-    found = re.search(r"^graphql_subscriptions (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
+    samples = re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
+    return sum(float(value) for value in samples)
+
+
+async def active_subscriptions(url: str) -> float:
+    return await metric_total(url, "graphql_subscriptions")
 
 
 async def until_subscribed(url: str, count: float, within: float = 10.0) -> None:

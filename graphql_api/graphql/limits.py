@@ -42,8 +42,7 @@ from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from graphql_api.repositories.customers import MAX_ADDRESSES
 from graphql_api.repositories.order_items import MAX_LINES
 from graphql_api.settings import Settings
-
-MAX_PRODUCT_IDS = 100
+from graphql_api.validation import MAX_PRODUCT_IDS
 
 # List fields whose size the query does not state: their maximum.
 _LIST_SIZES = {"items": MAX_LINES, "addresses": MAX_ADDRESSES}

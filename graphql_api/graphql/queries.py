@@ -7,7 +7,6 @@ from datetime import datetime
 import strawberry
 
 from graphql_api.entity import Range
-from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
@@ -18,9 +17,7 @@ from graphql_api.repositories import customers, orders, products
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.repositories.products import PRODUCTS
-from graphql_api.validation import check_email, check_id, check_text
-
-MAX_PRODUCT_IDS = 100
+from graphql_api.validation import check_email, check_id, check_product_ids, check_text
 
 
 @strawberry.type
@@ -76,11 +73,7 @@ class Query:
         description="AP6: products in the order asked, null where missing; at most 100 ids.", extensions=allow(EVERYONE)
     )
     async def products(self, info: Info, product_ids: list[strawberry.ID]) -> list[Product | None]:
-        if len(product_ids) > MAX_PRODUCT_IDS:
-            raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
-        for product_id in product_ids:
-            check_id("prd", product_id, "productIds")
-        found = await info.context.loaders.many(PRODUCTS, product_ids)
+        found = await info.context.loaders.many(PRODUCTS, check_product_ids(product_ids))
         return [Product.from_domain(product) if product else None for product in found]
 
     @strawberry.field(description="AP8: the products of a category, by name.", extensions=allow(EVERYONE))

@@ -15,7 +15,7 @@ from typing import TypeVar
 import strawberry
 
 from graphql_api.entity import Entity
-from graphql_api.errors import BadUserInput, NotFound, Unavailable
+from graphql_api.errors import NotFound, Unavailable
 from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.types.order import Order
@@ -24,10 +24,9 @@ from graphql_api.live.hub import Change
 from graphql_api.repositories import orders, products
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.repositories.products import PRODUCTS
-from graphql_api.validation import check_id
+from graphql_api.validation import check_id, check_product_ids
 
 T = TypeVar("T")
-MAX_PRODUCT_IDS = 100
 
 
 @follows_parent
@@ -95,9 +94,7 @@ class Subscription:
         description="Anyone: changes of these products (at most 100 ids).", extensions=allow(EVERYONE)
     )
     async def product_changed(self, info: Info, product_ids: list[strawberry.ID]) -> AsyncGenerator[Product, None]:
-        if len(product_ids) > MAX_PRODUCT_IDS:
-            raise BadUserInput("productIds", f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
-        wanted = {check_id("prd", product_id, "productIds") for product_id in product_ids}
+        wanted = set(check_product_ids(product_ids))
 
         def matches(new: products.Product, old: products.Product | None) -> bool:
             return new.product_id in wanted

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import Api, snapshot
+from tests.conftest import Api, outcomes, post_concurrently, snapshot
 from tests.issuer import bearer, shared_issuer
 from tests.operations import create_product
 
@@ -85,17 +83,6 @@ def test_a_customers_reviews_page_to_the_end_through_me(api: Api) -> None:
     assert [node["productId"] for page in pages for node in page] == list(reversed(products))
 
 
-def _codes(bodies: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(body["errors"][0]["extensions"]["code"] if body.get("errors") else "ok" for body in bodies)
-
-
-async def _post_each(url: str, requests: list[tuple[dict[str, Any], dict[str, str]]]) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=len(requests))) as client:
-        responses = await asyncio.gather(*(client.post(url, json=body, headers=headers) for body, headers in requests))
-    assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
-    return [response.json() for response in responses]
-
-
 def _review_body(product_id: str, rating: int) -> dict[str, Any]:
     return {
         "query": CREATE_REVIEW,
@@ -106,8 +93,8 @@ def _review_body(product_id: str, rating: int) -> dict[str, Any]:
 def test_twenty_concurrent_reviews_by_one_customer_make_one(api: Api, live_url: str) -> None:
     product = create_product(api)["productId"]
     headers = signed_up(api)
-    results = asyncio.run(_post_each(live_url, [(_review_body(product, 5), headers)] * 20))
-    assert _codes(results) == {"ok": 1, "CONFLICT": 19}
+    results = asyncio.run(post_concurrently(live_url, [_review_body(product, 5)] * 20, headers))
+    assert outcomes(results) == {"ok": 1, "CONFLICT": 19}
     shown = api.data_of(PRODUCT_REVIEWS, {"id": product}, {})["product"]
     assert (shown["reviewCount"], shown["averageRating"], len(shown["reviews"]["edges"])) == (1, "5.00", 1)
 
@@ -115,9 +102,9 @@ def test_twenty_concurrent_reviews_by_one_customer_make_one(api: Api, live_url: 
 def test_twenty_customers_reviewing_at_once_keep_the_aggregates_exact(api: Api, live_url: str) -> None:
     product = create_product(api)["productId"]
     ratings = [1 + n % 5 for n in range(20)]
-    requests = [(_review_body(product, rating), signed_up(api)) for rating in ratings]
-    results = asyncio.run(_post_each(live_url, requests))
-    assert _codes(results) == {"ok": 20}
+    bodies = [_review_body(product, rating) for rating in ratings]
+    results = asyncio.run(post_concurrently(live_url, bodies, [signed_up(api) for _ in ratings]))
+    assert outcomes(results) == {"ok": 20}
     shown = api.data_of(PRODUCT_REVIEWS, {"id": product}, {})["product"]
     assert shown["reviewCount"] == 20
     assert Decimal(shown["averageRating"]) == Decimal(sum(ratings)) / 20

@@ -11,14 +11,13 @@ import time
 import uuid
 from typing import Any
 
-import aiohttp
 import pytest
 
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.repositories.orders import ORDERS
 from tests.conftest import Api
 from tests.issuer import bearer, shared_issuer
-from tests.live_client import LiveClient, active_subscriptions, error_codes, until_subscribed
+from tests.live_client import LiveClient, active_subscriptions, error_codes, metric_total, until_subscribed
 from tests.operations import UPDATE_PRODUCT, create_product
 
 ORDER_CHANGED = "subscription($id: ID!) { orderChanged(orderId: $id) { orderId status version items { quantity product { name } } } }"
@@ -258,9 +257,7 @@ def test_two_instances_each_read_the_stream_and_both_deliver(api: Api, live_url:
 
 async def dynamodb_calls(url: str) -> float:
     """The service's DynamoDB requests so far, from /metrics (its stream readers use their own client)."""
-    async with aiohttp.ClientSession() as session, session.get(url.replace("/graphql", "/metrics")) as response:
-        text = await response.text()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("dynamodb_calls_total{"))
+    return await metric_total(url, "dynamodb_calls_total")
 
 
 def test_an_order_event_with_its_items_and_products_costs_two_requests(api: Api, live_url: str) -> None:

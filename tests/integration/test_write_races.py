@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
 
 from graphql_api.auth.identity import subject_of
-from tests.conftest import Api, post_concurrently, snapshot
+from tests.conftest import Api, outcomes, post_concurrently, snapshot
 from tests.issuer import bearer, shared_issuer
 from tests.operations import (
     CREATE_CUSTOMER,
@@ -23,10 +22,6 @@ from tests.operations import (
 )
 
 
-def _codes(bodies: list[dict]) -> Counter[str]:  # type: ignore[type-arg]
-    return Counter(body["errors"][0]["extensions"]["code"] if body.get("errors") else "ok" for body in bodies)
-
-
 def test_fifty_orders_for_ten_items_sell_exactly_ten(api: Api, live_url: str) -> None:
     product = create_product(api, stock=10)
     customers = [create_customer(api)["customerId"] for _ in range(5)]
@@ -35,7 +30,7 @@ def test_fifty_orders_for_ten_items_sell_exactly_ten(api: Api, live_url: str) ->
         for n in range(50)
     ]
     results = asyncio.run(post_concurrently(live_url, bodies))
-    assert _codes(results) == {"ok": 10, "OUT_OF_STOCK": 40}
+    assert outcomes(results) == {"ok": 10, "OUT_OF_STOCK": 40}
     assert stock_of(api, product["productId"]) == 0
     tables = snapshot(api.settings)
     orders = {o["OrderId"] for o in tables["Orders"]}
@@ -52,7 +47,7 @@ def test_twenty_sign_ups_with_one_email_in_different_cases_make_one_customer(api
     variants = ["".join(ch.upper() if (n >> (i % 8)) & 1 else ch for i, ch in enumerate(email)) for n in range(20)]
     bodies = [{"query": CREATE_CUSTOMER, "variables": {"input": customer_input(email=v)}} for v in variants]
     results = asyncio.run(post_concurrently(live_url, bodies))
-    assert _codes(results) == {"ok": 1, "CONFLICT": 19}
+    assert outcomes(results) == {"ok": 1, "CONFLICT": 19}
     tables = snapshot(api.settings)
     assert [c["Email"] for c in tables["Customers"]].count(email) == 1
     assert [g["Email"] for g in tables["CustomerEmails"]].count(email) == 1
@@ -66,7 +61,7 @@ def test_one_idempotency_key_sent_ten_times_at_once_places_one_order(api: Api, l
         "variables": {"input": order_input(customer["customerId"], [(product["productId"], 3)], "pay-once")},
     }
     results = asyncio.run(post_concurrently(live_url, [body] * 10))
-    assert _codes(results) == {"ok": 10}
+    assert outcomes(results) == {"ok": 10}
     assert len({r["data"]["placeOrder"]["orderId"] for r in results}) == 1
     assert stock_of(api, product["productId"]) == 7
     assert api.data_of(GET_CUSTOMER, {"id": customer["customerId"]})["customer"]["orderCount"] == 1
@@ -82,7 +77,7 @@ def test_two_updates_with_the_same_expected_version_one_wins(api: Api, live_url:
         for stock in (100, 200)
     ]
     results = asyncio.run(post_concurrently(live_url, bodies))
-    assert _codes(results) == {"ok": 1, "VERSION_MISMATCH": 1}
+    assert outcomes(results) == {"ok": 1, "VERSION_MISMATCH": 1}
     winner = next(r["data"]["updateProduct"] for r in results if not r.get("errors"))
     loser = next(r["errors"][0] for r in results if r.get("errors"))
     assert loser["extensions"]["currentVersion"] == 2
@@ -96,7 +91,7 @@ def test_twenty_sign_ups_with_one_token_bind_exactly_one_customer(api: Api, live
     inputs = [customer_input() for _ in range(20)]
     bodies = [{"query": CREATE_CUSTOMER, "variables": {"input": one}} for one in inputs]
     results = asyncio.run(post_concurrently(live_url, bodies, headers=headers))
-    assert _codes(results) == {"ok": 1, "CONFLICT": 19}
+    assert outcomes(results) == {"ok": 1, "CONFLICT": 19}
     created = next(body["data"]["createCustomer"] for body in results if not body.get("errors"))
     me = api.data_of("{ me { customerId email } }", headers=headers)["me"]
     assert me == {"customerId": created["customerId"], "email": created["email"]}
