@@ -23,6 +23,7 @@ from mangum.types import LambdaContext
 from starlette.applications import Starlette
 
 from graphql_api.app import create_app
+from graphql_api.logs import configure_logging, use_on_handlers
 from graphql_api.settings import Settings, load_settings
 
 BUNDLED_CACHE = Path(__file__).resolve().parent.parent / "graphql-api-cache"
@@ -72,11 +73,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _configure_logging(settings: Settings) -> None:
+    """graphql_api.logs' lines (JSON unless LOG_FORMAT=text): through the handler Lambda's runtime installs (to
+    CloudWatch), else on stderr."""
     root = logging.getLogger()
-    if not root.handlers:  # Lambda's runtime installs its own handler (to CloudWatch); elsewhere, stderr
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    root.setLevel(settings.log_level)
-    logging.getLogger("mangum").setLevel(logging.WARNING)  # a line per request, as the app's own request log
+    if root.handlers:
+        use_on_handlers(settings.effective_log_format, root.handlers)
+        root.setLevel(settings.log_level)
+        logging.getLogger("mangum").setLevel(logging.WARNING)  # a line per request, as the app's own request log
+    else:
+        configure_logging(settings.effective_log_format, settings.log_level)
 
 
 if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:

@@ -1,5 +1,5 @@
-"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, schema,
-package lambda.
+"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, validate,
+export, schema, erd, package lambda.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
 process: a user pool with the demo users (graphql_api.local.user_pool), the demo data with Ada bound to her
@@ -53,14 +53,19 @@ from graphql_api.local.user_pool import (
     sign_in,
     write_local_state,
 )
+from graphql_api.logs import configure_logging, logging_config
 from graphql_api.metrics import MULTIPROCESS_DIR
 from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
 from graphql_api.ops.erd import mermaid
+from graphql_api.ops.export import ExportError, export_tables
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PYTHON_VERSION, PackagingError, build_lambda_zip
 from graphql_api.ops.patterns import check_patterns
+from graphql_api.ops.progress import progress_for
 from graphql_api.ops.seed import DEMO_EMAIL, demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
+from graphql_api.ops.table_scan import DEFAULT_SEGMENTS
 from graphql_api.ops.table_verify import report_lines, verify
+from graphql_api.ops.validate import validate_tables
 from graphql_api.repositories import ALL_TABLES, table_named
 from graphql_api.settings import Settings, SettingsError, load_settings
 
@@ -91,9 +96,30 @@ query Me {
 """The canonical query through `me`: the local default's example, which GraphiQL opens on."""
 
 FORGEABLE_TOKENS_FLAG = "--allow-forgeable-tokens"
+logger = logging.getLogger("graphql_api.cli")
+
+
+def _fail(message: str) -> None:
+    """A command's refusal or failure: a log line (JSON in production, graphql_api.logs), not a bare print."""
+    logger.error(message)
+
+
+class NoDynamoDB(Exception):
+    """A data command with nothing to talk to: no endpoint, no AWS credentials, no local default running here."""
 
 
 def _with_dynamo(settings: Settings, work: Callable[[Dynamo], Awaitable[Any]]) -> Any:
+    """Run `work` with the configured DynamoDB; with none configured, the local default's running in this directory
+    (its embedded server, named by its state file), so that `validate`, `export` and the others work on it."""
+    if settings.embedded:
+        local = read_local_state()
+        if local is None:
+            raise NoDynamoDB(
+                "no DynamoDB to work on: set DYNAMODB_ENDPOINT_URL (or AWS credentials and AWS_REGION), or run "
+                f"`graphql-api serve` (the local default) in this directory, which writes {LOCAL_STATE_FILE}"
+            )
+        settings = settings.replace(dynamodb_endpoint_url=local.endpoint_url)
+
     async def run() -> Any:
         async with open_dynamo(settings) as dynamo:
             return await work(dynamo)
@@ -105,11 +131,10 @@ def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool
     if settings.embedded:
         if workers > 1:
             # The embedded DynamoDB and user pool live in this process: one process serves them.
-            print(
-                "serve: --workers needs DYNAMODB_ENDPOINT_URL or AWS: the local default is one process", file=sys.stderr
-            )
+            _fail("serve: --workers needs DYNAMODB_ENDPOINT_URL or AWS: the local default is one process")
             return 2
         return serve_local_default(settings, host, port, allow_forgeable_tokens)
+    uvicorn_logging = _uvicorn_logging(settings)
     app = create_app(settings)  # refuses unsafe settings (graphql_api.settings.check_safe_to_serve)
     print(
         f"Using DynamoDB at {settings.dynamodb_endpoint_url or 'AWS ' + settings.aws_region}, "
@@ -118,7 +143,7 @@ def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool
         flush=True,
     )
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(app, host=host, port=port, **uvicorn_logging)
         return 0
     # uvicorn's process model: one socket, `workers` processes, each building the app from the environment.
     # /metrics sums over them (graphql_api.metrics: prometheus-client's multiprocess mode, in a directory of
@@ -131,7 +156,7 @@ def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool
             workers=workers,
             host=host,
             port=port,
-            log_level=settings.log_level.lower(),
+            **uvicorn_logging,
         )
     return 0
 
@@ -139,14 +164,14 @@ def serve(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool
 def serve_local_default(settings: Settings, host: str, port: int, allow_forgeable_tokens: bool) -> int:
     """The embedded DynamoDB and user pool, the demo data with Ada bound to her identity, then the service."""
     if not is_loopback(host) and not allow_forgeable_tokens:
-        print(
+        _fail(
             f"serve: refusing to listen on {host}: the local default's user pool (moto's) signs tokens with a "
             "private key published in moto's source, so anyone who can reach this port can forge a token for any "
             f"user, staff and admin included. Listen on 127.0.0.1 (the default), or pass {FORGEABLE_TOKENS_FLAG} "
             "if you understand that.",
-            file=sys.stderr,
         )
         return 2
+    uvicorn_logging = _uvicorn_logging(settings)  # before the settings name the embedded server: text, not JSON
     with ExitStack() as stack:
         stack.enter_context(_stop_signals_as_exit())
         endpoint = stack.enter_context(embedded_dynamodb())
@@ -192,8 +217,17 @@ def serve_local_default(settings: Settings, host: str, port: int, allow_forgeabl
             return GraphiQLDefaults(query=ME_QUERY, variables={}, headers={"Authorization": authorization})
 
         app = create_app(settings, graphiql_defaults=graphiql_defaults)
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(app, host=host, port=port, **uvicorn_logging)
     return 0
+
+
+def _uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """uvicorn's lines through graphql_api.logs (in every worker); no access log: the request line says more."""
+    return {
+        "log_config": logging_config(settings.effective_log_format, settings.log_level),
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+    }
 
 
 @contextmanager
@@ -237,7 +271,7 @@ def token(settings: Settings, email: str, password: str | None) -> int:
     try:
         pool, local = _configured_user_pool(settings)
     except UserPoolNotConfigured as error:
-        print(f"token: {error}", file=sys.stderr)
+        _fail(f"token: {error}")
         return 2
     if password is None:
         password = DEMO_PASSWORD if local else getpass.getpass(f"Password for {email}: ")
@@ -245,10 +279,10 @@ def token(settings: Settings, email: str, password: str | None) -> int:
         print(sign_in(pool, email, password))
     except UserPoolUnreachable as error:
         stale = f" (is the local default still running? if not, delete {LOCAL_STATE_FILE})" if local else ""
-        print(f"token: {error}{stale}", file=sys.stderr)
+        _fail(f"token: {error}{stale}")
         return 1
     except SignInFailed as error:
-        print(f"token: {error}", file=sys.stderr)
+        _fail(f"token: {error}")
         return 1
     return 0
 
@@ -302,10 +336,11 @@ def backfill(settings: Settings, args: argparse.Namespace) -> int:
                 checkpoint_path=checkpoint,
                 max_pages=args.max_pages,
                 concurrency=args.concurrency,
+                progress=progress_for("backfill"),
             ),
         )
     except BackfillError as error:
-        print(f"backfill: {error}", file=sys.stderr)
+        _fail(f"backfill: {error}")
         return 2
     if result.resumed:
         print(f"resumed from {checkpoint}")
@@ -320,8 +355,31 @@ def backfill(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def validate(settings: Settings, segments: int) -> int:
+    progress = progress_for("validate")
+    report = _with_dynamo(settings, lambda dynamo: validate_tables(dynamo, segments=segments, progress=progress))
+    for line in report.lines():
+        print(line)
+    return 1 if report.violations else 0
+
+
+def export(settings: Settings, directory: Path, segments: int) -> int:
+    progress = progress_for("export")
+    try:
+        result = _with_dynamo(
+            settings, lambda dynamo: export_tables(dynamo, directory, segments=segments, progress=progress)
+        )
+    except ExportError as error:
+        _fail(f"export: {error}")
+        return 2
+    for line in result.lines():
+        print(line)
+    return 0
+
+
 def seed(settings: Settings) -> int:
-    written = _with_dynamo(settings, lambda dynamo: write_dataset(dynamo, demo_dataset()))
+    progress = progress_for("seed")
+    written = _with_dynamo(settings, lambda dynamo: write_dataset(dynamo, demo_dataset(), progress))
     print(", ".join(f"{table}: {count}" for table, count in written.items()))
     return 0
 
@@ -330,7 +388,7 @@ def explore(settings: Settings, table_name: str, limit: int) -> int:
     try:
         table = table_named(table_name)
     except KeyError:
-        print(f"unknown table {table_name!r}", file=sys.stderr)
+        _fail(f"explore: unknown table {table_name!r}")
         return 2
 
     async def scan(dynamo: Dynamo) -> list[dict[str, Any]]:
@@ -368,7 +426,7 @@ def package_lambda(output: Path) -> int:
     try:
         built = build_lambda_zip(output)
     except PackagingError as error:
-        print(f"graphql-api: {error}", file=sys.stderr)
+        _fail(f"package lambda: {error}")
         return 1
     assets = "with GraphiQL's assets" if built.graphiql_assets else "GraphiQL loads its assets from the CDN"
     print(
@@ -437,6 +495,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     backfill_parser.add_argument("--max-pages", type=_positive, help="stop after this many pages in all (resume later)")
     backfill_parser.add_argument("--concurrency", type=_positive, default=16, help="updates in flight (default 16)")
+    validate_parser = commands.add_parser(
+        "validate",
+        help="check the invariants the service keeps across tables; one line per violation, exit code 1 if any",
+        description="Scan every table (parallel segments, consistent reads) and check what the service maintains: "
+        "order lines against their orders' ItemCount and Total, OrderCount, email guards both ways, identity "
+        "bindings, stock, review aggregates and reviewer guards. A violation seen is confirmed by a second scan, "
+        "so that a write in flight during the first is not reported.",
+    )
+    validate_parser.add_argument(
+        "--segments",
+        type=_positive,
+        default=DEFAULT_SEGMENTS,
+        help=f"parallel scan segments (default {DEFAULT_SEGMENTS})",
+    )
+    export_parser = commands.add_parser(
+        "export",
+        help="write every table to Parquet files in DIR, for SQL (DuckDB, Athena); needs the `export` extra",
+        description="Scan every table (parallel segments, consistent reads) into DIR/<Table>/*.parquet with typed "
+        "columns named as the table's attributes, and DIR/manifest.json (rows, files, when, and what the export "
+        "guarantees). DIR must not exist or be empty.",
+    )
+    export_parser.add_argument("directory", metavar="DIR", type=Path)
+    export_parser.add_argument(
+        "--segments",
+        type=_positive,
+        default=DEFAULT_SEGMENTS,
+        help=f"parallel scan segments (default {DEFAULT_SEGMENTS})",
+    )
     commands.add_parser("schema", help="print the GraphQL SDL")
     commands.add_parser("erd", help="print the model as a Mermaid entity-relationship diagram (tables, keys, GSIs)")
     package_parser = commands.add_parser("package", help="build a deployment package")
@@ -464,12 +550,22 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the embedded moto server's access log
-        return run(args, settings)
     except SettingsError as error:  # one line per setting, each naming its environment variable
+        # Plain text: with the settings unusable, LOG_FORMAT itself may be what is wrong.
         print(f"graphql-api: the settings are not usable:\n{error}", file=sys.stderr)
         return 2
+    configure_logging(settings.effective_log_format, settings.log_level)
+    try:
+        return run(args, settings)
+    except SettingsError as error:  # unsafe settings, found when the command starts
+        _fail(f"{args.command}: the settings are not usable:\n{error}")
+        return 2
+    except (NoDynamoDB, UserPoolNotConfigured) as error:
+        _fail(f"{args.command}: {error}")
+        return 2
+    except Exception:
+        logger.exception(f"{args.command} failed")
+        return 1
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -487,6 +583,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return patterns(settings)
     if args.command == "backfill":
         return backfill(settings, args)
+    if args.command == "validate":
+        return validate(settings, args.segments)
+    if args.command == "export":
+        return export(settings, args.directory, args.segments)
     if args.command == "package":
         return package_lambda(args.output)
     if args.command == "erd":

@@ -9,7 +9,6 @@ request id (quoted in masked errors) and the number of DynamoDB requests.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -138,18 +137,16 @@ def _report(request: RequestScope, scope: Scope, status: int, elapsed: float) ->
     if request.graphql_operations:
         GRAPHQL_DURATION.labels(operation_label(request.graphql_operations[0])).observe(elapsed)
     logger.info(
-        json.dumps(
-            {
-                "event": "http_request",
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "durationMs": round(elapsed * 1000, 1),
-                "requestId": request.request_id,
-                "operations": request.graphql_operations,
-                "dynamodbRequests": request.dynamodb_requests,
-                "consumedCapacity": request.consumed_capacity,
-                "errorCodes": request.error_codes,
-            }
-        )
+        "http_request",
+        extra={
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "durationMs": round(elapsed * 1000, 1),
+            "requestId": request.request_id,
+            "operations": request.graphql_operations,
+            "dynamodbRequests": request.dynamodb_requests,
+            "consumedCapacity": request.consumed_capacity,
+            "errorCodes": request.error_codes,
+        },
     )

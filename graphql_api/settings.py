@@ -127,6 +127,8 @@ class Settings(BaseModel):
     cors_allow_origins: CommaList = ()
     graphql_introspection: Flag = True
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    log_format: Annotated[Literal["json", "text"] | None, BeforeValidator(_lower)] = None
+    """Unset: text for the local default, JSON everywhere else (graphql_api.logs)."""
     aws_credentials_configured: Flag = False
     auth_mode: Annotated[Literal["oidc", "none"], BeforeValidator(_lower)] = "oidc"
     auth_issuer: Url = None
@@ -162,6 +164,13 @@ class Settings(BaseModel):
     def embedded(self) -> bool:
         """No endpoint and no AWS credentials: `serve` runs the embedded local DynamoDB."""
         return self.dynamodb_endpoint_url is None and not self.aws_credentials_configured
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        """LOG_FORMAT, else text for the local default (a person at a terminal) and JSON for a pipeline."""
+        if self.log_format is not None:
+            return self.log_format
+        return "text" if self.embedded else "json"
 
     @property
     def jwks_url(self) -> str | None:

@@ -1,7 +1,7 @@
 # The service's tables: one instance of modules/dynamodb_table per entry of var.tables. That
 # variable is data, generated from the code's table declarations (graphql_api/repositories) into
 # tables.auto.tfvars.json, which Terraform loads by itself; regenerate it with
-#   python -m graphql_api.terraform_data > infra_terraform/tables.auto.tfvars.json
+#   python -m graphql_api.ops.terraform_data > infra_terraform/tables.auto.tfvars.json
 # What every table shares (posture, alarms, tags) is set once here, from the root variables.
 
 locals {

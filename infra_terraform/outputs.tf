@@ -52,3 +52,13 @@ output "user_pool_client_id" {
   description = "The user pool's app client id: the service's AUTH_AUDIENCE, and what a frontend signs in with; null unless var.user_pool.enabled."
   value       = local.user_pool_client_id
 }
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null unless var.dashboard_enabled."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
+}
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard in the AWS console; null unless var.dashboard_enabled."
+  value       = var.dashboard_enabled ? local.dashboard_url : null
+}

@@ -67,6 +67,12 @@ variable "alarm_sns_topic_arn" {
   default     = null
 }
 
+variable "dashboard_enabled" {
+  description = "Create a CloudWatch dashboard (dashboard.tf): every table's throttles, latency, consumed capacity and errors, DynamoDB's UserErrors, and with the service its requests, p99, Lambda health and GraphQL error codes. Needs CloudWatch: keep false against DynamoDB Local."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags for every table and alarm. DynamoDB Local does not support tagging: keep empty there."
   type        = map(string)
@@ -77,7 +83,7 @@ variable "tables" {
   description = <<-EOT
     The tables, by name without the prefix: each one's keys, key types (S, N or B), global secondary
     indexes and stream. Generated from the code's declarations into tables.auto.tfvars.json, which
-    Terraform loads by itself: regenerate that file (python -m graphql_api.terraform_data), do not
+    Terraform loads by itself: regenerate that file (python -m graphql_api.ops.terraform_data), do not
     edit it or set this variable anywhere else. Every attribute is present, null where absent
     (Terraform 1.0 has no optional object attributes); stream_view_type null means no stream.
   EOT

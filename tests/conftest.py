@@ -7,6 +7,8 @@ Amazon's DynamoDB Local, both started here for the test session.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.dynamo.client import open_dynamo
+from graphql_api.logs import JsonLogFormatter
 from graphql_api.ops.seed import write_dataset
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.settings import Settings
@@ -169,3 +172,9 @@ def snapshot(settings: Settings) -> dict[str, list[dict[str, Any]]]:
 
     result: dict[str, list[dict[str, Any]]] = run_with_dynamo(settings, scan)
     return result
+
+
+def logged(records: list[logging.LogRecord], logger: str = "graphql_api.request") -> list[dict[str, Any]]:
+    """The lines `logger` wrote, as the JSON a log pipeline reads (the service's own formatter)."""
+    formatter = JsonLogFormatter()
+    return [json.loads(formatter.format(record)) for record in records if record.name == logger]

@@ -70,6 +70,7 @@ def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
                 ".".join(map(str, error.path or [])) or "request",
                 request_id,
                 exc_info=error.original_error,
+                extra={"requestId": request_id},
             )
 
 

@@ -159,16 +159,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     del self.connections[owner]
                 LIVE_CONNECTIONS.dec()
             logger.info(
-                json.dumps(
-                    {
-                        "event": "ws_connection",
-                        "path": scope["path"],
-                        "durationMs": round((time.perf_counter() - started) * 1000, 1),
-                        "identity": owner,
-                        "subscriptions": getattr(context, "subscriptions_started", 0),
-                        "eventsSent": getattr(context, "events_sent", 0),
-                    }
-                )
+                "ws_connection",
+                extra={
+                    "path": scope["path"],
+                    "durationMs": round((time.perf_counter() - started) * 1000, 1),
+                    "identity": owner,
+                    "subscriptions": getattr(context, "subscriptions_started", 0),
+                    "eventsSent": getattr(context, "events_sent", 0),
+                },
             )
 
     def decode_json(self, data: str | bytes) -> object:

@@ -28,6 +28,8 @@ from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import AttributeValue, Item, deserialize_item, serialize_value
+from graphql_api.ops.progress import Progress, quiet
+from graphql_api.ops.table_scan import approximate_item_count
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.tables import Table
 
@@ -179,6 +181,7 @@ async def run_backfill(
     checkpoint_path: Path | None = None,
     max_pages: int | None = None,
     concurrency: int = 16,
+    progress: Progress = quiet,
 ) -> BackfillResult:
     """Scan `backfill.table` in `segments` parallel segments, pages of `page_size` items, and set the attribute.
 
@@ -202,6 +205,7 @@ async def run_backfill(
             "use another --checkpoint path, or the same --segments"
         )
     run = Counts()
+    task = progress.task(backfill.table.name, await approximate_item_count(dynamo, backfill.table))
     budget = _PageBudget(max_pages)
     slots = asyncio.Semaphore(concurrency)
 
@@ -214,6 +218,7 @@ async def run_backfill(
         checkpoint.segments[segment] = SegmentProgress(start_key, done=start_key is None)
         checkpoint.counts.add(counts)
         run.add(counts)
+        task.advance(counts.scanned)
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, checkpoint)
 
@@ -241,7 +246,10 @@ async def run_backfill(
             done = start_key is None
             page_done(segment, start_key, counts)
 
-    await asyncio.gather(*(scan_segment(segment) for segment in range(segments)))
+    try:
+        await asyncio.gather(*(scan_segment(segment) for segment in range(segments)))
+    finally:
+        task.close()
     return BackfillResult(counts=run, total=replace(checkpoint.counts), complete=checkpoint.complete, resumed=resumed)
 
 

@@ -20,6 +20,7 @@ from graphql_api.clock import now
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity
+from graphql_api.ops.progress import Progress, quiet
 from graphql_api.repositories import order_items
 from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS, Address, Customer, email_guards
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
@@ -209,9 +210,15 @@ def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
     ]
 
 
-async def write_dataset(dynamo: Dynamo, data: Dataset) -> dict[str, int]:
+async def write_dataset(dynamo: Dynamo, data: Dataset, progress: Progress = quiet) -> dict[str, int]:
     """Write a data set (overwriting items with the same keys); returns the items written per table."""
-    return {
-        entity.table.name: await put_items(dynamo, entity.table, map(entity.to_item, values))
-        for entity, values in _contents(data)
-    }
+    written = {}
+    for entity, values in _contents(data):
+        task = progress.task(entity.table.name, len(values))
+        try:
+            written[entity.table.name] = await put_items(
+                dynamo, entity.table, map(entity.to_item, values), on_written=task.advance
+            )
+        finally:
+            task.close()
+    return written

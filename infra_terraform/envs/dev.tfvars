@@ -9,6 +9,9 @@ deletion_protection_enabled = false
 
 alarms_enabled = false
 
+# The CloudWatch dashboard (dashboard.tf): the tables and the service, on one page.
+dashboard_enabled = true
+
 tags = {
   Service     = "graphql-api"
   Environment = "dev"

@@ -14,8 +14,9 @@ server_side_encryption_enabled = false
 deletion_protection_enabled = false
 
 # No CloudWatch behind DynamoDB Local, and it rejects TagResource/ListTagsOfResource.
-alarms_enabled = false
-tags           = {}
+alarms_enabled    = false
+dashboard_enabled = false
+tags              = {}
 
 # Lambda and Cognito are not emulated here: run the service with `graphql-api serve` instead.
 service   = { enabled = false }

@@ -10,6 +10,10 @@ server_side_encryption_kms_key_arn = null # null: the AWS managed key aws/dynamo
 alarms_enabled      = true
 alarm_sns_topic_arn = null # set to the on-call SNS topic ARN to be notified
 
+# The CloudWatch dashboard (dashboard.tf): the tables and the service, on one page; docs/runbook.md says what
+# to do when its graphs or the alarms move.
+dashboard_enabled = true
+
 tags = {
   Service     = "graphql-api"
   Environment = "prod"

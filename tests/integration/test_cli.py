@@ -16,6 +16,7 @@ import pytest
 from graphql_api.cli import ME_QUERY
 from graphql_api.local.embedded import free_port
 from graphql_api.local.user_pool import DEMO_PASSWORD
+from graphql_api.repositories import ALL_TABLES
 from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
 from tests.conftest import fresh_settings
 
@@ -204,3 +205,23 @@ def test_serve_with_auth_mode_none_starts_and_says_loudly_that_the_api_is_open(e
             process.terminate()
             process.wait(timeout=30)
     assert "OPEN TO ANYONE" in (tmp_path / "err.txt").read_text()
+
+
+def test_validate_and_export_work_on_the_running_local_default(local_default: LocalDefault, tmp_path: Path) -> None:
+    """With nothing configured, the data commands use the local default running in their directory."""
+    validated = _local_cli(local_default.directory, "validate")
+    assert validated.returncode == 0, validated.stderr
+    assert validated.stdout.splitlines()[-1].endswith(": 0 violations")
+    exported = _local_cli(local_default.directory, "export", str(tmp_path / "export"))
+    assert exported.returncode == 0, exported.stderr
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert set(manifest["tables"]) == {table.name for table in ALL_TABLES}
+    elsewhere = _local_cli(tmp_path, "validate")  # no local default runs there
+    assert elsewhere.returncode == 2 and "DYNAMODB_ENDPOINT_URL" in elsewhere.stderr
+
+
+def test_the_local_default_logs_text_for_people(local_default: LocalDefault) -> None:
+    local_default.post("{ __typename }", None)
+    lines = (local_default.directory / "stderr.txt").read_text().splitlines()
+    assert any(" INFO graphql_api.request http_request method=POST path=/graphql status=200 " in line for line in lines)
+    assert not any(line.startswith("{") for line in lines)

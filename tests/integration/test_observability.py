@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
 import pytest
 
-from tests.conftest import Api
+from tests.conftest import Api, logged
 from tests.operations import CANONICAL
 
 
@@ -26,7 +25,7 @@ def test_one_json_log_line_per_request_with_its_cost(api: Api, caplog: pytest.Lo
     with caplog.at_level(logging.INFO, logger="graphql_api.request"):
         response = api.post(CANONICAL, {"id": api.data.canonical.customer_id})
         api.post('query Bad { customer(customerId: "nope") { name } }')
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "graphql_api.request"]
+    lines = logged(caplog.records)
     assert len(lines) == 2
     good, bad = lines
     assert good["operations"] == ["Canonical"] and good["status"] == 200
@@ -42,7 +41,7 @@ def test_http_level_rejections_are_logged_with_their_code(api: Api, caplog: pyte
         api.client.post(
             "/graphql", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"content-type": "application/json"}
         )
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "graphql_api.request"]
+    lines = logged(caplog.records)
     assert [(line["status"], line["errorCodes"]) for line in lines] == [
         (400, ["QUERY_TOO_COMPLEX"]),
         (413, ["BAD_USER_INPUT"]),
@@ -52,7 +51,7 @@ def test_http_level_rejections_are_logged_with_their_code(api: Api, caplog: pyte
 def test_consumed_capacity_is_summed_per_request(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="graphql_api.request"):
         api.post(CANONICAL, {"id": api.data.canonical.customer_id})
-    line = json.loads(next(r.getMessage() for r in caplog.records if r.name == "graphql_api.request"))
+    line = logged(caplog.records)[0]
     # Both backends report capacity for reads: strongly consistent, about 1 unit per small item.
     assert line["consumedCapacity"] >= 60
 

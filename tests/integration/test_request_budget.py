@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from tests.conftest import Api
+from tests.conftest import Api, logged
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import bearer, shared_issuer
 from tests.operations import CANONICAL
@@ -23,7 +21,7 @@ def test_canonical_query_makes_exactly_four_requests(api: Api, caplog) -> None: 
     assert all(item["product"] is not None for edge in edges for item in edge["node"]["items"])
     # customer, orders page, all items of the page, all products of those items
     assert response.headers["x-dynamodb-requests"] == "4"
-    line = json.loads(next(r.getMessage() for r in caplog.records if r.name == "graphql_api.request"))
+    line = logged(caplog.records)[0]
     assert line["dynamodbRequests"] == 4
     assert line["requestId"] == response.headers["x-request-id"]
     assert line["operations"] == ["Canonical"]

@@ -46,4 +46,4 @@ def test_moto_is_an_extra_not_a_dependency() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert not [dependency for dependency in project["dependencies"] if dependency.startswith("moto")]
     assert [dependency for dependency in project["optional-dependencies"]["local"] if dependency.startswith("moto")]
-    assert "'.[dev,local]'" in (ROOT / "scripts" / "bootstrap.sh").read_text()
+    assert "'.[dev,local,export]'" in (ROOT / "scripts" / "bootstrap.sh").read_text()
