@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from graphql_api.clock import ONE_TICK, format_timestamp, parse_timestamp
 from graphql_api.dynamo.client import Dynamo
@@ -42,57 +42,79 @@ def attribute_name(field: str) -> str:
     return "".join(part.capitalize() for part in field.split("_"))
 
 
+Kind = Literal["string", "int", "bool", "decimal", "money", "timestamp", "enum", "list", "map"]
+"""What a declared type is, for the readers of the declarations that are not the item mapping (the export)."""
+
+
 @dataclass(frozen=True)
-class _Codec:
+class Codec:
+    """How a declared type is stored and read: the one dispatch on annotations (`_codec`)."""
+
     store: Callable[[Any], Any]
     load: Callable[[Any], Any]
     key_type: KeyType | None
     """The DynamoDB type when the field is a key of the table or an index; None where it cannot be."""
-    stored_type: str = ""
+    stored_type: str
     """The DynamoDB type it is stored as (S, N, BOOL, L, M), for the diagram of the model."""
+    kind: Kind
+    element: _Mapping | None = None
+    """The nested dataclass's mapping: of a "map", or of each element of a "list"."""
+    optional: bool = False
+    """`X | None`: None when the attribute is missing or NULL (without a default of its own)."""
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _codec(annotation: Any) -> _Codec:
+def _codec(annotation: Any) -> Codec:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         base, *metadata = typing.get_args(annotation)
         if MONEY in metadata:
-            return _Codec(_same, money, "N", "N")
+            return Codec(_same, money, "N", "N", "money")
         return _codec(base)
     if origin in (typing.Union, types.UnionType):
         (inner,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         codec = _codec(inner)
-        return _Codec(lambda v: None if v is None else codec.store(v), codec.load, None, codec.stored_type)
+        return dataclasses.replace(
+            codec, store=lambda v: None if v is None else codec.store(v), key_type=None, optional=True
+        )
     if origin is tuple:
         element = _Mapping(typing.get_args(annotation)[0])
-        return _Codec(lambda v: [element.to_map(x) for x in v], lambda v: tuple(map(element.from_map, v)), None, "L")
+        return Codec(
+            lambda v: [element.to_map(x) for x in v],
+            lambda v: tuple(map(element.from_map, v)),
+            None,
+            "L",
+            "list",
+            element,
+        )
     if annotation is str:
-        return _Codec(_same, _same, "S", "S")
+        return Codec(_same, _same, "S", "S", "string")
     if annotation is int:
-        return _Codec(_same, int, "N", "N")
+        return Codec(_same, int, "N", "N", "int")
     if annotation is bool:
-        return _Codec(_same, bool, None, "BOOL")
+        return Codec(_same, bool, None, "BOOL", "bool")
     if annotation is Decimal:
-        return _Codec(_same, Decimal, "N", "N")
+        return Codec(_same, Decimal, "N", "N", "decimal")
     if annotation is datetime:
-        return _Codec(format_timestamp, parse_timestamp, "S", "S")
+        return Codec(format_timestamp, parse_timestamp, "S", "S", "timestamp")
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _Codec(lambda v: v.value, annotation, "S", "S")
+        return Codec(lambda v: v.value, annotation, "S", "S", "enum")
     if dataclasses.is_dataclass(annotation):
         mapping = _Mapping(annotation)  # type: ignore[arg-type]
-        return _Codec(mapping.to_map, mapping.from_map, None, "M")
+        return Codec(mapping.to_map, mapping.from_map, None, "M", "map", mapping)
     raise TypeError(f"no DynamoDB mapping for {annotation!r}")
 
 
 @dataclass(frozen=True)
-class _Field:
+class StoredField:
+    """A field of a declared dataclass: its name, its stored attribute, its codec, its default (or none)."""
+
     name: str
     attribute: str
-    codec: _Codec
+    codec: Codec
     default: Any
 
 
@@ -103,7 +125,7 @@ class _Mapping:
         hints = typing.get_type_hints(model, include_extras=True)
         self.model = model
         self.fields = tuple(
-            _Field(field.name, attribute_name(field.name), _codec(hints[field.name]), _default(field))
+            StoredField(field.name, attribute_name(field.name), _codec(hints[field.name]), _default(field))
             for field in dataclasses.fields(model)
         )
         self.by_name = {field.name: field for field in self.fields}

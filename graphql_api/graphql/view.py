@@ -53,6 +53,26 @@ def issuer_unavailable() -> JSONResponse:
     return error_response(Unavailable("the token issuer's keys cannot be read; retry later"), 503)
 
 
+GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json; charset=utf-8"
+
+
+def accepts_graphql_response(accept: str) -> bool:
+    """Whether the Accept header lists application/graphql-response+json (with a q above 0)."""
+    for entry in accept.split(","):
+        media_type, *parameters = (part.strip() for part in entry.split(";"))
+        if media_type.lower() == "application/graphql-response+json":
+            return not any(
+                parameter.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for parameter in parameters
+            )
+    return False
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """A request error (GraphQL over HTTP): execution never started, so no error has a path and there is no data."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(error.path is None for error in errors)
+
+
 def _reject_constant(name: str) -> None:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
@@ -126,22 +146,27 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
+        request.state.graphql_response = accepts_graphql_response(request.headers.get("accept", ""))
+        request.state.request_error = False
         try:
             # The token is checked before anything else: a bad one is refused whole, costing no DynamoDB request.
             current_scope().identity = await self.verifier.identity(authorization_headers(scope))
+            response = await self.run(request)
         except InvalidToken as invalid:
-            await token_refused(str(invalid))(scope, receive, send)
-            return
+            response = token_refused(str(invalid))
         except JwksUnavailable:
-            await issuer_unavailable()(scope, receive, send)
-            return
-        try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = issuer_unavailable()
         except QueryTooComplex as error:
             response = error_response(error, 400)
         except HTTPException as error:
             # Strawberry's refusals of the HTTP request itself: not JSON, wrong method or content type.
             response = error_response(BadUserInput(None, error.reason), error.status_code)
+        if request.state.graphql_response and response.media_type == "application/json":
+            # GraphQL over HTTP: the client accepts the spec's own media type, whose status codes say more.
+            response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
+            if request.state.request_error:
+                response.status_code = 400
         await response(scope, receive, send)
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -192,6 +217,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         body: GraphQLHTTPResponse = {"data": result.data}
+        if is_request_error(result) and getattr(request.state, "graphql_response", False):
+            # Nothing was executed (a document that does not parse or validate, variables that do not coerce):
+            # under application/graphql-response+json that is a 400 without a `data` entry.
+            request.state.request_error = True
+            del body["data"]
         if result.errors:
             request_id = current_request_id()
             errors = [format_error(error, request_id) for error in result.errors]

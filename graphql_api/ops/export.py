@@ -264,128 +264,48 @@ async def _export_table(
 
 # --- the columns, from the declarations ----------------------------------------------------------------
 
-_REQUIRED = object()
-
-
-@dataclass(frozen=True)
-class _Column:
-    """One stored attribute as a typed Arrow column: its type and how a stored (wire) value becomes a cell."""
-
-    name: str
-    type: Any
-    """The Arrow type (pyarrow.DataType)."""
-    nullable: bool
-    read: Callable[[dict[str, Any]], Any]
-    """A wire-format attribute value ({"S": ...}) to the Python value Arrow converts (Decimal, datetime)."""
-    missing: Any = _REQUIRED
-    """The cell for an item without the attribute: the field's default (None when optional), or _REQUIRED."""
-
-    def field(self) -> Any:
-        import pyarrow as pa
-
-        return pa.field(self.name, self.type, nullable=self.nullable)
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "type": str(self.type), "nullable": self.nullable}
-
-
-def columns_of(entity: Entity[Any]) -> tuple[_Column, ...]:
-    """The columns of an entity's table, in declaration order (pyarrow must be importable)."""
-    return _fields_of(entity.model)
+PLAIN: frozenset[Kind] = frozenset({"string", "int", "bool", "decimal", "money", "timestamp"})
+"""The kinds whose decoded value is already what Arrow takes (str, int, bool, Decimal, datetime)."""
 
 
 def arrow_schema(entity: Entity[Any]) -> Any:
-    """The Arrow schema of an entity's table (a pyarrow.Schema)."""
+    """The Arrow schema of an entity's table (a pyarrow.Schema): a column per declared field, in order."""
     import pyarrow as pa
 
-    return pa.schema([column.field() for column in columns_of(entity)])
+    return pa.schema([_arrow_field(field) for field in entity.mapping.fields])
 
 
-def _fields_of(model: type) -> tuple[_Column, ...]:
-    hints = typing.get_type_hints(model, include_extras=True)
-    columns = []
-    for declared in dataclasses.fields(model):
-        arrow_type, optional, read = _typed(hints[declared.name])
-        default = _default(declared)
-        missing = _REQUIRED if default is _REQUIRED else None if default is None else _cell(read, default)
-        columns.append(_Column(attribute_name(declared.name), arrow_type, optional, read, missing))
-    return tuple(columns)
-
-
-def _default(declared: dataclasses.Field[Any]) -> Any:
-    if declared.default is not dataclasses.MISSING:
-        return declared.default
-    if declared.default_factory is not dataclasses.MISSING:
-        return declared.default_factory()
-    return _REQUIRED
-
-
-def _cell(read: Callable[[dict[str, Any]], Any], default: Any) -> Any:
-    """A field's default as a cell: its stored form read back, as for an item that has it."""
-    if isinstance(default, tuple) and not default:
-        return []
-    return read(serialize_value(default.value if isinstance(default, enum.Enum) else default))
-
-
-def _typed(annotation: Any) -> tuple[Any, bool, Callable[[dict[str, Any]], Any]]:
-    """(Arrow type, nullable, reader) of an annotation: the same cases as graphql_api.entity's codecs."""
+def _arrow_field(field: StoredField) -> Any:
     import pyarrow as pa
 
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        base, *metadata = typing.get_args(annotation)
-        if MONEY in metadata:
-            return pa.decimal128(MONEY_PRECISION, MONEY_SCALE), False, lambda v: money(v["N"])
-        return _typed(base)
-    if origin in (typing.Union, types.UnionType):
-        (inner,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        arrow_type, _, read = _typed(inner)
-        return arrow_type, True, read
-    if origin is tuple:
-        element_type, element_nullable, element = _typed(typing.get_args(annotation)[0])
-        listed = pa.list_(pa.field("element", element_type, nullable=element_nullable))
-        return listed, False, lambda v: [element(x) for x in v["L"]]
-    if annotation is str:
-        return pa.string(), False, lambda v: v["S"]
-    if annotation is bool:
-        return pa.bool_(), False, _read_bool
-    if annotation is int:
-        return pa.int64(), False, lambda v: int(v["N"])
-    if annotation is Decimal:
-        return pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE), False, lambda v: Decimal(v["N"])
-    if annotation is datetime:
-        return pa.timestamp("us", tz="UTC"), False, lambda v: parse_timestamp(v["S"])
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        members = annotation
-        return pa.string(), False, lambda v: members(v["S"]).value
-    if dataclasses.is_dataclass(annotation):
-        nested = _fields_of(annotation)  # type: ignore[arg-type]
-        struct = pa.struct([column.field() for column in nested])
-        return struct, False, lambda v: _read_map(nested, v["M"])
-    raise TypeError(f"no Arrow type for {annotation!r}")
+    codec = field.codec
+    if codec.element is not None:
+        struct = pa.struct([_arrow_field(inner) for inner in codec.element.fields])
+        arrow_type = pa.list_(pa.field("element", struct, nullable=False)) if codec.kind == "list" else struct
+    else:
+        arrow_type = {
+            "string": pa.string(),
+            "enum": pa.string(),
+            "int": pa.int64(),
+            "bool": pa.bool_(),
+            "decimal": pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
+            "money": pa.decimal128(MONEY_PRECISION, MONEY_SCALE),
+            "timestamp": pa.timestamp("us", tz="UTC"),
+        }[codec.kind]
+    return pa.field(field.attribute, arrow_type, nullable=codec.optional)
 
 
-def _read_bool(value: dict[str, Any]) -> bool:
-    stored = value["BOOL"]
-    if not isinstance(stored, bool):
-        raise TypeError(f"not a boolean: {stored!r}")
-    return stored
-
-
-def _read_map(columns: tuple[_Column, ...], stored: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
-    return {column.name: _read_cell(column, stored.get(column.name)) for column in columns}
-
-
-class _Missing(Exception):
-    """A required attribute (of an item, or of a map in it) is not there."""
-
-
-def _read_cell(column: _Column, value: dict[str, Any] | None) -> Any:
-    if value is None or "NULL" in value:
-        if column.missing is _REQUIRED:
-            raise _Missing(column.name)
-        return column.missing
-    return column.read(value)
+def _cell(codec: Codec, value: Any) -> Any:
+    """A decoded field value as Arrow takes it: an enum as its value, a nested dataclass as a dict, a tuple as a list."""
+    if value is None or codec.kind in PLAIN:
+        return value
+    if codec.kind == "enum":
+        return value.value
+    assert codec.element is not None  # a "map" or a "list"
+    fields = codec.element.fields
+    if codec.kind == "map":
+        return {field.attribute: _cell(field.codec, getattr(value, field.name)) for field in fields}
+    return [{field.attribute: _cell(field.codec, getattr(x, field.name)) for field in fields} for x in value]
 
 
 # --- writing -------------------------------------------------------------------------------------------
