@@ -124,6 +124,12 @@ class Settings(BaseModel):
     graphql_max_batch_operations: Count = 10
     graphql_max_estimated_items: Count = 2000
     max_body_bytes: Count = 1024 * 1024
+    graphql_trusted_documents: str | None = None
+    """A manifest of trusted documents (JSON: id -> document), e.g. graphql-codegen's persisted-documents.json."""
+    graphql_trusted_documents_only: Flag = False
+    """Run the manifest's documents only (needs GRAPHQL_TRUSTED_DOCUMENTS)."""
+    graphql_apq_cache_size: Count = 1000
+    """Documents remembered per process for automatic persisted queries."""
     cors_allow_origins: CommaList = ()
     graphql_introspection: Flag = True
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"

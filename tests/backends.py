@@ -99,6 +99,8 @@ def service_process(settings: Settings, log_name: str = "service.log") -> Iterat
         "AUTH_JWKS_URL": settings.auth_jwks_url or "",
         "AUTH_AUDIENCE": ",".join(settings.auth_audience),
         "LOG_LEVEL": "WARNING",
+        "GRAPHQL_TRUSTED_DOCUMENTS": settings.graphql_trusted_documents or "",
+        "GRAPHQL_TRUSTED_DOCUMENTS_ONLY": str(settings.graphql_trusted_documents_only).lower(),
     }
     command = [
         sys.executable,

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions import AddValidationRules, DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api.graphql.access import unruled_fields
+from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
 from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.mutations import Mutation
@@ -21,6 +22,9 @@ from graphql_api.settings import Settings
 
 
 class Schema(strawberry.Schema):
+    documents: TrustedDocuments
+    """The trusted documents (graphql_api.graphql.documents), resolved by the HTTP view."""
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
         request_id = current_request_id()
@@ -43,7 +47,11 @@ class RecordOperation(SchemaExtension):
 
 def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
+    documents = trusted_documents(settings)
     extensions: list[Callable[[], SchemaExtension]] = [RecordOperation, *limit_extensions(settings)]
+    if documents.only_trusted:
+        rule = documents.validation_rule()
+        extensions.append(lambda: AddValidationRules([rule]))
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
     schema = Schema(
@@ -53,6 +61,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.graphql_max_batch_operations}),
     )
+    schema.documents = documents
     unruled = unruled_fields(schema._schema)
     if unruled:
         # Deny by default: a field nobody declared a rule for is not served at all.

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections import Counter
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from graphql_api.services import services_of
 from graphql_api.settings import Settings
 
 logger = logging.getLogger("graphql_api.request")
+_READING_BODY: ContextVar[bool] = ContextVar("reading_body", default=False)
 
 
 def authorization_headers(scope: Scope) -> list[str]:
@@ -89,6 +91,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
         )
+        self.documents = schema.documents
         self.max_subscriptions_per_connection = settings.subscriptions_per_connection
         self.settings = settings
         self.verifier = verifier
@@ -162,6 +165,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except HTTPException as error:
             # Strawberry's refusals of the HTTP request itself: not JSON, wrong method or content type.
             response = error_response(BadUserInput(None, error.reason), error.status_code)
+        except BadUserInput as error:
+            # A document id that is not known, or not usable (graphql_api.graphql.documents): a request error.
+            response = error_response(error, 200)
+            request.state.request_error = True
         if request.state.graphql_response and response.media_type == "application/json":
             # GraphQL over HTTP: the client accepts the spec's own media type, whose status codes say more.
             response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
@@ -198,21 +205,34 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """Strict JSON: NaN and Infinity are not JSON, whatever Python's parser allows."""
         return json.loads(data, parse_constant=_reject_constant)
 
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET's operation, with a trusted document's text in place of its id (graphql_api.graphql.documents)."""
+        return self.documents.resolve(super().parse_query_params(params))
+
+    async def parse_http_body(self, request: Any) -> Any:
+        # Strawberry parses a POST's body with parse_json, as it does a GET's `variables`: only the body is resolved.
+        reading_body = _READING_BODY.set(request.method == "POST")
+        try:
+            return await super().parse_http_body(request)
+        finally:
+            _READING_BODY.reset(reading_body)
+
     def parse_json(self, data: str | bytes) -> Any:
         """A body (or the `variables` of a GET) must be an object, or a list of objects for a batch.
 
         The batch's size is checked here, before Strawberry's own check, whose refusal carries no code.
         """
         value = super().parse_json(data)
+        documents = self.documents
         if isinstance(value, dict):
-            return value
+            return documents.resolve(value) if _READING_BODY.get() else value
         if isinstance(value, list) and all(isinstance(item, dict) for item in value):
             limit = self.settings.graphql_max_batch_operations
             if len(value) > limit:
                 raise QueryTooComplex(
                     f"the batch holds {len(value)} operations; the limit is {limit}", "batchOperations", limit
                 )
-            return value
+            return [documents.resolve(item) for item in value] if _READING_BODY.get() else value
         raise HTTPException(400, "The request must be a JSON object, or a list of objects for a batch")
 
     async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:

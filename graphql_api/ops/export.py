@@ -3,8 +3,9 @@
 Each table becomes a dataset `DIR/<Table>/part-NNNNN.parquet` whose Arrow schema is derived from the
 table's entity declaration (graphql_api.entity, graphql_api.repositories): one column per declared
 field, named as its stored attribute (`OrderDate`, as DynamoDB's own export and Athena show it), typed
-from the field's annotation. `DIR/manifest.json` says when, what (rows, files, columns per table,
-attributes found but not declared) and what the export guarantees (`GUARANTEES`, below).
+from the field's codec (its `kind`); each item is decoded by the declaration's `from_item`, as the API
+does. `DIR/manifest.json` says when, what (rows, files, columns per table, attributes found but not
+declared) and what the export guarantees (`GUARANTEES`, below).
 
 What the export guarantees: every row is a committed version of an item, read with a strongly
 consistent parallel Scan (graphql_api.ops.table_scan), and decoded as the API decodes it (money to
@@ -22,29 +23,24 @@ export that stops half way (an error, Ctrl-C) removes it and leaves no DIR that 
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
 import secrets
 import shutil
 import time
-import types
-import typing
 from collections import Counter
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from graphql_api.clock import format_timestamp, now, parse_timestamp
+from graphql_api.clock import format_timestamp, now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.serialization import serialize_value
-from graphql_api.entity import Entity, attribute_name
-from graphql_api.money import CENT, MONEY, money
+from graphql_api.dynamo.serialization import deserialize_item, deserialize_value
+from graphql_api.entity import Codec, Entity, Kind, StoredField
+from graphql_api.money import CENT
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, WireItem, scan_pages
 from graphql_api.repositories import ALL_ENTITIES
@@ -257,13 +253,15 @@ async def _export_table(
         rows=rows,
         files=writer.files,
         seconds=time.perf_counter() - started,
-        columns=tuple(column.describe() for column in writer.columns),
+        columns=tuple({"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in writer.schema),
         undeclared_attributes=dict(sorted(writer.undeclared.items())),
     )
 
 
 # --- the columns, from the declarations ----------------------------------------------------------------
 
+UNREADABLE = (KeyError, ValueError, TypeError, ArithmeticError)
+"""What decoding an item that does not match its declaration raises (a missing attribute, a wrong value)."""
 PLAIN: frozenset[Kind] = frozenset({"string", "int", "bool", "decimal", "money", "timestamp"})
 """The kinds whose decoded value is already what Arrow takes (str, int, bool, Decimal, datetime)."""
 
@@ -296,16 +294,18 @@ def _arrow_field(field: StoredField) -> Any:
 
 
 def _cell(codec: Codec, value: Any) -> Any:
-    """A decoded field value as Arrow takes it: an enum as its value, a nested dataclass as a dict, a tuple as a list."""
+    """A decoded field's value as Arrow takes it: an enum as its value, a dataclass as a dict, a tuple as a list."""
     if value is None or codec.kind in PLAIN:
         return value
-    if codec.kind == "enum":
+    if codec.element is None:  # an enum
         return value.value
-    assert codec.element is not None  # a "map" or a "list"
-    fields = codec.element.fields
-    if codec.kind == "map":
-        return {field.attribute: _cell(field.codec, getattr(value, field.name)) for field in fields}
-    return [{field.attribute: _cell(field.codec, getattr(x, field.name)) for field in fields} for x in value]
+    if codec.kind == "list":
+        return [_struct(codec.element.fields, element) for element in value]
+    return _struct(codec.element.fields, value)
+
+
+def _struct(fields: tuple[StoredField, ...], value: Any) -> dict[str, Any]:
+    return {field.attribute: _cell(field.codec, getattr(value, field.name)) for field in fields}
 
 
 # --- writing -------------------------------------------------------------------------------------------
@@ -315,13 +315,12 @@ class _TableWriter:
     """One table's files: pages decoded into record batches as they arrive, written a row group at a time."""
 
     def __init__(self, entity: Entity[Any], directory: Path) -> None:
-        import pyarrow as pa
-
+        self.entity = entity
         self.table = entity.table
-        self.columns = columns_of(entity)
-        self.schema = pa.schema([column.field() for column in self.columns])
+        self.fields = entity.mapping.fields
+        self.schema = arrow_schema(entity)
         self.directory = directory
-        self.declared = frozenset(column.name for column in self.columns)
+        self.declared = frozenset(field.attribute for field in self.fields)
         self.undeclared: Counter[str] = Counter()
         self.files: tuple[str, ...] = ()
         self._pending: list[Any] = []
@@ -356,33 +355,58 @@ class _TableWriter:
         self._close_file()
 
     def _decode(self, page: list[WireItem]) -> Any:
+        """A page as a record batch: each item decoded as the API decodes it, then its fields as columns."""
         import pyarrow as pa
 
-        cells: list[list[Any]] = [[] for _ in self.columns]
+        values = []
         declared = self.declared
         for item in page:
             if not declared.issuperset(item):
                 self.undeclared.update(name for name in item if name not in declared)
             try:
-                for column, values in zip(self.columns, cells, strict=True):
-                    values.append(_read_cell(column, item.get(column.name)))
-            except (_Missing, KeyError, ValueError, TypeError, ArithmeticError) as error:
-                raise ExportError(self._unreadable(item, column, error)) from error
-        try:
-            arrays = [pa.array(values, type=column.type) for column, values in zip(self.columns, cells, strict=True)]
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise ExportError(f"{self.table.name}: a value does not fit its column: {error}") from error
+                values.append(self.entity.from_item(deserialize_item(item)))
+            except UNREADABLE as error:
+                raise ExportError(
+                    self._unreadable(item, f"does not match its declaration ({self._mismatch(item, error)})")
+                ) from error
+        arrays = []
+        for field, column in zip(self.fields, self.schema, strict=True):
+            cells = list(map(attrgetter(field.name), values))
+            if field.codec.kind not in PLAIN:
+                cells = [_cell(field.codec, cell) for cell in cells]
+            try:
+                arrays.append(pa.array(cells, type=column.type))
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+                raise ExportError(self._misfit(page, column, cells, error)) from error
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
-    def _unreadable(self, item: WireItem, column: _Column, error: Exception) -> str:
+    def _mismatch(self, item: WireItem, error: Exception) -> str:
+        """What from_item said, with the attribute it is about when it does not name it (a value it cannot read)."""
+        problem = error.args[0] if isinstance(error, KeyError) else f"{type(error).__name__}: {error}"
+        for field in self.fields:
+            try:
+                stored = deserialize_value(item[field.attribute]) if field.attribute in item else None
+                if stored is not None:  # as from_item: a NULL is a missing attribute
+                    field.codec.load(stored)
+            except UNREADABLE:
+                return f"{field.attribute} = {str(item[field.attribute])[:100]}: {problem}"
+        return problem
+
+    def _misfit(self, page: list[WireItem], column: Any, cells: list[Any], error: Exception) -> str:
+        """Which item has a value that its column's Arrow type cannot hold (a Decimal out of its range)."""
+        import pyarrow as pa
+
+        for item, cell in zip(page, cells, strict=True):
+            try:
+                pa.array([cell], type=column.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return self._unreadable(item, f"has {column.name} = {str(cell)[:100]}, which is not a {column.type}")
+        return f"{self.table.name}: a value does not fit its column {column.name}: {error}"
+
+    def _unreadable(self, item: WireItem, problem: str) -> str:
         key = ", ".join(f"{name}={next(iter(item[name].values()))}" for name in self.table.key_names if name in item)
-        if isinstance(error, _Missing):
-            (missing,) = error.args
-            problem = "has no " + (column.name if missing == column.name else f"{missing} in {column.name}")
-        else:
-            problem = f"has {column.name} = {str(item.get(column.name))[:100]}, which is not a {column.type}"
         return (
-            f"{self.table.name}: the item {key} {problem}, so its declaration cannot read it (nor can the API); "
+            f"{self.table.name}: the item {key} {problem}, so the export cannot write it; "
             "fix the item (graphql-api validate, backfill) and export again"
         )
 

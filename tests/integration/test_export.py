@@ -406,7 +406,7 @@ def test_an_item_the_declaration_cannot_read_stops_the_export(empty_tables: Sett
             name = ORDERS.table.physical_name(dynamo.table_prefix)
             await dynamo.call("delete_item", TableName=name, Key={"OrderId": {"S": "ord_legacy"}})
 
-    with pytest.raises(ExportError, match=r"Orders: the item OrderId=ord_legacy has no Status"):
+    with pytest.raises(ExportError, match=r"Orders: the item OrderId=ord_legacy does not match .*has no Status"):
         run_with_dynamo(empty_tables, write_then_export)
     assert list(tmp_path.iterdir()) == []
 

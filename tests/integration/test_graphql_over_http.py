@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from graphql_api.graphql.view import accepts_graphql_response
@@ -12,7 +14,7 @@ from tests.issuer import admin_headers
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
-def _post(api: Api, body: dict[str, object], accept: str) -> tuple[int, str, dict[str, object]]:
+def _post(api: Api, body: dict[str, object], accept: str) -> tuple[int, str, dict[str, Any]]:
     response = api.client.post("/graphql", json=body, headers={**admin_headers(), "Accept": accept})
     return response.status_code, response.headers["content-type"], response.json()
 
@@ -29,7 +31,7 @@ def _post(api: Api, body: dict[str, object], accept: str) -> tuple[int, str, dic
 def test_a_request_error_is_a_400_without_data(api: Api, body: dict[str, object]) -> None:
     status, content_type, answer = _post(api, body, f"{GRAPHQL_RESPONSE}, application/json;q=0.9")
     assert (status, content_type.split(";")[0]) == (400, GRAPHQL_RESPONSE)
-    assert "data" not in answer and answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"  # type: ignore[index]
+    assert "data" not in answer and answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     # The same request accepting only application/json: 200 with data null, as before.
     status, content_type, answer = _post(api, body, "application/json")
     assert (status, content_type.split(";")[0], answer["data"]) == (200, "application/json", None)
@@ -42,7 +44,7 @@ def test_a_field_error_keeps_status_200_and_its_data(api: Api) -> None:
     status, content_type, answer = _post(api, {"query": query}, GRAPHQL_RESPONSE)
     assert (status, content_type.split(";")[0]) == (200, GRAPHQL_RESPONSE)
     assert answer["data"] == {"product": None, "customer": None}
-    assert [error["path"] for error in answer["errors"]] == [["customer"]]  # type: ignore[index,union-attr]
+    assert [error["path"] for error in answer["errors"]] == [["customer"]]
 
 
 def test_an_http_level_refusal_uses_the_accepted_media_type(api: Api) -> None:
