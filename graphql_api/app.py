@@ -122,6 +122,7 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.state.schema = schema  # for tools and tests: its plans, its trusted documents
     return app
 
 

@@ -112,6 +112,8 @@ class Settings(BaseModel):
     dynamodb_connect_timeout: Seconds = 2.0
     dynamodb_read_timeout: Seconds = 5.0
     dynamodb_max_attempts: Count = 3
+    dynamodb_fast_parser: Flag = True
+    """Data-plane responses taken as DynamoDB sent them, not walked by botocore (graphql_api.dynamo.fast_parser)."""
     batch_get_max_retries: Annotated[int, Field(ge=0)] = 6
     batch_get_base_delay: Annotated[float, Field(ge=0)] = 0.025
     filter_read_budget: Count = 10
@@ -130,6 +132,8 @@ class Settings(BaseModel):
     """Run the manifest's documents only (needs GRAPHQL_TRUSTED_DOCUMENTS)."""
     graphql_apq_cache_size: Count = 1000
     """Documents remembered per process for automatic persisted queries."""
+    graphql_compiled_plans: Flag = True
+    """Run known query documents through compiled plans (graphql_api.graphql.compiled)."""
     cors_allow_origins: CommaList = ()
     graphql_introspection: Flag = True
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from graphql_api.graphql.access import unruled_fields
+from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
 from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
 from graphql_api.graphql.limits import limit_extensions
@@ -24,6 +27,43 @@ from graphql_api.settings import Settings
 class Schema(strawberry.Schema):
     documents: TrustedDocuments
     """The trusted documents (graphql_api.graphql.documents), resolved by the HTTP view."""
+    plans: Plans
+    """Compiled plans of the documents already run (graphql_api.graphql.compiled)."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A known query runs its plan; anything else (and anything a plan cannot answer) the generic path."""
+        plan = self.plans.get(query, operation_name)
+        if plan is not None:
+            answered = await self.plans.run(
+                plan, variable_values, context_value, root_value, operation_name, self._process_errors
+            )
+            if answered is not None:
+                return ExecutionResult(data=answered.data, errors=answered.errors, extensions={})
+        result = await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if plan is None:
+            self.plans.learn(query, operation_name, result)
+        return result
+
+    async def execute_generic(self, query: str, **options: Any) -> ExecutionResult:
+        """Strawberry's own path, never a plan: what a plan must answer alike (the differential test)."""
+        return await super().execute(query, **options)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
@@ -62,6 +102,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         config=StrawberryConfig(batching_config={"max_operations": settings.graphql_max_batch_operations}),
     )
     schema.documents = documents
+    schema.plans = Plans(schema, settings)
     unruled = unruled_fields(schema._schema)
     if unruled:
         # Deny by default: a field nobody declared a rule for is not served at all.

@@ -1,0 +1,259 @@
+"""Compiled plans: a known query document runs without Strawberry's per-request machinery.
+
+The generic path (Strawberry's `Schema.execute`) does, per request: instantiate every schema
+extension, run their hooks around parsing (cached), validation (cached) and execution, then hand
+the document to graphql-core, which collects the selected fields of every object it completes and
+calls a resolver for every field. For a document the service has already validated, most of that is
+the same work every time. A plan is that work done once:
+
+- the document is parsed once, and its validation is known to pass: a plan is made only after the
+  generic path has run the document once without a request error (the rules are the schema's, and
+  depend on the document alone), so a trusted document is compiled on its first use, any other on
+  its first successful one ("hot"); plans live in a bounded LRU, like the parser cache;
+- the fields selected on each type (graphql-core's `collect_fields`) are collected on the first run
+  and reused: the document has no directive, so they cannot depend on the variables;
+- a plain field (no resolver, no field extension: Strawberry's "basic" field, an attribute read)
+  whose type is a scalar or an enum is read and coerced directly, without building a resolve info
+  or calling Strawberry's wrapper.
+
+Everything else is graphql-core's own executor, unchanged: variable coercion, argument values,
+every resolver with its access rule (SPEC 9), completion, error location and null propagation, and
+the service's error processing. What the extensions did is done here: the per-request shape limits
+(`check_shape`), the operation's name for the request's log line. Whatever a plan does not support
+falls back to the generic path: mutations and subscriptions, documents with directives, anything
+failing before execution (the generic path then gives the same error). tests/integration/
+test_compiled_plans.py runs every query of the test suite and thousands of generated ones both ways
+and compares the answers byte for byte, on both backends.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    execute,
+    is_leaf_type,
+    is_non_null_type,
+    parse,
+    visit,
+)
+from graphql.execution.executor import Executor
+from graphql.pyutils import Path
+
+from graphql_api.graphql.limits import check_shape
+from graphql_api.request_scope import scope_if_any
+from graphql_api.settings import Settings
+
+if TYPE_CHECKING:
+    from graphql_api.graphql.schema import Schema
+
+MAX_PLANS = 256
+
+
+@dataclass(frozen=True)
+class _Basic:
+    """A plain scalar or enum field: the attribute it reads, and its GraphQL type."""
+
+    python_name: str
+    return_type: GraphQLOutputType
+
+
+@dataclass(frozen=True)
+class _LeafInfo:
+    """What graphql-core's completion of a leaf reads from a resolve info: the names in its non-null error."""
+
+    parent_type: GraphQLObjectType
+    field_name: str
+
+
+@dataclass
+class Plan:
+    document: DocumentNode
+    operation_name: str
+    """The operation's name as the generic path reports it (the log line's `operations`)."""
+    basic: dict[tuple[str, str], _Basic]
+    root_fields: Any = None
+    """The root's grouped field set, kept from the first run (graphql-core's collect_fields)."""
+    subfields: dict[tuple[str, int], Any] = field(default_factory=dict)
+    """Collected subfields by (type, id of the field list they are collected from): kept across runs."""
+    runs: int = 0
+
+
+class PlanExecutor(Executor[Any]):
+    """graphql-core's executor, reusing a plan's collected fields and reading its plain leaf fields directly."""
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+    def execute_collected_root_fields(
+        self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: Any, serially: bool, usages: Any
+    ) -> Any:
+        plan = self.plan
+        if plan.root_fields is None:
+            plan.root_fields = grouped_field_set
+        return super().execute_collected_root_fields(root_type, root_value, plan.root_fields, serially, usages)
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        key = (return_type.name, id(field_details_list))
+        cached = self.plan.subfields.get(key)
+        if cached is None:
+            cached = (field_details_list, super().collect_subfields(return_type, field_details_list))
+            self.plan.subfields[key] = cached  # keeps the list alive, so its id is not reused
+        return cached[1]
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        field_name = field_details_list[0].node.name.value
+        basic = self.plan.basic.get((parent_type.name, field_name))
+        if basic is None:
+            return super().execute_field(parent_type, source, field_details_list, path, position_context)
+        try:
+            # What Strawberry's resolver of a basic field does (StrawberryField.get_result): read the attribute.
+            result = getattr(source, basic.python_name)
+            info: Any = _LeafInfo(parent_type, field_name)
+            return self.complete_value(basic.return_type, field_details_list, info, path, result, position_context)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, basic.return_type, field_details_list, path)
+            return None
+
+
+def basic_leaf_fields(schema: Schema) -> dict[tuple[str, str], _Basic]:
+    """Every plain field of the schema whose type is a scalar or an enum (nullable or not)."""
+    basic = {}
+    for type_ in schema._schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, graphql_field in type_.fields.items():
+            resolve = graphql_field.resolve
+            definition = graphql_field.extensions.get("strawberry-definition")
+            return_type = graphql_field.type
+            inner = return_type.of_type if is_non_null_type(return_type) else return_type
+            if (
+                getattr(resolve, "_is_default", False)
+                and definition is not None
+                and definition.default_resolver is getattr
+                and is_leaf_type(inner)
+            ):
+                basic[(type_.name, name)] = _Basic(definition.python_name, return_type)
+    return basic
+
+
+def _has_directive(document: DocumentNode) -> bool:
+    found = False
+
+    class FindDirective(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            nonlocal found
+            found = True
+
+    visit(document, FindDirective())
+    return found
+
+
+def _query_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        chosen = operations[0] if len(operations) == 1 else None
+    else:
+        chosen = next((o for o in operations if o.name and o.name.value == operation_name), None)
+    return chosen if chosen is not None and chosen.operation == OperationType.QUERY else None
+
+
+class Plans:
+    """The plans of one schema: made from documents the generic path ran, used for the next requests."""
+
+    def __init__(self, schema: Schema, settings: Settings) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.enabled = settings.graphql_compiled_plans
+        self._basic = basic_leaf_fields(schema) if self.enabled else {}
+        self._plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
+        self._refused: OrderedDict[tuple[str, str | None], None] = OrderedDict()
+        """Documents a plan cannot run (mutations, subscriptions, directives), so as not to parse them again."""
+
+    def get(self, query: str | None, operation_name: str | None) -> Plan | None:
+        if not self.enabled or query is None:
+            return None
+        key = (query, operation_name)
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+        return plan
+
+    def learn(self, query: str | None, operation_name: str | None, result: Any) -> None:
+        """After the generic path ran a document: make its plan when it validated and a plan can run it."""
+        if not self.enabled or query is None or (query, operation_name) in self._refused:
+            return
+        if result.data is None and result.errors and all(error.path is None for error in result.errors):
+            return  # a request error (not parsed, not valid, variables): nothing known about the document
+        key = (query, operation_name)
+        document = parse(query)
+        operation = _query_operation(document, operation_name)
+        if operation is None or _has_directive(document):
+            self._refused[key] = None  # mutations, subscriptions, directives: the generic path's
+            if len(self._refused) > MAX_PLANS * 4:
+                self._refused.popitem(last=False)
+            return
+        name = operation_name or (operation.name.value if operation.name else None) or "anonymous"
+        self._plans[key] = Plan(document, name, self._basic)
+        if len(self._plans) > MAX_PLANS:
+            self._plans.popitem(last=False)
+
+    @property
+    def count(self) -> int:
+        return len(self._plans)
+
+    async def run(
+        self,
+        plan: Plan,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any,
+        operation_name: str | None,
+        process_errors: Callable[[list[GraphQLError]], None],
+    ) -> ExecutionResult | None:
+        """The plan's answer, or None when it cannot give one (the generic path then answers)."""
+        try:
+            check_shape(plan.document, variable_values or {}, self.settings)
+        except Exception:
+            return None
+        result = execute(
+            self.schema._schema,
+            plan.document,
+            root_value=root_value,
+            context_value=context_value,
+            variable_values=variable_values,
+            operation_name=operation_name,
+            executor_class=PlanExecutor,
+            plan=plan,
+        )
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        if result.data is None and result.errors and all(error.path is None for error in result.errors):
+            return None  # variables that do not coerce: the generic path answers (and processes) the same
+        plan.runs += 1
+        if result.errors:
+            process_errors(result.errors)
+        scope = scope_if_any()
+        if scope is not None:
+            scope.graphql_operations.append(plan.operation_name)
+        return result
