@@ -58,10 +58,20 @@ class Loaders:
             self._items.prime((entity.table, entity.key_of(value)), entity.to_item(value))
 
     async def order_items(self, order: Order) -> list[OrderItem]:
-        keys = order_items.item_keys(order.order_id, order.item_count)
-        items = await self._items.load_many([(ORDER_ITEMS.table, key) for key in keys])
-        lines = [ORDER_ITEMS.from_item(item) for item in items if item]
-        if len(lines) != len(keys):
-            # Lines are written in the order's own transaction; a gap is corrupt data, not a race.
-            logger.error("order %s has %d of its %d lines", order.order_id, len(lines), len(keys))
+        (lines,) = await self.order_items_of([order])
         return lines
+
+    async def order_items_of(self, orders: Sequence[Order]) -> list[list[OrderItem]]:
+        """The lines of each order, loaded together."""
+        keys = [order_items.item_keys(order.order_id, order.item_count) for order in orders]
+        items = await self._items.load_many([(ORDER_ITEMS.table, key) for each in keys for key in each])
+        result, start = [], 0
+        for order, own_keys in zip(orders, keys, strict=True):
+            own = items[start : start + len(own_keys)]
+            start += len(own_keys)
+            lines = [ORDER_ITEMS.from_item(item) for item in own if item]
+            if len(lines) != len(own_keys):
+                # Lines are written in the order's own transaction; a gap is corrupt data, not a race.
+                logger.error("order %s has %d of its %d lines", order.order_id, len(lines), len(own_keys))
+            result.append(lines)
+        return result

@@ -11,7 +11,7 @@ from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.types.customer import Customer
-from graphql_api.graphql.types.order import Order
+from graphql_api.graphql.types.order import Order, prefetch_lines
 from graphql_api.graphql.types.product import Product
 from graphql_api.repositories import customers, orders, products
 from graphql_api.repositories.customers import CUSTOMERS
@@ -96,7 +96,7 @@ class Query:
         placed_after: datetime | None = None,
         placed_before: datetime | None = None,
     ) -> Connection[Order]:
-        return await paginate(
+        page = await paginate(
             info,
             orders.BY_STATUS,
             status,
@@ -106,3 +106,4 @@ class Query:
             shape=(placed_after, placed_before),
             within=Range(placed_after, placed_before),
         )
+        return await prefetch_lines(info, page)

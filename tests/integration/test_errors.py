@@ -76,3 +76,42 @@ def test_a_sane_incoming_request_id_is_echoed(api: Api) -> None:
     assert response.headers["x-request-id"] == "abc-123"
     response = api.client.post("/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "bad id\t!"})
     assert response.headers["x-request-id"] != "bad id\t!"
+
+
+PAGE_WITH_PRODUCTS = """query Page($id: ID!) { customer(customerId: $id) { name orders(first: 5) { edges { node {
+  orderId ... on Order { items { quantity ...Named } } } } } } }
+fragment Named on OrderItem { product { name } }"""
+
+
+@pytest.mark.parametrize("plans", [False, True], ids=["generic", "compiled"])
+def test_a_failed_product_load_fails_the_product_fields_not_the_page(endpoint: str, plans: bool) -> None:
+    """The page's lines and products are loaded ahead (through the fragments): the products' load fails for real
+    (their table is gone), and exactly the `product` fields are null with an error each, the rest answered."""
+    from graphql_api.ops.seed import demo_dataset, write_dataset
+    from graphql_api.ops.table_admin import create_tables
+    from graphql_api.repositories.products import PRODUCTS
+    from tests.conftest import run_with_dynamo
+
+    settings = fresh_settings(endpoint, graphql_compiled_plans=plans)
+    data = demo_dataset(seed=3, customer_count=2, product_count=5, order_count=6)
+
+    async def prepare(dynamo: object) -> None:
+        await create_tables(dynamo)  # type: ignore[arg-type]
+        await write_dataset(dynamo, data)  # type: ignore[arg-type]
+        await dynamo.call("delete_table", TableName=PRODUCTS.table.physical_name(settings.table_prefix))  # type: ignore[attr-defined]
+
+    run_with_dynamo(settings, prepare)
+    customer = next(c for c in data.customers if c.order_count)
+    with TestClient(create_app(settings)) as client:
+        for _ in range(2 if plans else 1):  # the second run goes through the plan
+            body = client.post(
+                "/graphql",
+                json={"query": PAGE_WITH_PRODUCTS, "variables": {"id": customer.customer_id}},
+                headers=admin_headers(),
+            ).json()
+    edges = body["data"]["customer"]["orders"]["edges"]
+    lines = [line for edge in edges for line in edge["node"]["items"]]
+    assert edges and lines and all(line["quantity"] >= 1 and line["product"] is None for line in lines)
+    assert len(body["errors"]) == len(lines)
+    assert {error["path"][-1] for error in body["errors"]} == {"product"}
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"INTERNAL_SERVER_ERROR"}

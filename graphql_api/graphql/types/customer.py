@@ -11,7 +11,7 @@ from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.types._domain import DomainType
-from graphql_api.graphql.types.order import Order
+from graphql_api.graphql.types.order import Order, prefetch_lines
 from graphql_api.graphql.types.review import Review
 from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.orders import OrderStatus
@@ -54,7 +54,7 @@ class Customer(DomainType):
         placed_before: datetime | None = None,
     ) -> Connection[Order]:
         unfiltered = status is None and placed_after is None and placed_before is None
-        return await paginate(
+        page = await paginate(
             info,
             orders.BY_CUSTOMER,
             self.customer_id,
@@ -66,6 +66,7 @@ class Customer(DomainType):
             where={"status": status} if status else None,
             total_count=self.order_count if unfiltered else None,
         )
+        return await prefetch_lines(info, page)
 
     @strawberry.field(description="AP10: the reviews this customer wrote, newest first.")
     async def reviews(
