@@ -109,7 +109,11 @@ def loaded_dynamodb_local(data: Dataset) -> Iterator[Settings]:
     """Amazon's DynamoDB Local (tests.backends) with the tables created and `data` written."""
     with ExitStack() as stack:
         endpoint = stack.enter_context(dynamodb_local())
-        settings = Settings(dynamodb_endpoint_url=endpoint, table_prefix=TABLE_PREFIX, cursor_secret=CURSOR_SECRET)
+        # The open API (every caller an admin), as bench_server's peers: the service refuses to start in
+        # AUTH_MODE=oidc without an issuer. bench.auth_cost sets an issuer to measure verifying a token.
+        settings = Settings(
+            dynamodb_endpoint_url=endpoint, table_prefix=TABLE_PREFIX, cursor_secret=CURSOR_SECRET, auth_mode="none"
+        )
 
         async def prepare() -> None:
             async with open_dynamo(settings) as dynamo:

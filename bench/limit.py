@@ -165,7 +165,7 @@ async def catalog(direct: DirectClient, secret: str, category: str, first: int) 
         Limit=first + 1,
     )
     rows = page.get("Items", [])
-    listing = listing_id("productsByCategory", category)
+    listing = listing_id("Query.productsByCategory", category)
     edges = [
         {
             "cursor": encode_cursor(

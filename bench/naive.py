@@ -281,7 +281,7 @@ class Query:
             Limit=first + 1,
         )
         items = [deserialize_item(item) for item in response.get("Items", [])]
-        listing = listing_id("productsByCategory", category)
+        listing = listing_id("Query.productsByCategory", category)
         edges = [
             ProductEdge(cursor=encode_cursor(info.context.secret, listing, position), node=Product.from_item(item))
             for item, position in _positioned(items[:first], ("Category", "Name", "ProductId"))
