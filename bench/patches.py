@@ -15,19 +15,17 @@ the measured stand-in for a source change proposed in docs/performance.md.
 - `no-param-validation`: graphql_api/dynamo/client.py `config_kwargs` adds
   `parameter_validation=False`: botocore stops re-validating every request against the model
   (the repositories build the parameters; DynamoDB validates them anyway).
-- `fast-parser`: graphql_api/dynamo/client.py `_aiobotocore_dynamo` registers a response parser on
-  its session (`session.register_component("response_parser_factory", ...)`) that returns the
-  JSON of data-plane responses (GetItem, BatchGetItem, Query, ...) as DynamoDB sent it, skipping
-  botocore's walk of every attribute value against the model, which changes nothing in them but
-  binary (B) values, which this service does not store. Intrusive (it subclasses botocore's
-  parser), so measured and proposed as an option, not a must.
 
-The first three have since been applied in the source (graphql_api/graphql/limits.py,
+All three have since been applied in the source (graphql_api/graphql/limits.py,
 graphql_api/clock.py, graphql_api/dynamo/client.py): against the current tree they change
 nothing, and are kept so that the measurements in docs/performance.md can be repeated on the
-revisions before. A fourth was measured with a patch removed since, as the source now does it:
+revisions before. Two more were measured with patches removed since, as the source now does them:
 placeOrder with an idempotency key reads the order in the same BatchGetItem as the customer and
-the products (graphql_api/repositories/order_writes.py).
+the products (graphql_api/repositories/order_writes.py); and `fast-parser`, a response parser
+that takes the JSON of data-plane responses as DynamoDB sent it instead of botocore's walk of
+every attribute value (-4.2 ms CPU per canonical answer as a patch), is
+graphql_api/dynamo/fast_parser.py, on by default (-5.6 ms, 22.1 -> 16.5):
+`bench.profile --variants "dynamodb_fast_parser=false;none"` measures it now.
 """
 
 from __future__ import annotations
@@ -101,61 +99,10 @@ def _no_param_validation() -> None:
     client.config_kwargs = config_kwargs
 
 
-# DynamoDB outputs whose items are returned in the wire format already: AttributeValue maps of strings,
-# numbers as strings, lists and maps. botocore's shape walk over them changes nothing but B (base64 to
-# bytes), which this service never stores; DescribeTable and the like (timestamps) keep the full parser.
-_DATA_PLANE_OUTPUTS = frozenset(
-    f"{operation}Output"
-    for operation in (
-        "GetItem",
-        "BatchGetItem",
-        "Query",
-        "Scan",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "BatchWriteItem",
-        "TransactWriteItems",
-        "TransactGetItems",
-    )
-)
-
-
-def _fast_parser() -> None:
-    from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
-    from aiobotocore.session import AioSession
-    from aiobotocore.session import get_session as stock_get_session
-
-    from graphql_api.dynamo import client
-
-    json_parser: Any = AioJSONParser  # botocore's parser internals are not typed for subclassing
-    parser_factory: Any = AioResponseParserFactory
-
-    class DataPlaneJSONParser(json_parser):  # type: ignore[misc]
-        def _handle_json_body(self, raw_body: bytes, shape: Any) -> Any:
-            if shape is not None and shape.name in _DATA_PLANE_OUTPUTS:
-                return self._parse_body_as_json(raw_body)
-            return super()._handle_json_body(raw_body, shape)
-
-    class ParserFactory(parser_factory):  # type: ignore[misc]
-        def create_parser(self, protocol_name: str) -> Any:
-            if protocol_name == "json":
-                return DataPlaneJSONParser(**self._defaults)
-            return super().create_parser(protocol_name)
-
-    def get_session(env_vars: Any = None) -> AioSession:
-        session = stock_get_session(env_vars)
-        session.register_component("response_parser_factory", ParserFactory())
-        return session
-
-    client.get_session = get_session  # type: ignore[attr-defined]
-
-
 PATCHES: dict[str, Callable[[], None]] = {
     "caches": _caches,
     "fromisoformat": _fromisoformat,
     "no-param-validation": _no_param_validation,
-    "fast-parser": _fast_parser,
 }
 
 

@@ -4,7 +4,8 @@
 a bounded thread pool. Both share one botocore configuration: explicit timeouts, the `standard`
 retry mode, and a connection pool large enough that the loads of one wave are not serialized.
 Errors that a client may see are mapped here to THROTTLED and UNAVAILABLE; every other
-botocore error is left to the caller (repositories) or becomes INTERNAL_SERVER_ERROR.
+botocore error is left to the caller (repositories) or becomes INTERNAL_SERVER_ERROR. Responses of
+the data-plane operations are parsed by graphql_api.dynamo.fast_parser (DYNAMODB_FAST_PARSER).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import boto3
+import botocore.session
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from graphql_api.dynamo.fast_parser import use_fast_parser
 from graphql_api.errors import Throttled, Unavailable
 from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
 from graphql_api.request_scope import count_dynamodb_request, scope_if_any
@@ -146,10 +149,11 @@ async def open_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
 @asynccontextmanager
 async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
     async with AsyncExitStack() as stack:
+        session = get_session()
+        if settings.dynamodb_fast_parser:
+            use_fast_parser(session)
         client = await stack.enter_async_context(
-            get_session().create_client(
-                "dynamodb", config=AioConfig(**config_kwargs(settings)), **client_kwargs(settings)
-            )
+            session.create_client("dynamodb", config=AioConfig(**config_kwargs(settings)), **client_kwargs(settings))
         )
         client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
 
@@ -162,7 +166,10 @@ async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
 
 @asynccontextmanager
 async def _boto3_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
-    client = boto3.session.Session().client(
+    session = botocore.session.get_session()
+    if settings.dynamodb_fast_parser:
+        use_fast_parser(session)
+    client = boto3.session.Session(botocore_session=session).client(
         "dynamodb", config=Config(**config_kwargs(settings)), **client_kwargs(settings)
     )
     client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
