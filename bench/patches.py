@@ -26,6 +26,9 @@ that takes the JSON of data-plane responses as DynamoDB sent it instead of botoc
 every attribute value (-4.2 ms CPU per canonical answer as a patch), is
 graphql_api/dynamo/fast_parser.py, on by default (-5.6 ms, 22.1 -> 16.5):
 `bench.profile --variants "dynamodb_fast_parser=false;none"` measures it now.
+
+- `no-prefetch` is the other way round: the service without prefetching a page's lines and products
+  (graphql_api/graphql/types/order.py `prefetch_lines`), to measure what prefetching saves; `all` leaves it out.
 """
 
 from __future__ import annotations
@@ -99,18 +102,35 @@ def _no_param_validation() -> None:
     client.config_kwargs = config_kwargs
 
 
+def _no_prefetch() -> None:
+    """The opposite of a fix: the service without prefetching a page's lines and products, to measure what
+    prefetching (graphql_api/graphql/types/order.py `prefetch_lines`) saves."""
+    from graphql_api.graphql import queries
+    from graphql_api.graphql.types import customer
+
+    async def as_it_is(info: Any, connection: Any) -> Any:
+        return connection
+
+    setattr(customer, "prefetch_lines", as_it_is)  # noqa: B010 - both modules imported it by name
+    setattr(queries, "prefetch_lines", as_it_is)  # noqa: B010
+
+
 PATCHES: dict[str, Callable[[], None]] = {
     "caches": _caches,
     "fromisoformat": _fromisoformat,
     "no-param-validation": _no_param_validation,
+    "no-prefetch": _no_prefetch,
 }
+REVERSALS = frozenset({"no-prefetch"})
+"""Patches that take a fix out (to measure it), left out of `all`."""
 
 
 def parse(names: str) -> list[str]:
     """The patch names in a comma-separated list, all known (else SystemExit); `all` is every patch."""
     found = [name.strip() for name in names.split(",") if name.strip()]
     if "all" in found:
-        found = [name for name in found if name != "all"] + [name for name in PATCHES if name not in found]
+        found = [name for name in found if name != "all"]
+        found += [name for name in PATCHES if name not in found and name not in REVERSALS]
     for name in found:
         if name not in PATCHES:
             raise SystemExit(f"unknown patch {name!r}; known: {', '.join(PATCHES)}")
