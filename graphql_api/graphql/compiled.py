@@ -50,7 +50,7 @@ from graphql import (
     visit,
 )
 from graphql.execution.executor import Executor
-from graphql.pyutils import Path
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 
 from graphql_api.graphql.limits import check_shape
 from graphql_api.request_scope import scope_if_any
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from graphql_api.graphql.schema import Schema
 
 MAX_PLANS = 256
+MAX_FIELD_SETS = 1024
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class _Basic:
 
     python_name: str
     return_type: GraphQLOutputType
+    non_null: bool
+    named_type: Any
+    """The scalar or enum type itself (GraphQLLeafType), which coerces the value."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,22 @@ class Plan:
     subfields: dict[tuple[str, int], Any] = field(default_factory=dict)
     """Collected subfields by (type, id of the field list they are collected from): kept across runs."""
     runs: int = 0
+    leaves: dict[int, tuple[Any, dict[str, _Basic]]] = field(default_factory=dict)
+    """The plain leaf fields of each grouped field set, by response name (kept with the set, by its id)."""
+
+    def leaves_of(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> dict[str, _Basic]:
+        kept = self.leaves.get(id(grouped_field_set))
+        if kept is None:
+            found = {}
+            for response_name, field_details_list in grouped_field_set.items():
+                basic = self.basic.get((parent_type.name, field_details_list[0].node.name.value))
+                if basic is not None:
+                    found[response_name] = basic
+            kept = (grouped_field_set, found)
+            if len(self.leaves) > MAX_FIELD_SETS:
+                self.leaves.clear()  # field sets are kept by the plan, so this only trips on an unforeseen shape
+            self.leaves[id(grouped_field_set)] = kept
+        return kept[1]
 
 
 class PlanExecutor(Executor[Any]):
@@ -114,6 +134,62 @@ class PlanExecutor(Executor[Any]):
             self.plan.subfields[key] = cached  # keeps the list alive, so its id is not reused
         return cached[1]
 
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_fields, with the plain leaf fields read in a tight loop: no Path, no call per field.
+
+        A plain field that reads anything irregular (an exception, a null where the type forbids it, a value its
+        type cannot coerce) is executed by graphql-core's execute_field instead, which gives the exact error.
+        """
+        leaves = self.plan.leaves_of(parent_type, grouped_field_set)
+        if not leaves:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                leaf = leaves.get(response_name)
+                if leaf is not None:
+                    value = _read_leaf(leaf, source_value)
+                    if value is not _IRREGULAR:
+                        results[response_name] = value
+                        continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -136,6 +212,21 @@ class PlanExecutor(Executor[Any]):
             return None
 
 
+_IRREGULAR = object()
+
+
+def _read_leaf(leaf: _Basic, source: Any) -> Any:
+    """The coerced value of a plain leaf field, or _IRREGULAR when graphql-core must say what went wrong."""
+    try:
+        value = getattr(source, leaf.python_name)
+        if value is None:
+            return _IRREGULAR if leaf.non_null else None
+        coerced = leaf.named_type.coerce_output_value(value)
+    except Exception:
+        return _IRREGULAR
+    return _IRREGULAR if coerced is None or coerced is Undefined else coerced
+
+
 def basic_leaf_fields(schema: Schema) -> dict[tuple[str, str], _Basic]:
     """Every plain field of the schema whose type is a scalar or an enum (nullable or not)."""
     basic = {}
@@ -153,7 +244,7 @@ def basic_leaf_fields(schema: Schema) -> dict[tuple[str, str], _Basic]:
                 and definition.default_resolver is getattr
                 and is_leaf_type(inner)
             ):
-                basic[(type_.name, name)] = _Basic(definition.python_name, return_type)
+                basic[(type_.name, name)] = _Basic(definition.python_name, return_type, inner is not return_type, inner)
     return basic
 
 
