@@ -22,14 +22,12 @@ import json
 import logging
 import re
 import shutil
-import subprocess
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 from graphql.error import GraphQLError
 from starlette.types import Message, Receive, Scope, Send
@@ -40,6 +38,8 @@ from graphql_api.repositories import ALL_TABLES
 from graphql_api.request_scope import RequestScopeMiddleware, current_scope
 from graphql_api.tables import Table
 from tests.spec import CODES
+from tests.terraform.hcl import blocks, load_hcl, resources, source
+from tests.terraform.hcl import terraform_console as evaluate
 
 PREFIX = "prod-"
 SERVICE = {
@@ -62,24 +62,6 @@ REQUEST_FIELDS |= {"operations", "dynamodbRequests", "consumedCapacity", "errorC
 # --- Reading HCL ----------------------------------------------------------------------------------------
 
 
-def load_hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as file:
-        document: dict[str, Any] = hcl2.load(file)
-    return document
-
-
-def unquoted(text: str) -> str:
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
-
-
-def source(value: Any) -> str:
-    """An expression's source as python-hcl2 gives it, without its ${...} wrapper or quotes."""
-    text = str(value)
-    if text.startswith("${") and text.endswith("}"):
-        return text[2:-1]
-    return unquoted(text)
-
-
 def locals_of(document: Mapping[str, Any]) -> dict[str, Any]:
     return {
         name: value
@@ -89,35 +71,7 @@ def locals_of(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def blocks(document: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {unquoted(label): body for entry in document.get(kind, []) for label, body in entry.items()}
-
-
-def resources(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        f"{unquoted(kind)}.{unquoted(name)}": body
-        for entry in document.get("resource", [])
-        for kind, by_name in entry.items()
-        for name, body in by_name.items()
-    }
-
-
 # --- Evaluating the body with terraform console ------------------------------------------------------------
-
-
-def evaluate(terraform: Path, workdir: Path, expression: str) -> Any:
-    completed = subprocess.run(
-        [str(terraform), "console", "-no-color"],
-        input=f"jsonencode({expression})\n",
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    # `terraform console` exits 0 even when a validation fails: look for its diagnostics too.
-    assert completed.returncode == 0 and "Error:" not in completed.stderr, completed.stderr
-    return json.loads(json.loads(completed.stdout))
 
 
 def stand_in_for_the_table_instances(root: Path) -> str:

@@ -17,12 +17,10 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 from prometheus_client.metrics_core import Metric
 
@@ -31,6 +29,8 @@ from graphql_api.metrics import REGISTRY
 from graphql_api.ops.validate import INVARIANTS
 from graphql_api.settings import Settings
 from tests.spec import CODES
+from tests.terraform.hcl import expression, load_hcl, unquoted
+from tests.terraform.hcl import terraform_console as evaluate
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
 
@@ -89,24 +89,6 @@ def runbook() -> str:
 # --- Alarms -------------------------------------------------------------------------------------------------
 
 
-def load_hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as file:
-        document: dict[str, Any] = hcl2.load(file)
-    return document
-
-
-def unquoted(text: str) -> str:
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
-
-
-def expression(value: Any) -> str:
-    """HCL source of an argument as python-hcl2 gives it: a quoted template stays quoted, ${x} becomes x."""
-    text = str(value)
-    if text.startswith("${") and text.endswith("}"):
-        return text[2:-1]
-    return text
-
-
 def alarm_resources_of(path: Path) -> dict[str, dict[str, Any]]:
     """The aws_cloudwatch_metric_alarm resources of one .tf file, by name."""
     return {
@@ -132,20 +114,6 @@ def names_expression(body: Mapping[str, Any]) -> str:
     if "count" in body:
         return f"[for count_index in range({expression(body['count'])}) : {name.replace('count.index', 'count_index')}]"
     return f"[{name}]"
-
-
-def evaluate(terraform: Path, workdir: Path, expression_: str) -> Any:
-    completed = subprocess.run(
-        [str(terraform), "console", "-no-color"],
-        input=f"jsonencode({expression_})\n",
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0 and "Error:" not in completed.stderr, completed.stderr
-    return json.loads(json.loads(completed.stdout))
 
 
 def alarm_names(terraform: Path, module_dir: Path, workdir: Path) -> list[str]:

@@ -20,13 +20,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 
 from graphql_api import aws_lambda
 from graphql_api.ops import iam_policy
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PLATFORM, PYTHON_VERSION
 from graphql_api.repositories import ALL_TABLES
+from tests.terraform.hcl import blocks, console, documents, load_hcl, resources, source, unquoted
+from tests.terraform.hcl import terraform_console as evaluate
 
 MODULE = Path("modules") / "lambda_service"
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "locals.tf", "iam.tf", "alarms.tf", "README.md")
@@ -36,48 +37,6 @@ ENVIRONMENT = {"TABLE_PREFIX": "dev-", "AUTH_ISSUER": "https://cognito-idp.us-ea
 
 
 # --- Reading HCL ------------------------------------------------------------------------------------
-
-
-def load_hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as file:
-        document: dict[str, Any] = hcl2.load(file)
-    return document
-
-
-def documents(directory: Path) -> dict[str, list[Any]]:
-    """Every top-level block of a directory's .tf files (not recursive), as one document."""
-    merged: dict[str, list[Any]] = {}
-    for path in sorted(directory.glob("*.tf")):
-        for kind, entries in load_hcl(path).items():
-            if not kind.startswith("__"):
-                merged.setdefault(kind, []).extend(entries)
-    return merged
-
-
-def unquoted(text: str) -> str:
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
-
-
-def source(value: Any) -> str:
-    """An expression's source as python-hcl2 gives it, without its ${...} wrapper or quotes."""
-    text = str(value)
-    if text.startswith("${") and text.endswith("}"):
-        return text[2:-1]
-    return unquoted(text)
-
-
-def blocks(document: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {unquoted(label): body for entry in document.get(kind, []) for label, body in entry.items()}
-
-
-def resources(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every resource, as `type.name`."""
-    return {
-        f"{unquoted(kind)}.{unquoted(name)}": body
-        for entry in document.get("resource", [])
-        for kind, by_name in entry.items()
-        for name, body in by_name.items()
-    }
 
 
 def locals_of(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,25 +68,6 @@ def root(terraform_root: Path) -> dict[str, list[Any]]:
 
 
 # --- Evaluating with terraform console ----------------------------------------------------------------
-
-
-def console(terraform: Path, workdir: Path, expression: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(terraform), "console", "-no-color"],
-        input=f"jsonencode({expression})\n",
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def evaluate(terraform: Path, workdir: Path, expression: str) -> Any:
-    completed = console(terraform, workdir, expression)
-    # `terraform console` exits 0 even when a validation fails: look for its diagnostics too.
-    assert completed.returncode == 0 and "Error:" not in completed.stderr, completed.stderr
-    return json.loads(json.loads(completed.stdout))
 
 
 def refusal(terraform: Path, workdir: Path, expression: str) -> str:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import hcl2
 import pytest
 
 from graphql_api.repositories import ALL_TABLES
@@ -32,6 +30,7 @@ from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
 from graphql_api.tables import Index, Key, KeyType, Table
+from tests.terraform.hcl import expression, load_hcl, terraform_console
 
 Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 
@@ -75,12 +74,6 @@ class NotLiteralError(ValueError):
     """An HCL expression that is not a literal (a reference, a call, a template)."""
 
 
-def load_hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as file:
-        document: dict[str, Any] = hcl2.load(file)
-    return document
-
-
 def _is_quoted(text: str) -> bool:
     return len(text) >= 2 and text[0] == '"' and text[-1] == '"'
 
@@ -118,14 +111,6 @@ def literal(value: Any) -> Any:
             raise NotLiteralError(value)
         return text
     return value  # bool, number or None
-
-
-def expression(value: Any) -> str:
-    """The source of an HCL expression without its ${...} wrapper, e.g. 'var.name'."""
-    text = str(value)
-    if text.startswith("${") and text.endswith("}"):
-        return text[2:-1].strip()
-    return text
 
 
 def labelled_blocks(document: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -725,26 +710,6 @@ def test_attribute_blocks_come_from_the_computed_key_set_only(module_dir: Path) 
 
 
 # --- The module's inputs and computed attribute set, evaluated by Terraform itself --------------
-
-
-def terraform_console(terraform: Path, workdir: Path, expression_: str) -> Any:
-    """The value of `expression_` in the configuration in `workdir`, with `terraform console`.
-
-    The configurations given to it hold variables and locals only: no resource, no module call, so
-    no provider and no `terraform init`; the variables' types and validation blocks apply as in a plan.
-    """
-    completed = subprocess.run(
-        [str(terraform), "console", "-no-color"],
-        input=f"jsonencode({expression_})\n",
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    # `terraform console` exits 0 even when a validation fails: look for its diagnostics too.
-    assert completed.returncode == 0 and "Error:" not in completed.stderr, completed.stderr
-    return json.loads(json.loads(completed.stdout))
 
 
 def evaluate_module_local(
