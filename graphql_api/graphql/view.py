@@ -75,6 +75,13 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(error.path is None for error in errors)
 
 
+def _checked_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    """Strawberry checks `query`, `variables` and `extensions`; `operationName` must be a string too (else 400)."""
+    if not isinstance(operation.get("operationName"), str | None):
+        raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+    return operation
+
+
 def _reject_constant(name: str) -> None:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
@@ -207,7 +214,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         """A GET's operation, with a trusted document's text in place of its id (graphql_api.graphql.documents)."""
-        return self.documents.resolve(super().parse_query_params(params))
+        return self.documents.resolve(_checked_operation(super().parse_query_params(params)))
 
     async def parse_http_body(self, request: Any) -> Any:
         # Strawberry parses a POST's body with parse_json, as it does a GET's `variables`: only the body is resolved.
@@ -225,14 +232,16 @@ class GraphQLView(GraphQL[RequestContext, None]):
         value = super().parse_json(data)
         documents = self.documents
         if isinstance(value, dict):
-            return documents.resolve(value) if _READING_BODY.get() else value
+            return documents.resolve(_checked_operation(value)) if _READING_BODY.get() else value
         if isinstance(value, list) and all(isinstance(item, dict) for item in value):
             limit = self.settings.graphql_max_batch_operations
             if len(value) > limit:
                 raise QueryTooComplex(
                     f"the batch holds {len(value)} operations; the limit is {limit}", "batchOperations", limit
                 )
-            return [documents.resolve(item) for item in value] if _READING_BODY.get() else value
+            if not _READING_BODY.get():
+                return value
+            return [documents.resolve(_checked_operation(item)) for item in value]
         raise HTTPException(400, "The request must be a JSON object, or a list of objects for a batch")
 
     async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:
