@@ -52,6 +52,7 @@ from graphql import (
 from graphql.execution.executor import Executor
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 
+from graphql_api.graphql.errors import is_request_error
 from graphql_api.graphql.limits import check_shape
 from graphql_api.request_scope import scope_if_any
 from graphql_api.settings import Settings
@@ -72,14 +73,6 @@ class _Basic:
     non_null: bool
     named_type: Any
     """The scalar or enum type itself (GraphQLLeafType), which coerces the value."""
-
-
-@dataclass(frozen=True)
-class _LeafInfo:
-    """What graphql-core's completion of a leaf reads from a resolve info: the names in its non-null error."""
-
-    parent_type: GraphQLObjectType
-    field_name: str
 
 
 @dataclass
@@ -145,7 +138,8 @@ class PlanExecutor(Executor[Any]):
         """graphql-core's execute_fields, with the plain leaf fields read in a tight loop: no Path, no call per field.
 
         A plain field that reads anything irregular (an exception, a null where the type forbids it, a value its
-        type cannot coerce) is executed by graphql-core's execute_field instead, which gives the exact error.
+        type cannot coerce) is executed by graphql-core's execute_field instead (Strawberry's resolver of a basic
+        field reads the same attribute), which gives the exact error.
         """
         leaves = self.plan.leaves_of(parent_type, grouped_field_set)
         if not leaves:
@@ -189,27 +183,6 @@ class PlanExecutor(Executor[Any]):
             return results
 
         return get_results()
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        field_name = field_details_list[0].node.name.value
-        basic = self.plan.basic.get((parent_type.name, field_name))
-        if basic is None:
-            return super().execute_field(parent_type, source, field_details_list, path, position_context)
-        try:
-            # What Strawberry's resolver of a basic field does (StrawberryField.get_result): read the attribute.
-            result = getattr(source, basic.python_name)
-            info: Any = _LeafInfo(parent_type, field_name)
-            return self.complete_value(basic.return_type, field_details_list, info, path, result, position_context)
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, basic.return_type, field_details_list, path)
-            return None
 
 
 _IRREGULAR = object()
@@ -294,7 +267,7 @@ class Plans:
         """After the generic path ran a document: make its plan when it validated and a plan can run it."""
         if not self.enabled or query is None or (query, operation_name) in self._refused:
             return
-        if result.data is None and result.errors and all(error.path is None for error in result.errors):
+        if is_request_error(result.data, result.errors):
             return  # a request error (not parsed, not valid, variables): nothing known about the document
         key = (query, operation_name)
         document = parse(query)
@@ -339,7 +312,7 @@ class Plans:
         )
         if not isinstance(result, ExecutionResult):
             result = await result
-        if result.data is None and result.errors and all(error.path is None for error in result.errors):
+        if is_request_error(result.data, result.errors):
             return None  # variables that do not coerce: the generic path answers (and processes) the same
         plan.runs += 1
         if result.errors:

@@ -55,18 +55,13 @@ def normalized(document: DocumentNode) -> str:
 
 
 def read_manifest(path: Path) -> dict[str, str]:
-    """A manifest file: a JSON object of document id -> document text, every document parsing."""
+    """A manifest file: a JSON object of document id -> document text (TrustedDocuments parses the texts)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ManifestError(f"{path} cannot be read as JSON: {error}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise ManifestError(f"{path} must be a JSON object of document id -> document text")
-    for document_id, text in data.items():
-        try:
-            parse(text)
-        except GraphQLError as error:
-            raise ManifestError(f"{path}: document {document_id} does not parse: {error.message}") from None
     return data
 
 
@@ -77,14 +72,9 @@ class TrustedDocuments:
         self.only_trusted = only_trusted
         self._by_id = {_bare(document_id): text for document_id, text in manifest.items()}
         self._by_id.update({sha256_of(text): text for text in manifest.values()})  # APQ asks by the text's hash
-        self.trusted = frozenset(normalized(parse(text)) for text in manifest.values())
+        self.trusted = frozenset(normalized(_parsed(document_id, text)) for document_id, text in manifest.items())
         self._remembered: OrderedDict[str, str] = OrderedDict()
         self._capacity = apq_cache_size
-
-    @property
-    def documents(self) -> frozenset[str]:
-        """Every trusted document's text (as registered)."""
-        return frozenset(self._by_id.values())
 
     def resolve(self, operation: dict[str, Any]) -> dict[str, Any]:
         """The operation with its `query` filled in from `documentId` or an APQ hash (unchanged without either)."""
@@ -160,6 +150,13 @@ def trusted_documents(settings: Settings) -> TrustedDocuments:
     except ManifestError as error:
         name = "GRAPHQL_TRUSTED_DOCUMENTS" if settings.graphql_trusted_documents else "GRAPHQL_TRUSTED_DOCUMENTS_ONLY"
         raise SettingsError(f"{name}: {error}") from None
+
+
+def _parsed(document_id: str, text: str) -> DocumentNode:
+    try:
+        return parse(text)
+    except GraphQLError as error:
+        raise ManifestError(f"document {document_id} does not parse: {error.message}") from None
 
 
 def _bare(document_id: str) -> str:

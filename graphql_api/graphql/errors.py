@@ -10,6 +10,7 @@ logged with its stack and becomes INTERNAL_SERVER_ERROR with the request id. HTT
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import GraphQLError
@@ -20,6 +21,12 @@ from graphql_api.metrics import GRAPHQL_ERRORS
 from graphql_api.request_scope import scope_if_any
 
 logger = logging.getLogger(__name__)
+
+
+def is_request_error(data: object, errors: Sequence[GraphQLError] | None) -> bool:
+    """A request error (GraphQL over HTTP): execution never started, so there is no data and no error has a path
+    (parsing, validation, variable coercion, a limit checked before execution)."""
+    return data is None and bool(errors) and all(error.path is None for error in errors or ())
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -61,10 +61,6 @@ class Schema(strawberry.Schema):
             self.plans.learn(query, operation_name, result)
         return result
 
-    async def execute_generic(self, query: str, **options: Any) -> ExecutionResult:
-        """Strawberry's own path, never a plan: what a plan must answer alike (the differential test)."""
-        return await super().execute(query, **options)
-
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
         request_id = current_request_id()

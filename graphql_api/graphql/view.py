@@ -27,7 +27,7 @@ from graphql_api.auth.jwks import JwksUnavailable
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
 from graphql_api.errors import BadUserInput, QueryTooComplex, Unauthenticated, Unavailable
 from graphql_api.graphql.context import RequestContext
-from graphql_api.graphql.errors import error_response, format_error, record_error_codes
+from graphql_api.graphql.errors import error_response, format_error, is_request_error, record_error_codes
 from graphql_api.graphql.schema import Schema
 from graphql_api.metrics import LIVE_CONNECTIONS
 from graphql_api.request_scope import current_identity, current_request_id, current_scope
@@ -67,12 +67,6 @@ def accepts_graphql_response(accept: str) -> bool:
                 parameter.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for parameter in parameters
             )
     return False
-
-
-def is_request_error(result: ExecutionResult) -> bool:
-    """A request error (GraphQL over HTTP): execution never started, so no error has a path and there is no data."""
-    errors = result.errors or []
-    return result.data is None and bool(errors) and all(error.path is None for error in errors)
 
 
 def _checked_operation(operation: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +208,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
         """A GET's operation, with a trusted document's text in place of its id (graphql_api.graphql.documents)."""
-        return self.documents.resolve(_checked_operation(super().parse_query_params(params)))
+        return self._operation(super().parse_query_params(params))
+
+    def _operation(self, request_data: dict[str, Any]) -> dict[str, Any]:
+        """One operation of a request, checked, its document resolved from an id where it has one."""
+        return self.documents.resolve(_checked_operation(request_data))
 
     async def parse_http_body(self, request: Any) -> Any:
         # Strawberry parses a POST's body with parse_json, as it does a GET's `variables`: only the body is resolved.
@@ -230,9 +228,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         The batch's size is checked here, before Strawberry's own check, whose refusal carries no code.
         """
         value = super().parse_json(data)
-        documents = self.documents
         if isinstance(value, dict):
-            return documents.resolve(_checked_operation(value)) if _READING_BODY.get() else value
+            return self._operation(value) if _READING_BODY.get() else value
         if isinstance(value, list) and all(isinstance(item, dict) for item in value):
             limit = self.settings.graphql_max_batch_operations
             if len(value) > limit:
@@ -241,12 +238,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 )
             if not _READING_BODY.get():
                 return value
-            return [documents.resolve(_checked_operation(item)) for item in value]
+            return [self._operation(item) for item in value]
         raise HTTPException(400, "The request must be a JSON object, or a list of objects for a batch")
 
     async def process_result(self, request: Request | Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         body: GraphQLHTTPResponse = {"data": result.data}
-        if is_request_error(result) and getattr(request.state, "graphql_response", False):
+        if is_request_error(result.data, result.errors) and getattr(request.state, "graphql_response", False):
             # Nothing was executed (a document that does not parse or validate, variables that do not coerce):
             # under application/graphql-response+json that is a 400 without a `data` entry.
             request.state.request_error = True

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import AttributeValue, Item, deserialize_item, serialize_value
 from graphql_api.ops.progress import Progress, quiet
-from graphql_api.ops.table_scan import approximate_item_count
+from graphql_api.ops.table_scan import table_task
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.tables import Table
 
@@ -205,7 +205,7 @@ async def run_backfill(
             "use another --checkpoint path, or the same --segments"
         )
     run = Counts()
-    task = progress.task(backfill.table.name, await approximate_item_count(dynamo, backfill.table))
+    task = await table_task(dynamo, backfill.table, progress)
     budget = _PageBudget(max_pages)
     slots = asyncio.Semaphore(concurrency)
 

@@ -25,12 +25,17 @@ class Task(Protocol):
 
 
 class Progress(Protocol):
+    shows_totals: bool
+    """Whether a task's total is shown (worth a request to estimate it)."""
+
     def task(self, name: str, total: int | None) -> Task:
         """A unit of work counted in items; `total` is a guess or None when unknown."""
         ...
 
 
 class _Quiet:
+    shows_totals = False
+
     def task(self, name: str, total: int | None) -> Task:
         return self
 
@@ -81,6 +86,8 @@ class _LineTask:
 
 
 class _Reporter:
+    shows_totals = True
+
     def __init__(self, command: str, stream: TextIO) -> None:
         self._command, self._stream = command, stream
         self._terminal = stream.isatty()

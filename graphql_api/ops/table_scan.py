@@ -15,18 +15,22 @@ from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import AttributeValue, Item, deserialize_item
-from graphql_api.ops.progress import Progress, quiet
+from graphql_api.ops.progress import Progress, Task, quiet
 from graphql_api.tables import Table
 
 DEFAULT_SEGMENTS = 4
 WireItem = dict[str, AttributeValue]
 
 
-async def approximate_item_count(dynamo: Dynamo, table: Table) -> int | None:
-    """DescribeTable's ItemCount: refreshed by DynamoDB about every six hours, so a progress bar's guess only."""
-    response = await dynamo.call("describe_table", TableName=table.physical_name(dynamo.table_prefix))
-    count = response["Table"].get("ItemCount")
-    return int(count) if count is not None else None
+async def table_task(dynamo: Dynamo, table: Table, progress: Progress) -> Task:
+    """A progress task over a table's items; its total is DescribeTable's ItemCount (refreshed by DynamoDB about
+    every six hours, so a guess), asked only when the progress shows it."""
+    total = None
+    if progress.shows_totals:
+        response = await dynamo.call("describe_table", TableName=table.physical_name(dynamo.table_prefix))
+        count = response["Table"].get("ItemCount")
+        total = int(count) if count is not None else None
+    return progress.task(table.name, total)
 
 
 async def scan_pages(
@@ -44,7 +48,7 @@ async def scan_pages(
     Returns the number of items scanned.
     """
     name = table.physical_name(dynamo.table_prefix)
-    task = progress.task(table.name, await approximate_item_count(dynamo, table))
+    task = await table_task(dynamo, table, progress)
     scanned = 0
 
     async def scan_segment(segment: int) -> None:
