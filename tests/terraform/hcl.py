@@ -31,6 +31,15 @@ def documents(directory: Path) -> dict[str, list[Any]]:
     return merged
 
 
+def locals_of(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for block in document.get("locals", [])
+        for name, value in block.items()
+        if not name.startswith("__")
+    }
+
+
 def blocks(document: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     """Blocks with one label (`variable "x"`, `module "x"`), by label."""
     return {unquoted(label): body for entry in document.get(kind, []) for label, body in entry.items()}

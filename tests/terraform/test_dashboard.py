@@ -38,7 +38,7 @@ from graphql_api.repositories import ALL_TABLES
 from graphql_api.request_scope import RequestScopeMiddleware, current_scope
 from graphql_api.tables import Table
 from tests.spec import CODES
-from tests.terraform.hcl import blocks, load_hcl, resources, source
+from tests.terraform.hcl import blocks, load_hcl, locals_of, resources, source
 from tests.terraform.hcl import terraform_console as evaluate
 
 PREFIX = "prod-"
@@ -60,15 +60,6 @@ REQUEST_FIELDS |= {"operations", "dynamodbRequests", "consumedCapacity", "errorC
 
 
 # --- Reading HCL ----------------------------------------------------------------------------------------
-
-
-def locals_of(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: value
-        for block in document.get("locals", [])
-        for name, value in block.items()
-        if not name.startswith("__")
-    }
 
 
 # --- Evaluating the body with terraform console ------------------------------------------------------------

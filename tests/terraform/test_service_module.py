@@ -26,7 +26,7 @@ from graphql_api import aws_lambda
 from graphql_api.ops import iam_policy
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PLATFORM, PYTHON_VERSION
 from graphql_api.repositories import ALL_TABLES
-from tests.terraform.hcl import blocks, console, documents, load_hcl, resources, source, unquoted
+from tests.terraform.hcl import blocks, console, documents, load_hcl, locals_of, resources, source, unquoted
 from tests.terraform.hcl import terraform_console as evaluate
 
 MODULE = Path("modules") / "lambda_service"
@@ -37,15 +37,6 @@ ENVIRONMENT = {"TABLE_PREFIX": "dev-", "AUTH_ISSUER": "https://cognito-idp.us-ea
 
 
 # --- Reading HCL ------------------------------------------------------------------------------------
-
-
-def locals_of(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: value
-        for block in document.get("locals", [])
-        for name, value in block.items()
-        if not name.startswith("__")
-    }
 
 
 def defaults(directory: Path) -> dict[str, Any]:
