@@ -54,6 +54,11 @@ _DEFAULTS_READER = (
     ("parameters.q || EXAMPLE_QUERY", "parameters.q || PAGE_DEFAULTS.query || EXAMPLE_QUERY"),
     ("parameters.variables,", "parameters.variables || PAGE_DEFAULTS.variables,"),
     ("React.useState(parameters.headers)", "React.useState(parameters.headers || PAGE_DEFAULTS.headers)"),
+    # With a header to show (Ada's), open the Headers tab: GraphiQL picks Variables whenever they are non-empty.
+    (
+        "defaultEditorToolsVisibility: true,",
+        'defaultEditorToolsVisibility: PAGE_DEFAULTS.headers ? "headers" : true,',
+    ),
     (
         "fetcher: fetcher,",
         "fetcher: fetcher,\n"

@@ -70,3 +70,10 @@ def test_the_inline_script_is_unchanged_so_its_hash_still_matches(page: GraphiQL
 def test_a_changed_template_is_refused_rather_than_served_without_defaults() -> None:
     with pytest.raises(RuntimeError, match="template changed"):
         read_defaults("<html><script>const other = 1;</script></html>")
+
+
+def test_a_page_with_a_default_header_opens_on_the_headers_tab(page: GraphiQLPage) -> None:
+    # GraphiQL 3 shows the Variables tab whenever variables are non-empty ("{}" is), hiding Ada's header.
+    [script] = INLINE_SCRIPT.findall(page.html)
+    assert 'defaultEditorToolsVisibility: PAGE_DEFAULTS.headers ? "headers" : true,' in script
+    assert "defaultEditorToolsVisibility: true," not in script
