@@ -59,7 +59,7 @@ from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
 from graphql_api.ops.erd import mermaid
 from graphql_api.ops.export import ExportError, export_tables
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PYTHON_VERSION, PackagingError, build_lambda_zip
-from graphql_api.ops.patterns import check_patterns
+from graphql_api.ops.patterns import aligned_lines, check_patterns
 from graphql_api.ops.progress import progress_for
 from graphql_api.ops.seed import DEMO_EMAIL, demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
@@ -403,12 +403,8 @@ def explore(settings: Settings, table_name: str, limit: int) -> int:
 def patterns(settings: Settings) -> int:
     schema = build_schema(settings)
     results = _with_dynamo(settings, lambda dynamo: check_patterns(schema, dynamo, settings))
-    for result in results:
-        mark = "ok  " if result.ok else "FAIL"
-        print(
-            f"{mark} {result.pattern.number} {result.pattern.name:<36} "
-            f"dynamodb_requests={result.dynamodb_requests}  {'' if result.ok else result.detail}"
-        )
+    for line in aligned_lines(results):
+        print(line)
     return 0 if all(result.ok for result in results) else 1
 
 

@@ -125,6 +125,21 @@ async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> 
     return results
 
 
+def aligned_lines(results: list[PatternResult]) -> list[str]:
+    """One line per pattern, its columns aligned whatever the widths of the numbers (AP1 .. AP11) and names."""
+    number_width = max((len(result.pattern.number) for result in results), default=0)
+    name_width = max((len(result.pattern.name) for result in results), default=0)
+    lines = []
+    for result in results:
+        mark = "ok  " if result.ok else "FAIL"
+        line = (
+            f"{mark} {result.pattern.number:<{number_width}} {result.pattern.name:<{name_width}} "
+            f"dynamodb_requests={result.dynamodb_requests}"
+        )
+        lines.append(line if result.ok else f"{line}  {result.detail}")
+    return lines
+
+
 def _has_data(value: Any) -> bool:
     """True if the answer holds at least one non-empty leaf (an id, a name, ...)."""
     if isinstance(value, dict):
