@@ -41,6 +41,8 @@ BUNDLED_CACHE = "graphql-api-cache"
 
 PACKAGE = Path(graphql_api.__file__).resolve().parent
 PROJECT = PACKAGE.parent
+DISTRIBUTION = "faux-sql-graphql-api"
+"""This project's distribution name (pyproject.toml): "graphql-api" on the package index is someone else's."""
 EXCLUDED_FROM_PACKAGE = ("local",)
 """Subpackages of graphql_api left out: the local default (moto) never runs on Lambda."""
 
@@ -93,7 +95,7 @@ def runtime_dependencies() -> list[str]:
     if pyproject.is_file():
         dependencies: list[str] = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
         return dependencies
-    required = importlib.metadata.requires("graphql-api") or []
+    required = importlib.metadata.requires(DISTRIBUTION) or []
     return [requirement for requirement in required if "extra ==" not in requirement]
 
 
@@ -102,7 +104,7 @@ def installed_versions() -> list[str]:
     pins = {}
     for distribution in importlib.metadata.distributions():
         name = distribution.metadata["Name"]
-        if name and _normalized(name) != "graphql-api":
+        if name and _normalized(name) != DISTRIBUTION:
             pins[_normalized(name)] = f"{name}=={distribution.version}"
     return sorted(pins.values())
 
