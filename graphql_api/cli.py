@@ -1,5 +1,5 @@
 """The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, validate,
-export, schema, erd, package lambda.
+export, schema, erd, docs, package lambda.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
 process: a user pool with the demo users (graphql_api.local.user_pool), the demo data with Ada bound to her
@@ -56,6 +56,7 @@ from graphql_api.local.user_pool import (
 from graphql_api.logs import configure_logging, logging_config
 from graphql_api.metrics import MULTIPROCESS_DIR
 from graphql_api.ops.backfill import BACKFILLS, BackfillError, run_backfill
+from graphql_api.ops.docs_pages import stale_pages, write_pages
 from graphql_api.ops.erd import mermaid
 from graphql_api.ops.export import ExportError, export_tables
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PYTHON_VERSION, PackagingError, build_lambda_zip
@@ -413,6 +414,18 @@ def print_erd() -> int:
     return 0
 
 
+def docs(directory: Path, check: bool) -> int:
+    """Write the documentation site's generated pages (or, with --check, name the stale ones)."""
+    if check:
+        stale = stale_pages(directory, _parser())
+        for name in stale:
+            print(f"stale: {directory / name} (run `graphql-api docs`)")
+        return 1 if stale else 0
+    for path in write_pages(directory, _parser()):
+        print(directory / path)
+    return 0
+
+
 def print_schema(settings: Settings) -> int:
     print(build_schema(settings).as_str())
     return 0
@@ -521,6 +534,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("schema", help="print the GraphQL SDL")
     commands.add_parser("erd", help="print the model as a Mermaid entity-relationship diagram (tables, keys, GSIs)")
+    docs_parser = commands.add_parser(
+        "docs",
+        help="write the documentation site's generated pages (entities, ERD, settings, CLI, error codes)",
+        description="Generate docs/reference/ from the code's declarations: one page per entity, the ERD, the "
+        "settings, this command line and the error codes. A unit test fails while a committed page is stale.",
+    )
+    docs_parser.add_argument("--directory", type=Path, default=Path("docs"), help="the docs directory (default docs)")
+    docs_parser.add_argument("--check", action="store_true", help="write nothing; exit 1 naming the stale pages")
     package_parser = commands.add_parser("package", help="build a deployment package")
     package_commands = package_parser.add_subparsers(dest="package_command", required=True)
     lambda_parser = package_commands.add_parser(
@@ -587,6 +608,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return package_lambda(args.output)
     if args.command == "erd":
         return print_erd()
+    if args.command == "docs":
+        return docs(args.directory, args.check)
     return print_schema(settings)
 
 

@@ -1,0 +1,63 @@
+"""The site's generated pages (docs/reference/) are what `graphql-api docs` makes from the code today."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql_api.cli import _parser
+from graphql_api.ops import docs_pages
+from graphql_api.repositories import ALL_ENTITIES
+from graphql_api.settings import Settings
+from tests.backends import ROOT
+
+DOCS = ROOT / "docs"
+
+
+def test_no_generated_page_is_stale() -> None:
+    assert docs_pages.stale_pages(DOCS, _parser()) == [], "run `graphql-api docs` and commit docs/reference/"
+
+
+def test_a_changed_declaration_makes_its_page_stale(tmp_path: Path) -> None:
+    docs_pages.write_pages(tmp_path, _parser())
+    assert docs_pages.stale_pages(tmp_path, _parser()) == []
+    page = tmp_path / docs_pages.ENTITIES / "orders.md"
+    page.write_text(page.read_text().replace("StatusIndex", "StateIndex"))
+    (tmp_path / docs_pages.ENTITIES / "gone.md").write_text("# An entity removed since\n")
+    assert docs_pages.stale_pages(tmp_path, _parser()) == ["reference/entities/orders.md", "reference/entities/gone.md"]
+
+
+def test_every_setting_has_its_variable_and_a_meaning() -> None:
+    page = docs_pages.settings_page()
+    for name in Settings.model_fields:
+        if name not in docs_pages.DERIVED_SETTINGS:
+            assert f"| `{name.upper()}` |" in page
+    assert "(undocumented" not in page
+    assert "| `GRAPHQL_MAX_DEPTH` | `10` | maximum query depth |" in page
+
+
+def test_an_entity_page_follows_the_entity_file_template() -> None:
+    assert len(docs_pages.pages(_parser())) == len(ALL_ENTITIES) + 5
+    page = docs_pages.entity_page(next(entity for entity in ALL_ENTITIES if entity.table.name == "Orders"))
+    headings = [line for line in page.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Primary key",
+        "## Global secondary indexes",
+        "## Stream",
+        "## Implemented access patterns",
+        "## Attributes",
+        "## Relationships",
+    ]
+    assert "### StatusIndex" in page and "- **Access pattern**: AP7 Orders by status" in page
+    assert "[OrderItems](order-items.md) refers to this table by `OrderId`" in page
+
+
+def test_the_cli_page_has_every_command() -> None:
+    page = docs_pages.cli_page(_parser())
+    for command in ("serve", "token", "tables create", "tables verify", "backfill", "docs", "package lambda"):
+        assert f"## `graphql-api {command}`" in page
+
+
+def test_the_errors_page_has_every_code() -> None:
+    page = docs_pages.errors_page()
+    for code in ("BAD_USER_INPUT", "QUERY_TOO_COMPLEX", "INTERNAL_SERVER_ERROR", "FORBIDDEN"):
+        assert f"| `{code}` |" in page
