@@ -16,6 +16,11 @@ fraction of them with faults DynamoDB really produces:
   writing them again is what a client does, and puts and deletes are idempotent).
 - `server_error`: the request is forwarded (so a write happens) but the answer is replaced by an
   HTTP 500 `InternalServerError`: the ambiguous failure that idempotency exists for.
+- `late(count, seconds)`: the next `count` requests of the given operations (by default every
+  write) are forwarded (so a write happens) and their true answer is held `seconds` before it is
+  sent: past the client's read timeout, the client gives up and retries (botocore retries a
+  `ReadTimeoutError`), which is the other way a write's outcome gets lost. Not drawn from the RNG:
+  a test says exactly which write is answered late.
 
 It can also be `down()` (the listener closed and open connections dropped: connections are
 refused, as when DynamoDB is stopped), `hang()` (connections accepted, requests read and never
@@ -51,6 +56,7 @@ JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 DYNAMODB_NAMESPACE = "com.amazonaws.dynamodb.v20120810"
 # How long a hung request is held at most before its connection is dropped.
 HANG_LIMIT_SECONDS = 30.0
+WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 UPSTREAM_TIMEOUT_SECONDS = 30.0
 CONTROL_TIMEOUT_SECONDS = 10.0
 # Hop-by-hop and recomputed headers: never copied between the two sides.
@@ -91,6 +97,8 @@ class Counts:
     """BatchWriteItem requests reported back in UnprocessedItems."""
     server_errors: int = 0
     hung: int = 0
+    late: int = 0
+    """Answers held past `late()`'s delay (the request was forwarded)."""
     by_operation: Counter[str] = field(default_factory=Counter)
     throttles_by_type: Counter[str] = field(default_factory=Counter)
 
@@ -103,6 +111,7 @@ class Counts:
             self.unprocessed_items,
             self.server_errors,
             self.hung,
+            self.late,
             Counter(self.by_operation),
             Counter(self.throttles_by_type),
         )
@@ -129,6 +138,9 @@ class FaultProxy:
         self._server: web.Server | None = None
         self._listener: asyncio.Server | None = None
         self._released: asyncio.Event | None = None
+        self._late_left = 0
+        self._late_seconds = 0.0
+        self._late_operations: frozenset[str] = WRITE_OPERATIONS
 
     # Control, from the test's thread.
 
@@ -166,6 +178,15 @@ class FaultProxy:
             self._faults = faults
             if seed is not None:
                 self._rng.seed(seed)
+
+    def late(self, *, count: int = 1, seconds: float = 3.0, operations: frozenset[str] = WRITE_OPERATIONS) -> None:
+        """Answer the next `count` requests of `operations` `seconds` late (forwarded at once); 0 turns it off."""
+        if count < 0 or seconds < 0:
+            raise ValueError("count and seconds cannot be negative")
+        with self._lock:
+            self._late_left = count
+            self._late_seconds = seconds
+            self._late_operations = operations
 
     def counts(self) -> Counts:
         with self._lock:
@@ -248,6 +269,11 @@ class FaultProxy:
                 return self._throttle()
             if not hang and operation == "TransactWriteItems" and self._rng.random() < faults.transaction_throttle:
                 return self._throttle_transaction(body)
+            delay = None
+            if not hang and self._late_left > 0 and operation in self._late_operations:
+                self._late_left -= 1
+                self._counts.late += 1
+                delay = self._late_seconds
         if hang:
             return await self._hold(request)
 
@@ -274,6 +300,9 @@ class FaultProxy:
                     answer = rewritten
                     for name in [name for name in answer_headers if name.lower() == "x-amz-crc32"]:
                         answer_headers[name] = str(zlib.crc32(answer) & 0xFFFFFFFF)
+        if delay is not None:
+            # Applied upstream already; the client times out and retries meanwhile (the answer may go nowhere).
+            await asyncio.sleep(delay)
         return web.Response(status=status, body=answer, headers=answer_headers)
 
     async def _hold(self, request: web.BaseRequest) -> web.StreamResponse:
