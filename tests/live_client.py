@@ -17,6 +17,8 @@ class LiveClient:
         self.socket = socket
         self.messages: dict[str, asyncio.Queue[dict[str, Any]]] = {}
         self.closed_with: int | None = None
+        self.closed_at: float | None = None
+        """When the reader saw the socket end (Unix time, as a token's `exp`)."""
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
@@ -40,6 +42,7 @@ class LiveClient:
             body = json.loads(message.data)
             if "id" in body:
                 self.messages.setdefault(body["id"], asyncio.Queue()).put_nowait(body)
+        self.closed_at = time.time()
         self.closed_with = self.socket.close_code
 
     async def subscribe(self, operation_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
@@ -50,6 +53,11 @@ class LiveClient:
     async def next(self, operation_id: str, within: float = 5.0) -> dict[str, Any]:
         """The next message of one operation: `next` (its payload), `error` or `complete`."""
         return await asyncio.wait_for(self.messages.setdefault(operation_id, asyncio.Queue()).get(), within)
+
+    async def until_closed(self, within: float) -> int | None:
+        """The close code once the server has closed the socket, or None if it is still open after `within`."""
+        await asyncio.wait({self._reader}, timeout=within)  # the reader ends with the socket
+        return self.closed_with
 
     async def close(self) -> None:
         await self.socket.close()

@@ -11,6 +11,10 @@ A frontend sends the same token with every request until it expires, so verified
 (by their SHA-256, at most `CACHE_SIZE`, each until its `exp` and for no more than `CACHE_SECONDS`): a
 repeated token costs a dictionary lookup instead of a signature check (measured in bench/auth_cost.py).
 Only successes are remembered; a refused token is checked again every time.
+
+A WebSocket keeps its token for the connection's life, so `credentials` also says until when the token
+is accepted (`exp` plus AUTH_CLOCK_SKEW, the instant from which a request bearing it is refused): the
+connection is closed then (graphql_api.graphql.connection).
 """
 
 from __future__ import annotations
@@ -50,35 +54,47 @@ class TokenVerifier:
                 timeout=settings.auth_jwks_timeout,
                 refetch_interval=settings.auth_jwks_refetch_interval,
             )
-        self._verified: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
+        self._verified: OrderedDict[bytes, tuple[Identity, float, float]] = OrderedDict()
+        """By token digest: its identity, until when it is trusted unchecked, and when it stops being accepted."""
 
     async def identity(self, authorization: list[str]) -> Identity:
         """The caller's identity from the values of the request's Authorization headers (usually 0 or 1)."""
+        identity, _ = await self.credentials(authorization)
+        return identity
+
+    async def credentials(self, authorization: list[str]) -> tuple[Identity, float | None]:
+        """The caller's identity, and the Unix time from which its token is refused (None without a token)."""
         if self.open_access:
-            return OPEN_ACCESS
+            return OPEN_ACCESS, None
         if not authorization:
-            return ANONYMOUS
+            return ANONYMOUS, None
         if len(authorization) > 1:
             raise InvalidToken("more than one Authorization header")
         scheme, _, token = authorization[0].strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise InvalidToken("expected 'Authorization: Bearer <token>'")
-        return await self.verify(token)
+        return await self.verified(token)
 
     async def verify(self, token: str) -> Identity:
+        identity, _ = await self.verified(token)
+        return identity
+
+    async def verified(self, token: str) -> tuple[Identity, float]:
+        """The token's identity and the Unix time from which it is refused, or InvalidToken."""
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("token too large")
         digest = hashlib.sha256(token.encode()).digest()
         remembered = self._verified.get(digest)
         now = time.time()
         if remembered is not None and now < remembered[1]:
-            return remembered[0]
+            return remembered[0], remembered[2]
         identity, expires = await self._verify_signed(token)
-        self._verified[digest] = (identity, min(expires, now + CACHE_SECONDS))
+        refused_from = expires + self.settings.auth_clock_skew
+        self._verified[digest] = (identity, min(expires, now + CACHE_SECONDS), refused_from)
         if len(self._verified) > CACHE_SIZE:
             self._verified.popitem(last=False)
-        return identity
+        return identity, refused_from
 
     async def _verify_signed(self, token: str) -> tuple[Identity, float]:
         """The identity, and until when the token is valid, after every check of the module docstring."""

@@ -1,8 +1,11 @@
 """The Subscription root (SPEC section 10): changes to orders and products, from the tables' streams.
 
 Every change comes from DynamoDB Streams, so writes made by anyone (a mutation, a backfill, another
-service, the console) reach subscribers. Access is checked when subscribing and again for every event
-(an order that moves to another customer, were that possible, stops being sent). Each event is answered
+service, the console) reach subscribers. Access is checked when subscribing and again for every event,
+against the identity of the connection's token (an order that moves to another customer, were that
+possible, stops being sent). Once that token has expired no event is answered: the subscription ends and
+the connection is closed with 4403 (graphql_api.graphql.connection, which also drops any message racing
+the close). Each event is answered
 with fresh loaders, so its nested fields (`items`, `items.product`) are read for that event, never taken
 from an earlier one's cache: an orderChanged event with its items and their products costs 2 requests.
 """
@@ -15,8 +18,9 @@ from typing import TypeVar
 import strawberry
 
 from graphql_api.entity import Entity
-from graphql_api.errors import NotFound, Unavailable
+from graphql_api.errors import Forbidden, NotFound, Unavailable
 from graphql_api.graphql.access import EVERYONE, SIGNED_IN, STAFF, allow, follows_parent
+from graphql_api.graphql.connection import ConnectionContext
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.types.order import Order
 from graphql_api.graphql.types.product import Product
@@ -55,6 +59,8 @@ async def _changes(
         async for change in subscriber.changes():
             if change.new is None:
                 continue
+            if isinstance(info.context, ConnectionContext) and info.context.token_expired():
+                return  # the connection's close code says why (no event is answered past the token's expiry)
             info.context.fresh_loaders()
             info.context.events_sent += 1
             yield change.new, change.old
@@ -67,16 +73,15 @@ class Subscription:
     )
     async def order_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
         wanted = check_id("ord", order_id, "orderId")
-        identity = info.context.identity
         current = await info.context.loaders.one(ORDERS, wanted)
-        if current is None or not identity.may_see_customer(current.customer_id):
+        if current is None or not info.context.identity.may_see_customer(current.customer_id):
             raise NotFound("order not found", field="orderId")  # another customer's reads as missing
 
         def matches(new: orders.Order, old: orders.Order | None) -> bool:
             return new.order_id == wanted
 
         async for order, _ in _changes(info, ORDERS, matches):
-            if identity.may_see_customer(order.customer_id):  # checked again for every event
+            if info.context.identity.may_see_customer(order.customer_id):  # the token in force, for every event
                 yield Order.from_domain(order)
 
     @strawberry.subscription(
@@ -88,6 +93,8 @@ class Subscription:
             return status is None or (new.status is status and entered)
 
         async for order, before in _changes(info, ORDERS, matches):
+            if not info.context.identity.is_staff:  # the rule again, against the token in force
+                raise Forbidden("your role may not use this field")
             yield OrderChange(order=Order.from_domain(order), previous_status=before.status if before else None)
 
     @strawberry.subscription(

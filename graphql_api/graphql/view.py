@@ -26,6 +26,7 @@ from graphql_api.auth.identity import ANONYMOUS
 from graphql_api.auth.jwks import JwksUnavailable
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
 from graphql_api.errors import BadUserInput, QueryTooComplex, Unauthenticated, Unavailable
+from graphql_api.graphql.connection import ConnectionContext, TokenBoundConnection
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.errors import error_response, format_error, is_request_error, record_error_codes
 from graphql_api.graphql.schema import Schema
@@ -83,6 +84,8 @@ def _reject_constant(name: str) -> None:
 class GraphQLView(GraphQL[RequestContext, None]):
     """The DynamoDB client and GraphiQL's page are the application's (graphql_api.services)."""
 
+    graphql_transport_ws_handler_class = TokenBoundConnection  # closes a connection when its token expires
+
     def __init__(self, schema: Schema, settings: Settings, verifier: TokenVerifier) -> None:
         # Subscriptions over graphql-transport-ws only: the legacy graphql-ws protocol is off
         # (its handler had an auth-bypass advisory, GHSA-vpwc-v33q-mq89).
@@ -109,7 +112,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         services = services_of(request.app)
         if isinstance(request, WebSocket):
             # Anonymous until connection_init brings a token (on_ws_connect).
-            context = RequestContext(
+            context = ConnectionContext(
                 client_address=request.client.host if request.client else "unknown",
                 dynamo=services.dynamo,
                 settings=self.settings,
@@ -124,14 +127,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """The token travels in connection_init's payload: {"Authorization": "Bearer ..."}.
 
         A present but invalid token closes the socket with 4403; so does going over the connections one
-        identity may hold open (WS_CONNECTIONS_PER_IDENTITY).
+        identity may hold open (WS_CONNECTIONS_PER_IDENTITY). A connection lives until its token expires,
+        then is closed with 4403, reason "token expired" (graphql_api.graphql.connection).
         """
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
         try:
-            context.identity = await self.verifier.identity([authorization] if isinstance(authorization, str) else [])
+            context.identity, expires_at = await self.verifier.credentials(
+                [authorization] if isinstance(authorization, str) else []
+            )
         except (InvalidToken, JwksUnavailable) as refused:
             raise ConnectionRejectionError({"reason": str(refused)}) from None
+        if isinstance(context, ConnectionContext):
+            context.token_expires_at = expires_at
         owner = context.identity.subject or f"anonymous@{context.client_address}"
         if self.connections[owner] >= self.settings.ws_connections_per_identity:
             raise ConnectionRejectionError({"reason": "too many connections for this identity"})

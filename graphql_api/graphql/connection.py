@@ -1,0 +1,88 @@
+"""A graphql-transport-ws connection lives no longer than its token (SPEC section 10).
+
+The token travels once, in `connection_init`. When it stops being accepted (its `exp` plus
+AUTH_CLOCK_SKEW, the instant from which an HTTP request bearing it is refused) the connection is closed
+with TOKEN_EXPIRED_CLOSE_CODE, reason "token expired", as Hasura closes a socket at its JWT's expiry. No
+message of any operation is sent from that instant: every outgoing message is checked against the clock
+right before it is written, so an event racing the close is dropped, not delivered.
+
+4403, not 4401: the `graphql-ws` client never reconnects after 4401 (Unauthorized is in its list of
+fatal codes) and does after 4403, calling `connectionParams` again, so a client that fetches a fresh
+token there reconnects and resubscribes on its own. 4403 is also what a token already expired at
+`connection_init` gets, so an expired token is answered the same way whenever it is noticed.
+
+No refresh over the socket: graphql-transport-ws has no message for it (a second `connection_init`
+closes the socket with 4429, and `ping`/`pong` payloads are not for authentication), so a client
+reconnects with a fresh token. The connection's identity is therefore always its token's, and a
+rule checked again for an event checks the token in force; a change of groups reaches a connection
+when its token expires (Cognito's access tokens live an hour unless configured otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocketDisconnect
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
+
+from graphql_api.graphql.context import RequestContext
+
+TOKEN_EXPIRED_CLOSE_CODE = 4403
+TOKEN_EXPIRED_REASON = "token expired"
+
+
+@dataclass
+class ConnectionContext(RequestContext):
+    """A WebSocket's context: one per connection, shared by its operations."""
+
+    token_expires_at: float | None = None
+    """The Unix time from which the connection's token is refused; None without a token (nothing expires)."""
+
+    def token_expired(self) -> bool:
+        return self.token_expires_at is not None and time.time() >= self.token_expires_at
+
+
+class TokenBoundConnection(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Strawberry's graphql-transport-ws handler, closing the connection when its token expires."""
+
+    expiry: asyncio.Task[None] | None = None
+    closed_for_expiry = False
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        expires_at = self.context.token_expires_at if isinstance(self.context, ConnectionContext) else None
+        if self.connection_acknowledged and expires_at is not None and self.expiry is None:
+            self.expiry = asyncio.create_task(self._close_at(expires_at))
+
+    async def _close_at(self, instant: float) -> None:
+        await asyncio.sleep(max(0.0, instant - time.time()))
+        await self.close_expired()
+
+    async def close_expired(self) -> None:
+        if self.closed_for_expiry:
+            return
+        self.closed_for_expiry = True
+        # The peer may be gone already: then there is nothing left to close.
+        with suppress(RuntimeError, WebSocketDisconnect):
+            await self.websocket.close(code=TOKEN_EXPIRED_CLOSE_CODE, reason=TOKEN_EXPIRED_REASON)
+
+    async def send_message(self, message: Message) -> None:
+        context = self.context
+        if self.closed_for_expiry or (isinstance(context, ConnectionContext) and context.token_expired()):
+            await self.close_expired()  # whatever the timer's progress, nothing is sent past the expiry
+            return
+        await super().send_message(message)
+
+    async def shutdown(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.expiry
+        await super().shutdown()
+
+
+__all__ = ["TOKEN_EXPIRED_CLOSE_CODE", "ConnectionContext", "TokenBoundConnection"]
