@@ -2,9 +2,10 @@
 
 A `RequestScope` per request, held in one context variable that `RequestScopeMiddleware` sets. The
 view notes the verified identity, a botocore hook each DynamoDB request (retries included), the client
-the capacity DynamoDB reports, the GraphQL layer the operations run and the error codes answered. At
-the end the middleware writes one JSON log line and the latency metric; the response carries the
-request id (quoted in masked errors) and the number of DynamoDB requests.
+the capacity DynamoDB reports, the GraphQL layer the operations run, their estimated cost (before
+execution, graphql_api.graphql.cost) and the error codes answered. At the end the middleware writes
+one JSON log line and the latency metric; the response carries the request id (quoted in masked
+errors), the number of DynamoDB requests and the estimate.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class RequestScope:
     consumed_capacity: float = 0.0
     graphql_operations: list[str] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
+    estimated_requests: int = 0
+    """The DynamoDB requests the operations may cause, estimated before they run (summed over a batch)."""
+    estimated_items: int = 0
     # The boto3 transport records from its thread pool.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -54,6 +58,19 @@ class RequestScope:
     def add_capacity(self, units: float) -> None:
         with self._lock:
             self.consumed_capacity += units
+
+    def add_estimate(self, requests: int, items: int) -> None:
+        self.estimated_requests += requests
+        self.estimated_items += items
+
+    def cost(self) -> dict[str, int | float]:
+        """What the request cost so far, beside what was estimated (an answer's `extensions.cost`)."""
+        return {
+            "requests": self.dynamodb_requests,
+            "readCapacityUnits": self.consumed_capacity,
+            "estimatedRequests": self.estimated_requests,
+            "estimatedItems": self.estimated_items,
+        }
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("request_scope", default=None)
@@ -124,6 +141,7 @@ class RequestScopeMiddleware:
                     headers = list(message.get("headers", []))
                     headers.append((b"x-request-id", current.request_id.encode()))
                     headers.append((b"x-dynamodb-requests", str(current.dynamodb_requests).encode()))
+                    headers.append((b"x-estimated-dynamodb-requests", str(current.estimated_requests).encode()))
                     message = {**message, "headers": headers}
                 await send(message)
 
@@ -146,6 +164,8 @@ def _report(request: RequestScope, scope: Scope, status: int, elapsed: float) ->
             "requestId": request.request_id,
             "operations": request.graphql_operations,
             "dynamodbRequests": request.dynamodb_requests,
+            "estimatedRequests": request.estimated_requests,
+            "estimatedItems": request.estimated_items,
             "consumedCapacity": request.consumed_capacity,
             "errorCodes": request.error_codes,
         },

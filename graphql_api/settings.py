@@ -125,6 +125,8 @@ class Settings(BaseModel):
     graphql_max_document_bytes: Count = 20 * 1024
     graphql_max_batch_operations: Count = 10
     graphql_max_estimated_items: Count = 2000
+    graphql_max_requests: Count = 50
+    """DynamoDB requests a document may cause, estimated before execution (graphql_api.graphql.cost)."""
     max_body_bytes: Count = 1024 * 1024
     graphql_trusted_documents: str | None = None
     """A manifest of trusted documents (JSON: id -> document), e.g. graphql-codegen's persisted-documents.json."""

@@ -19,11 +19,12 @@ the same work every time. A plan is that work done once:
 Everything else is graphql-core's own executor, unchanged: variable coercion, argument values,
 every resolver with its access rule (SPEC 9), completion, error location and null propagation, and
 the service's error processing. What the extensions did is done here: the per-request shape limits
-(`check_shape`), the operation's name for the request's log line. Whatever a plan does not support
-falls back to the generic path: mutations and subscriptions, documents with directives, anything
-failing before execution (the generic path then gives the same error). tests/integration/
-test_compiled_plans.py runs every query of the test suite and thousands of generated ones both ways
-and compares the answers byte for byte, on both backends.
+and request budget (`check_shape`, its estimate noted in the request's scope), the operation's name
+for the request's log line. Whatever a plan does not support falls back to the generic path:
+mutations and subscriptions, documents with directives, anything failing before execution (the
+generic path then gives the same error). tests/integration/test_compiled_plans.py runs every query
+of the test suite and thousands of generated ones both ways and compares the answers byte for
+byte, on both backends.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from graphql.execution.executor import Executor
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 
 from graphql_api.graphql.errors import is_request_error
-from graphql_api.graphql.limits import check_shape
+from graphql_api.graphql.limits import check_shape, note_estimate
 from graphql_api.request_scope import scope_if_any
 from graphql_api.settings import Settings
 
@@ -297,7 +298,8 @@ class Plans:
     ) -> ExecutionResult | None:
         """The plan's answer, or None when it cannot give one (the generic path then answers)."""
         try:
-            check_shape(plan.document, variable_values or {}, self.settings)
+            # The same limits and request budget as the generic path; a refusal is the generic path's to answer.
+            cost = check_shape(plan.document, variable_values or {}, self.settings, operation_name)
         except Exception:
             return None
         result = execute(
@@ -314,6 +316,7 @@ class Plans:
             result = await result
         if is_request_error(result.data, result.errors):
             return None  # variables that do not coerce: the generic path answers (and processes) the same
+        note_estimate(cost)  # here, not above: the generic path notes its own when it answers instead
         plan.runs += 1
         if result.errors:
             process_errors(result.errors)

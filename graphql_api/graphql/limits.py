@@ -3,8 +3,9 @@
 Depth and aliases use Strawberry's own validation rules (QueryDepthLimiter, MaxAliasesLimiter), their
 reports turned into QueryTooComplex where they are made; this module adds what they lack: the
 document size, the number of root fields, the estimated item budget (`first` times list sizes along
-the widest path), and the bounds on `first` and on `productIds`, which must be known before the first
-load of a nested connection.
+the widest path), the estimated DynamoDB requests of the whole document (graphql_api.graphql.cost), and
+the bounds on `first` and on `productIds`, which must be known before the first load of a nested
+connection. The estimate is noted in the request's scope, for its answer, log line and rate limit.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from strawberry.extensions import (
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 
 from graphql_api.errors import BadUserInput, QueryTooComplex
+from graphql_api.graphql.cost import Cost, estimate
 from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from graphql_api.repositories.customers import MAX_ADDRESSES
 from graphql_api.repositories.order_items import MAX_LINES
+from graphql_api.request_scope import scope_if_any
 from graphql_api.settings import Settings
 from graphql_api.validation import MAX_PRODUCT_IDS
 
@@ -114,11 +117,21 @@ class ShapeLimits(SchemaExtension):
             provided = getattr(self.execution_context, "_provided_operation_name", None)
             if len(operations) > 1 and not provided:
                 raise BadUserInput("operationName", "required when the document holds several operations")
-            check_shape(document, self.execution_context.variables or {}, self.settings)
+            cost = check_shape(document, self.execution_context.variables or {}, self.settings, provided)
+            note_estimate(cost)
         yield
 
 
-def check_shape(document: DocumentNode, variables: Mapping[str, Any], settings: Settings) -> None:
+def note_estimate(cost: Cost) -> None:
+    scope = scope_if_any()
+    if scope is not None:
+        scope.add_estimate(cost.requests, cost.items)
+
+
+def check_shape(
+    document: DocumentNode, variables: Mapping[str, Any], settings: Settings, operation_name: str | None = None
+) -> Cost:
+    """Refuses a document over a limit; its estimated cost otherwise."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     for operation in document.definitions:
         if not isinstance(operation, OperationDefinitionNode):
@@ -136,6 +149,16 @@ def check_shape(document: DocumentNode, variables: Mapping[str, Any], settings: 
                 "estimatedItems",
                 limit,
             )
+    cost = estimate(document, variables, settings.filter_read_budget, operation_name)
+    if cost.requests > settings.graphql_max_requests:
+        limit = settings.graphql_max_requests
+        raise QueryTooComplex(
+            f"the query may cause about {cost.requests} DynamoDB requests (a listing under a list is one per "
+            f"parent object, summed over sibling fields); the limit is {limit}: select fewer nested listings",
+            "requests",
+            limit,
+        )
+    return cost
 
 
 def _count_root_fields(
