@@ -220,11 +220,11 @@ def test_undeclared_attributes_are_counted_not_exported(exported: Exported) -> N
     assert exported.sql().sql(query, params=[kept.product_id]).fetchall() == [(kept.name,)]
 
 
-# --- the README's queries ------------------------------------------------------------------------------
+# --- the docs' queries --------------------------------------------------------------------------------
 
 
 def _expected_answers(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    """What each README query must answer, computed in Python from a plain Scan of the tables."""
+    """What each query of docs/exports.md must answer, computed in Python from a plain Scan of the tables."""
     items = snapshot(settings)
     orders = {order["OrderId"]: order for order in items["Orders"]}
     products = {product["ProductId"]: product for product in items["Products"]}
@@ -423,8 +423,8 @@ def test_without_pyarrow_the_export_says_what_to_install(tmp_path: Path, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_readme_shows_the_queries_the_tests_run() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert duckdb_setup("export") in readme
+def test_the_docs_show_the_queries_the_tests_run() -> None:
+    page = (ROOT / "docs" / "exports.md").read_text()
+    assert duckdb_setup("export") in page
     for title, query in EXAMPLE_QUERIES.items():
-        assert query in readme, title
+        assert query in page, title

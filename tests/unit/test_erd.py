@@ -1,4 +1,4 @@
-"""The README's diagram of the model is what `graphql-api erd` prints from the entity declarations."""
+"""The site's diagram of the model (docs/reference/erd.md) is what `graphql-api erd` prints from the declarations."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from graphql_api.ops.erd import mermaid
 from tests.backends import ROOT
 
 
-def test_the_readme_embeds_the_current_diagram() -> None:
-    readme = (ROOT / "README.md").read_text()
-    embedded = re.search(r"```mermaid\n(.*?)```", readme, re.DOTALL)
-    assert embedded is not None, "README.md has no mermaid block"
-    assert embedded.group(1) == mermaid(), "the README's diagram is stale: paste `graphql-api erd` into it"
+def test_the_site_embeds_the_current_diagram() -> None:
+    page = (ROOT / "docs" / "reference" / "erd.md").read_text()
+    embedded = re.search(r"```mermaid\n(.*?)```", page, re.DOTALL)
+    assert embedded is not None, "docs/reference/erd.md has no mermaid block"
+    assert embedded.group(1) == mermaid(), "the site's diagram is stale: run `graphql-api docs`"
 
 
 def test_the_diagram_shows_keys_indexes_and_the_relationships() -> None:
