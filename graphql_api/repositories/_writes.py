@@ -4,6 +4,16 @@ Every item of a versioned entity carries `Version` (1 on create, +1 on every wri
 these helpers maintain both, so callers only say what changes and which version they expect. Fields
 are named as in the entity's dataclass and turned into attribute names and stored values by the
 entity (graphql_api.entity): no repository spells an attribute or writes an expression.
+
+Each action also says how its item looks once it applied (`Applied`, under transactions.APPLIED), so
+that a write retried after a lost answer recognises its own earlier success (graphql_api.dynamo.
+transactions): a create-only put of a versioned entity, its whole item (its own timestamps to the
+microsecond); a versioned update with an expected version, the version it writes, its own UpdatedAt
+and the values it sets; a delete, no item. No token is stored on the items for this: the write's own
+UpdatedAt at the version it creates already singles it out (two writers cannot both create the same
+version), and a token would be an attribute no declaration knows. Puts of unversioned items (guards,
+order lines) and updates without an expected version say nothing: their images do not single out one
+write (they never fail alone on a retry: each sits in a transaction with an action that does).
 """
 
 from __future__ import annotations
@@ -15,7 +25,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from graphql_api.clock import format_timestamp
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.serialization import deserialize_item, serialize_item, serialize_value
+from graphql_api.dynamo.serialization import deserialize_item, deserialize_value, serialize_item, serialize_value
+from graphql_api.dynamo.transactions import APPLIED, Applied
 from graphql_api.entity import Entity
 from graphql_api.errors import NotFound, VersionMismatch
 
@@ -73,16 +84,29 @@ async def get(dynamo: Dynamo, entity: Entity[T], key: tuple[Any, ...]) -> T | No
     return entity.from_item(deserialize_item(item)) if item else None
 
 
+def _versioned(entity: Entity[Any]) -> bool:
+    return {"version", "updated_at"} <= set(entity.mapping.by_name)
+
+
+def _as_read(stored: Any) -> Any:
+    """A stored value as it reads back from DynamoDB (numbers as Decimal), to compare with a returned item."""
+    return None if stored is None else deserialize_value(serialize_value(stored))
+
+
 def put_new(dynamo: Dynamo, entity: Entity[T], value: T) -> dict[str, Any]:
     """A TransactWriteItems Put that fails if an item with the same key exists."""
-    return {
+    item = serialize_item(entity.to_item(value))
+    action: dict[str, Any] = {
         "Put": {
             "TableName": entity.table.physical_name(dynamo.table_prefix),
-            "Item": serialize_item(entity.to_item(value)),
+            "Item": item,
             "ConditionExpression": "attribute_not_exists(#key)",
             "ExpressionAttributeNames": {"#key": entity.table.hash_key.name},
         }
     }
+    if _versioned(entity):
+        action[APPLIED] = Applied(deserialize_item(item))
+    return action
 
 
 def versioned_update(
@@ -130,7 +154,7 @@ def versioned_update(
     expression = "SET " + ", ".join(assignments)
     if removals:
         expression += " REMOVE " + ", ".join(removals)
-    return {
+    action: dict[str, Any] = {
         "Update": {
             "TableName": entity.table.physical_name(dynamo.table_prefix),
             "Key": key_of(entity, key),
@@ -140,6 +164,15 @@ def versioned_update(
             "ExpressionAttributeValues": serialize_item(values),
         }
     }
+    if expected_version is not None:
+        written = {"version": expected_version + 1, "updated_at": at, **(set_fields or {})}
+        action[APPLIED] = Applied(
+            {
+                entity.attribute(field): None if value is None else _as_read(entity.stored(field, value))
+                for field, value in written.items()
+            }
+        )
+    return action
 
 
 def delete_if(
@@ -167,7 +200,7 @@ def delete_if(
         action["ExpressionAttributeNames"] = names
     if values:
         action["ExpressionAttributeValues"] = serialize_item(values)
-    return {"Delete": action}
+    return {"Delete": action, APPLIED: Applied(None)}
 
 
 async def get_at_version(dynamo: Dynamo, entity: Entity[V], key: tuple[Any, ...], expected_version: int) -> V:
