@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -18,6 +19,21 @@ from graphql_api.local.embedded import free_port
 from graphql_api.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+DYNAMODB_LOCAL_ENDPOINT_VARIABLE = "TEST_DYNAMODB_LOCAL_ENDPOINT"
+"""A DynamoDB Local already running (a user's own, or the one pytest-xdist's controller shares with its workers)."""
+
+
+@contextmanager
+def machine_lock(name: str) -> Iterator[None]:
+    """Held by one process of the machine at a time: pytest-xdist's workers setting up one shared thing."""
+    folder = ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -64,12 +80,14 @@ def moto_server() -> Iterator[str]:
 @contextmanager
 def dynamodb_local() -> Iterator[str]:
     """Amazon's DynamoDB Local: the one at TEST_DYNAMODB_LOCAL_ENDPOINT if set, else our own."""
-    existing = os.environ.get("TEST_DYNAMODB_LOCAL_ENDPOINT")
+    existing = os.environ.get(DYNAMODB_LOCAL_ENDPOINT_VARIABLE)
     if existing:
         yield existing
         return
     script = ROOT / "scripts" / "dynamodb-local.sh"
-    emulator = subprocess.run(["bash", str(script), "fetch"], check=True, capture_output=True, text=True).stdout.strip()
+    with machine_lock("dynamodb-local-fetch"):
+        fetched = subprocess.run(["bash", str(script), "fetch"], check=True, capture_output=True, text=True)
+    emulator = fetched.stdout.strip()
     port = free_port()
     command = [
         "java",
@@ -98,6 +116,9 @@ def service_process(settings: Settings, log_name: str = "service.log") -> Iterat
         "AUTH_ISSUER": settings.auth_issuer or "",
         "AUTH_JWKS_URL": settings.auth_jwks_url or "",
         "AUTH_AUDIENCE": ",".join(settings.auth_audience),
+        "DYNAMODB_CONNECT_TIMEOUT": str(settings.dynamodb_connect_timeout),
+        "DYNAMODB_READ_TIMEOUT": str(settings.dynamodb_read_timeout),
+        "DYNAMODB_MAX_ATTEMPTS": str(settings.dynamodb_max_attempts),
         "LOG_LEVEL": "WARNING",
         "GRAPHQL_TRUSTED_DOCUMENTS": settings.graphql_trusted_documents or "",
         "GRAPHQL_TRUSTED_DOCUMENTS_ONLY": str(settings.graphql_trusted_documents_only).lower(),

@@ -1,7 +1,16 @@
 """Fixtures that build real state: DynamoDB-compatible servers, tables, data, and the app over HTTP.
 
-Integration tests take the `api` fixture and so run once per backend: moto's server and
+Integration tests take the `api` fixture (or `endpoint`) and so run once per backend: moto's server and
 Amazon's DynamoDB Local, both started here for the test session.
+
+Which backends run (docs/decisions/ has the reasoning):
+
+- Both, by default: wherever DynamoDB's behaviour is what the test is about (conditions, transactions,
+  queries, pagination, batches, streams, faults), the emulators differ and both must agree.
+- One, for a test or module marked `@pytest.mark.one_backend`: what it checks is decided before or
+  above DynamoDB (HTTP, limits, tokens, logs, metrics, documents, the CLI's wiring), so a second backend
+  only doubles its time. It runs on DynamoDB Local (the faster and more faithful of the two) when selected.
+- `TEST_BACKENDS=dynamodb-local` (or `moto`) narrows a whole run to one backend: the quick loop's setting.
 """
 
 from __future__ import annotations
@@ -9,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +36,84 @@ from graphql_api.logs import JsonLogFormatter
 from graphql_api.ops.seed import write_dataset
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.settings import Settings
-from tests.backends import dynamodb_local, moto_server, service_process
+from tests.backends import DYNAMODB_LOCAL_ENDPOINT_VARIABLE, dynamodb_local, moto_server, service_process
+from tests.dynamodb_access import RECORD, WORKER_OUTPUT_KEY, AccessRecord, drift_report
 from tests.fixtures_data import TestData, build_test_data
 from tests.issuer import CLIENT_ID, admin_headers, shared_issuer
 
 BACKENDS = ("moto", "dynamodb-local")
+SELECTED_BACKENDS = tuple(name for name in os.environ.get("TEST_BACKENDS", ",".join(BACKENDS)).split(",") if name)
+if not SELECTED_BACKENDS or set(SELECTED_BACKENDS) - set(BACKENDS):
+    raise pytest.UsageError(f"TEST_BACKENDS names backends among {', '.join(BACKENDS)}, got {SELECTED_BACKENDS}")
+ONE_BACKEND = "dynamodb-local" if "dynamodb-local" in SELECTED_BACKENDS else SELECTED_BACKENDS[0]
+"""Where a `one_backend` test runs."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "one_backend: the backend does not matter here; run on one (ONE_BACKEND)")
+    if _is_xdist_controller(config) and "dynamodb-local" in SELECTED_BACKENDS:
+        # One DynamoDB Local for every worker (a JVM, multi-threaded, slow to warm up): the workers inherit
+        # its address (tests.backends.dynamodb_local). Each worker keeps a moto of its own: moto answers one
+        # request at a time, so a shared one would serialise the workers.
+        servers = ExitStack()
+        config.add_cleanup(servers.close)
+        os.environ[DYNAMODB_LOCAL_ENDPOINT_VARIABLE] = servers.enter_context(dynamodb_local())
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+# --- The IAM record (tests/dynamodb_access.py): merged over workers, compared with the policy at the end ------
+
+_WORKER_RECORDS = AccessRecord(complete=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker ended; add what it recorded."""
+    exported = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if exported is None or error:
+        _WORKER_RECORDS.complete = False
+    else:
+        _WORKER_RECORDS.merge(exported)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if hasattr(config, "workerinput"):
+        config.workeroutput[WORKER_OUTPUT_KEY] = RECORD.export()  # type: ignore[attr-defined]
+        return
+    record = _WORKER_RECORDS if _is_xdist_controller(config) else RECORD
+    if not record.complete:  # only when the whole integration tier ran
+        return
+    report = drift_report(record)
+    if report:
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_sep("=", "the IAM policy and the recorded DynamoDB calls disagree", red=True)
+            terminal.write_line(report)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def backend_of(item: pytest.Item) -> str | None:
+    """The backend a collected test runs on (None when it takes no `endpoint`)."""
+    callspec = getattr(item, "callspec", None)
+    backend: str | None = callspec.params.get("endpoint") if callspec is not None else None
+    return backend
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) the other backend's copy of every `one_backend` test."""
+    kept, dropped = [], []
+    for item in items:
+        if backend_of(item) not in (None, ONE_BACKEND) and item.get_closest_marker("one_backend"):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +128,7 @@ def dynamodb_local_endpoint() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session", params=SELECTED_BACKENDS)
 def endpoint(request: pytest.FixtureRequest) -> str:
     url: str = request.getfixturevalue(f"{request.param.replace('-', '_')}_endpoint")
     return url
@@ -58,6 +142,10 @@ def fresh_settings(endpoint: str, **changes: Any) -> Settings:
         "cursor_secret": "test-secret",
         "auth_issuer": issuer.url,
         "auth_audience": (CLIENT_ID,),
+        # The backends are emulators on a shared machine, and moto answers one request at a time: 50
+        # concurrent orders queue 150 calls behind each other. A test about timeouts sets its own; the rest
+        # must not fail because a busy emulator answered after the production default of 5 s.
+        "dynamodb_read_timeout": 60.0,
     }
     return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.backends import ROOT
+from tests.backends import ROOT, machine_lock
 
 E2E = ROOT / "e2e"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -24,7 +24,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 @pytest.fixture(scope="session")
 def e2e_tools() -> Path:
     """Chromium and e2e/node_modules are installed; returns the e2e/ folder."""
-    subprocess.run(["bash", str(ROOT / "scripts" / "e2e-setup.sh")], check=True, stdin=subprocess.DEVNULL)
+    with machine_lock("e2e-setup"):
+        subprocess.run(["bash", str(ROOT / "scripts" / "e2e-setup.sh")], check=True, stdin=subprocess.DEVNULL)
     return E2E
 
 
@@ -32,7 +33,8 @@ def e2e_tools() -> Path:
 def graphiql_assets() -> Path:
     """GraphiQL's files are in the cache (before any app that should serve them is created)."""
     script = ROOT / "scripts" / "graphiql-assets.sh"
-    done = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
+    with machine_lock("graphiql-assets"):
+        done = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
     return Path(done.stdout.strip())
 
 

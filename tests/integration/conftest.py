@@ -5,17 +5,15 @@ DynamoDB client (`Dynamo.call`, before it is sent: a call refused or failed stil
 not) and of its stream readers (the DescribeTable that finds a stream, then DescribeStream,
 GetShardIterator and GetRecords, each on the reader's stream). The tests' own clients (fixtures creating
 tables, loading data, writing around the service) are not the service's and are not recorded, nor is
-anything run in another process (uvicorn under `live_url`, the CLI): test_zz_iam_recorded.py runs the
-stream readers in this process so that they are seen, and compares the record with the IAM policy's data
-(graphql_api.ops.iam_policy) once every other integration test has run.
+anything run in another process (uvicorn under `live_url`, the CLI): test_iam_stream_readers.py runs the
+stream readers in this process so that they are seen. At the end of the session tests/conftest.py compares
+the record (merged over pytest-xdist's workers) with the IAM policy's data (graphql_api.ops.iam_policy).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from weakref import WeakSet
@@ -27,39 +25,14 @@ import graphql_api.app
 import graphql_api.live.service
 from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.live.streams import StreamReader
-from graphql_api.ops.iam_policy import Grant, grants_of_call, stream_grant, stream_table
+from graphql_api.ops.iam_policy import grants_of_call, stream_grant, stream_table
 from graphql_api.settings import Settings
+from tests.conftest import ONE_BACKEND, backend_of
+from tests.dynamodb_access import RECORD, AccessRecord
 
 INTEGRATION = Path(__file__).resolve().parent
-COMPARISON = "test_zz_iam_recorded.py::test_the_policy_grants_exactly_what_the_service_used"
 
 
-@dataclass
-class AccessRecord:
-    """The grants the service used, by part (`api`: its DynamoDB client; `subscriptions`: its stream readers)."""
-
-    used: dict[str, dict[Grant, str]] = field(default_factory=lambda: {"api": {}, "subscriptions": {}})
-    """Each grant with the first test that used it."""
-    prefixes: set[str] = field(default_factory=set)
-    """The table prefixes of the apps built so far: how a physical table name becomes a declared one."""
-    current_test: str = "?"
-    complete: bool = False
-    """The session runs every integration module, nothing deselected: only then is the record complete."""
-    failed: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def note(self, part: str, grants: list[Grant]) -> None:
-        with self._lock:
-            for grant in grants:
-                self.used[part].setdefault(grant, self.current_test)
-
-    def prefix_of(self, physical_name: str) -> str:
-        """The longest known prefix of a physical table name (the apps' prefixes are random, so distinct)."""
-        candidates = [prefix for prefix in self.prefixes if physical_name.startswith(prefix)]
-        return max(candidates, key=len, default="")
-
-
-RECORD = AccessRecord()
 SERVICE_CLIENTS: WeakSet[Dynamo] = WeakSet()
 """The DynamoDB clients the apps opened, as opposed to the tests' own."""
 
@@ -126,26 +99,24 @@ def _current_test(request: pytest.FixtureRequest) -> None:
     RECORD.current_test = request.node.nodeid
 
 
-# --- Is the record complete? And the comparison last --------------------------------------------------
+# --- Is the record complete? (tests/conftest.py compares it with the policy at the end of the session) ------
 
 _deselected: list[pytest.Item] = []
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
-    _deselected.extend(item for item in items if INTEGRATION in item.path.parents)
+    """Deselected integration tests make the record incomplete, but for the other backend's copy of a
+    `one_backend` test (tests/conftest.py): its calls are the same as the copy that runs."""
+    _deselected.extend(item for item in items if INTEGRATION in item.path.parents and not _other_backend_copy(item))
+
+
+def _other_backend_copy(item: pytest.Item) -> bool:
+    return backend_of(item) not in (None, ONE_BACKEND) and item.get_closest_marker("one_backend") is not None
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the comparison after every other integration test (pytest groups tests by backend first)."""
-    integration = [item for item in items if INTEGRATION in item.path.parents]
-    comparison = [item for item in integration if item.nodeid.endswith(COMPARISON)]
-    if not comparison:
-        return
-    last = items.index(integration[-1])
-    items.insert(last + 1, comparison[0])
-    items.remove(comparison[0])  # the first occurrence: where it was
-    modules = {item.path.name for item in integration}
+    modules = {item.path.name for item in items if INTEGRATION in item.path.parents}
     RECORD.complete = not _deselected and modules >= {path.name for path in INTEGRATION.glob("test_*.py")}
 
 

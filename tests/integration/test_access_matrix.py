@@ -34,6 +34,8 @@ from graphql_api.ops.table_admin import create_tables
 from tests.conftest import fresh_settings, run_with_dynamo, snapshot
 from tests.issuer import admin_headers, bearer, shared_issuer
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 CALLERS = ("anonymous", "own", "other", "staff", "admin")
 DATA, NULL = "data", "null"
 UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"

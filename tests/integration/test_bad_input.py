@@ -20,6 +20,8 @@ from tests.operations import (
     product_input,
 )
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 CUSTOMER_ID = "cus_" + "1" * 32
 PRODUCT_ID = "prd_" + "2" * 32
 ORDER_ID = "ord_" + "3" * 32

@@ -20,6 +20,8 @@ from graphql_api.repositories import ALL_TABLES
 from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
 from tests.conftest import fresh_settings
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 
 def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_PREFIX": prefix}

@@ -3,8 +3,8 @@
 Two apps on the same tables, one with plans off (Strawberry's own path, the reference) and one with plans
 on, where the first run of a document teaches it and the second runs its plan. Every query document of the
 test suite (module-level strings of tests/ and the example operations) is sent with variables filled from
-the test data, as an admin, as the canonical customer and anonymously; then DIFF_EXAMPLES (default 1,100 per
-backend) queries generated from the schema by hypothesis-graphql, each as one of those callers. Each answer
+the test data, as an admin, as the canonical customer and anonymously; then DIFF_EXAMPLES (250 per backend by
+default, 1,100 with TEST_THOROUGH=1: tests/depth.py) queries generated from the schema by hypothesis-graphql, each as one of those callers. Each answer
 must be identical, with the same request id, and must have come from a plan unless the plan refused it.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import importlib
 import itertools
-import os
 import pkgutil
 from collections import Counter
 from collections.abc import Iterator
@@ -43,11 +42,12 @@ from graphql_api.app import create_app
 from graphql_api.cli import EXAMPLE_QUERY, ME_QUERY
 from graphql_api.graphql.schema import Schema
 from tests.conftest import Api
+from tests.depth import count
 from tests.fixtures_data import CANONICAL_SUB
 from tests.integration.test_fuzz import SCALARS
 from tests.issuer import admin_headers, bearer, shared_issuer
 
-EXAMPLES = int(os.environ.get("DIFF_EXAMPLES", "1100"))
+EXAMPLES = count("DIFF_EXAMPLES", quick=250, thorough=1100)
 E2E_OPERATIONS = Path(__file__).resolve().parents[2] / "e2e" / "operations"
 
 

@@ -11,6 +11,8 @@ from graphql_api.app import create_app
 from tests.conftest import Api, fresh_settings
 from tests.issuer import admin_headers
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 INTERNAL_WORDS = ("Traceback", "botocore", "ResourceNotFound", "ClientError", "Exception", "Orders", "dynamodb")
 
 

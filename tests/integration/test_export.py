@@ -42,6 +42,8 @@ from tests.backends import ROOT
 from tests.conftest import fresh_settings, run_with_dynamo, snapshot
 from tests.issuer import admin_headers
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 OUT_OF_STOCK, LOW_STOCK = 0, 3
 
 

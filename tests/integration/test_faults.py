@@ -149,6 +149,18 @@ def _post(client: TestClient, query: str, variables: dict[str, Any]) -> dict[str
     return body
 
 
+def _answered(client: TestClient, query: str, variables: dict[str, Any], within: float = 30.0) -> dict[str, Any]:
+    """The first answer without errors, asking again until `within` seconds have passed: a reachable but busy
+    backend (a loaded machine, a server just back up) may time a call out now and then; that is not what the
+    outage tests are about, and their own bounds are checked on the failing answers."""
+    deadline = time.monotonic() + within
+    while True:
+        body = _post(client, query, variables)
+        if "errors" not in body or time.monotonic() > deadline:
+            assert "errors" not in body, body["errors"]
+            return body
+
+
 def _assert_no_leak(text: str) -> None:
     for word in LEAKS:
         assert word.lower() not in text.lower(), text
@@ -506,17 +518,19 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
 ) -> None:
     """down: connections refused (DynamoDB stopped); hang: accepted and never answered (stalled)."""
     attempts = 2
+    # A read timeout a busy moto still answers within (it serves one request at a time; under a CPU hog a
+    # BatchGetItem of 60 products took over 0.5 s), yet short enough to bound the outage well under 10 s.
     settings = faulty.settings.replace(
-        dynamodb_connect_timeout=0.5, dynamodb_read_timeout=0.5, dynamodb_max_attempts=attempts
+        dynamodb_connect_timeout=0.5, dynamodb_read_timeout=2.0, dynamodb_max_attempts=attempts
     )
     backoff = sum(2**n for n in range(attempts - 1))
-    # The worst case at these settings, plus a second for a loaded machine: well under 10 s.
+    # The worst case at these settings, plus a second for a loaded machine: under 10 s.
     bound = attempts * (settings.dynamodb_connect_timeout + settings.dynamodb_read_timeout) + backoff + 1.0
     assert bound < 10
     canonical = {"id": faulty.data.canonical.customer_id}
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        expected = _post(client, CANONICAL, canonical)
-        assert "errors" not in expected and client.get("/readyz").status_code == 200
+        expected = _answered(client, CANONICAL, canonical)
+        assert client.get("/readyz").status_code == 200
         proxy.reset()
 
         if failure == "down":
@@ -539,7 +553,7 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
             if statuses[-1] == 200:
                 break
             time.sleep(0.2)
-        recovered = _post(client, CANONICAL, canonical)
+        recovered = _answered(client, CANONICAL, canonical)
 
     _report(
         backend,

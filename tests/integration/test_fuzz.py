@@ -2,8 +2,9 @@
 
 Every answer must be a non-5xx JSON response with no stack trace or AWS detail, and every error
 must carry a code of SPEC section 5. Valid operations (POSITIVE) and operations with one schema
-violation (NEGATIVE) are both sent. The seed is fixed; FUZZ_EXAMPLES (default 1000 per mode and
-backend, so 4,000 in a CI run) sets how many to run.
+violation (NEGATIVE) are both sent, on one backend (what is fuzzed is the service's handling, not DynamoDB's).
+The seed is fixed; FUZZ_EXAMPLES sets how many per mode: 200 by default, 1,000 with TEST_THOROUGH=1
+(tests/depth.py).
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
 from tests.backends import service_process
 from tests.conftest import fresh_settings, run_with_dynamo
+from tests.depth import count
 from tests.issuer import admin_headers
 from tests.spec import CODES
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
+EXAMPLES = count("FUZZ_EXAMPLES", quick=200, thorough=1000)
 LEAKS = (
     "Traceback",
     "botocore",

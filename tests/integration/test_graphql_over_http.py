@@ -11,6 +11,8 @@ from graphql_api.graphql.view import accepts_graphql_response
 from tests.conftest import Api
 from tests.issuer import admin_headers
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.repositories import ALL_TABLES
 from tests.conftest import Api, fresh_settings
 from tests.issuer import admin_headers
+
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
 
 def test_graphiql_is_served_to_a_browser(api: Api) -> None:

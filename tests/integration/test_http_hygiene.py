@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from tests.conftest import Api, fresh_settings
+
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
 
 def test_cors_is_closed_by_default(api: Api) -> None:

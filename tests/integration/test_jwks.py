@@ -15,6 +15,8 @@ from graphql_api.settings import Settings
 from tests.conftest import fresh_settings
 from tests.issuer import CLIENT_ID, Issuer, SigningKey, bearer, running_issuer
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 
 @pytest.fixture
 def issuer() -> Iterator[Issuer]:

@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import Api
 from tests.issuer import admin_headers
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 CUSTOMER = "cus_" + "0" * 32
 
 

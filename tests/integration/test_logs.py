@@ -24,6 +24,8 @@ from tests.backends import wait_for_port
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers, bearer
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 ORDER = '{ order(orderId: "ord_00000000000000000000000000000000") { orderId } }'
 
 

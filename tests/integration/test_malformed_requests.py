@@ -11,6 +11,8 @@ from tests.conftest import Api, snapshot
 from tests.issuer import admin_headers
 from tests.operations import CREATE_CUSTOMER, CREATE_PRODUCT, customer_input, product_input
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 JSON = {"content-type": "application/json"}
 CUSTOMER = "cus_" + "0" * 32
 PRODUCT_BY_ID = "query($id: ID!) { product(productId: $id) { name } }"

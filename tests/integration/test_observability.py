@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import Api, logged
 from tests.operations import CANONICAL
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 
 def _metric(text: str, name: str, **labels: str) -> float:
     total = 0.0

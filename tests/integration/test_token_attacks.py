@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from tests.conftest import Api
 from tests.issuer import CLIENT_ID, Issuer, SigningKey, bearer, running_issuer, shared_issuer
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 ME = "{ me { customerId name email } }"
 
 

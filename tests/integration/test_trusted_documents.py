@@ -17,6 +17,8 @@ from graphql_api.settings import Settings, SettingsError
 from tests.conftest import Api
 from tests.issuer import admin_headers
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 PRODUCT = "query Product($id: ID!) { product(productId: $id) { productId name stock } }"
 OTHER = "query Other { __typename }"
 

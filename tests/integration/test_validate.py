@@ -30,6 +30,8 @@ from tests.conftest import Api, fresh_settings, outcomes, post_concurrently, run
 from tests.integration.test_reviews import _review_body, signed_up
 from tests.operations import CANCEL_ORDER, PLACE_ORDER, create_customer, create_product, order_input
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 
 @dataclass
 class Seeded:

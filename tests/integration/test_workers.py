@@ -24,6 +24,8 @@ from tests.conftest import Api, post_concurrently
 from tests.issuer import admin_headers
 from tests.operations import PLACE_ORDER, create_customer, create_product, order_input
 
+pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
+
 PAGE = """query($after: String) { productsByCategory(category: "canonical", first: 7, after: $after) {
   edges { node { productId } } pageInfo { hasNextPage endCursor } } }"""
 

@@ -25,7 +25,7 @@ from graphql_api.ops.package_lambda import PYTHON_VERSION, source_fingerprint
 from graphql_api.ops.seed import write_dataset
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.settings import Settings
-from tests.backends import ROOT, service_process
+from tests.backends import ROOT, machine_lock, service_process
 from tests.conftest import fresh_settings, run_with_dynamo
 from tests.fixtures_data import TestData
 
@@ -45,6 +45,11 @@ class BuiltZip:
 def lambda_zip() -> BuiltZip:
     if f"{sys.version_info.major}.{sys.version_info.minor}" != PYTHON_VERSION:
         pytest.skip(f"the zip is built for Python {PYTHON_VERSION}: its compiled modules load in that Python only")
+    with machine_lock("lambda-zip"):  # pytest-xdist's workers build it once
+        return _built_zip()
+
+
+def _built_zip() -> BuiltZip:
     fingerprint = source_fingerprint()
     path = CACHE / fingerprint / "graphql-api-lambda.zip"
     if path.is_file():
