@@ -6,6 +6,18 @@ retry mode, and a connection pool large enough that the loads of one wave are no
 Errors that a client may see are mapped here to THROTTLED and UNAVAILABLE; every other
 botocore error is left to the caller (repositories) or becomes INTERNAL_SERVER_ERROR. Responses of
 the data-plane operations are parsed by graphql_api.dynamo.fast_parser (DYNAMODB_FAST_PARSER).
+
+Credentials (`resolve_credentials`): always botocore's standard chain (environment, shared files and
+profiles, web identity, container, instance metadata), with or without DYNAMODB_ENDPOINT_URL, so a VPC
+or FIPS endpoint of real DynamoDB, or a team's own DynamoDB Local keys, work. Only when the chain finds
+nothing and the endpoint is a local one (localhost, 127.0.0.1, ::1) does the client sign with the dummy
+key `local` (DynamoDB Local and moto accept any key; DynamoDB Local keeps the tables of each key apart).
+For a local endpoint the chain is asked without instance metadata, so a laptop does not wait on it.
+A custom endpoint that is not local with no credentials stops the start with `NoCredentials`. The
+start-up log says which (one line, "DynamoDB credentials: ..."). The keys the chain finds are not
+copied into the client: it resolves them itself, so temporary credentials are still refreshed. Every
+DynamoDB client of the service is built here: the app and the Lambda handler (open_dynamo through
+create_app), the operator's tools (open_dynamo through the CLI) and the stream readers (client_kwargs).
 """
 
 from __future__ import annotations
@@ -13,10 +25,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.session
@@ -30,6 +45,23 @@ from graphql_api.errors import Throttled, Unavailable
 from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
 from graphql_api.request_scope import count_dynamodb_request, scope_if_any
 from graphql_api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DUMMY_KEY = "local"
+# botocore's names of where credentials came from (Credentials.method), as the start-up log says them.
+_SOURCES = {
+    "env": "environment",
+    "shared-credentials-file": "shared credentials file",
+    "config-file": "config file",
+    "assume-role": "assumed role (profile)",
+    "assume-role-with-web-identity": "web identity",
+    "container-role": "container",
+    "iam-role": "instance metadata",
+    "sso": "SSO (profile)",
+    "custom-process": "credential process",
+}
 
 THROTTLING_CODES = frozenset(
     {
@@ -109,14 +141,48 @@ class Dynamo:
                 scope.add_capacity(units)
 
 
-def client_kwargs(settings: Settings) -> dict[str, Any]:
+class NoCredentials(RuntimeError):
+    """A custom endpoint that is not local, and no AWS credentials to sign for it."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the client signs with: `keys` (empty: the standard chain, resolved by the client), and where from."""
+
+    keys: dict[str, str]
+    source: str
+
+
+def is_local(endpoint_url: str) -> bool:
+    return (urlsplit(endpoint_url).hostname or "") in LOCAL_HOSTS
+
+
+def resolve_credentials(settings: Settings) -> Credentials:
+    """The standard chain's credentials; the dummy key only for a local endpoint without any (see the docstring)."""
+    endpoint = settings.dynamodb_endpoint_url
+    session = botocore.session.get_session()
+    if endpoint and is_local(endpoint):
+        # Nothing configured is the common case here: do not wait on the instance metadata service.
+        session.get_component("credential_provider").remove("iam-role")
+    found = session.get_credentials()
+    if found is not None:
+        return Credentials({}, _SOURCES.get(found.method, found.method))
+    if endpoint and is_local(endpoint):
+        keys = {"aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_KEY}
+        return Credentials(keys, f"none configured, dummy key for the local endpoint {endpoint}")
+    if endpoint:
+        raise NoCredentials(
+            f"DYNAMODB_ENDPOINT_URL={endpoint} is not a local endpoint (localhost, 127.0.0.1, ::1) and no AWS "
+            "credentials are configured: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or a role"
+        )
+    return Credentials({}, "none found by the standard chain: DynamoDB requests will fail to sign")
+
+
+def client_kwargs(settings: Settings, credentials: Credentials | None = None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"region_name": settings.aws_region}
     if settings.dynamodb_endpoint_url:
         kwargs["endpoint_url"] = settings.dynamodb_endpoint_url
-        # Local servers accept any credentials; real AWS uses the standard credential chain.
-        kwargs["aws_access_key_id"] = "local"
-        kwargs["aws_secret_access_key"] = "local"
-    return kwargs
+    return kwargs | (credentials or resolve_credentials(settings)).keys
 
 
 def config_kwargs(settings: Settings) -> dict[str, Any]:
@@ -136,24 +202,24 @@ def config_kwargs(settings: Settings) -> dict[str, Any]:
 @asynccontextmanager
 async def open_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
     """The process's DynamoDB client, opened once at start-up and closed at shutdown."""
-    if settings.dynamodb_client == "boto3":
-        async with _boto3_dynamo(settings) as dynamo:
-            yield dynamo
-    elif settings.dynamodb_client == "aiobotocore":
-        async with _aiobotocore_dynamo(settings) as dynamo:
-            yield dynamo
-    else:
+    if settings.dynamodb_client not in ("aiobotocore", "boto3"):
         raise ValueError(f"DYNAMODB_CLIENT must be aiobotocore or boto3, not {settings.dynamodb_client!r}")
+    credentials = resolve_credentials(settings)
+    logger.info("DynamoDB credentials: %s", credentials.source)
+    kwargs = client_kwargs(settings, credentials)
+    opened = _boto3_dynamo if settings.dynamodb_client == "boto3" else _aiobotocore_dynamo
+    async with opened(settings, kwargs) as dynamo:
+        yield dynamo
 
 
 @asynccontextmanager
-async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
+async def _aiobotocore_dynamo(settings: Settings, kwargs: dict[str, Any]) -> AsyncIterator[Dynamo]:
     async with AsyncExitStack() as stack:
         session = get_session()
         if settings.dynamodb_fast_parser:
             use_fast_parser(session)
         client = await stack.enter_async_context(
-            session.create_client("dynamodb", config=AioConfig(**config_kwargs(settings)), **client_kwargs(settings))
+            session.create_client("dynamodb", config=AioConfig(**config_kwargs(settings)), **kwargs)
         )
         client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
 
@@ -165,12 +231,12 @@ async def _aiobotocore_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
 
 
 @asynccontextmanager
-async def _boto3_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
+async def _boto3_dynamo(settings: Settings, kwargs: dict[str, Any]) -> AsyncIterator[Dynamo]:
     session = botocore.session.get_session()
     if settings.dynamodb_fast_parser:
         use_fast_parser(session)
     client = boto3.session.Session(botocore_session=session).client(
-        "dynamodb", config=Config(**config_kwargs(settings)), **client_kwargs(settings)
+        "dynamodb", config=Config(**config_kwargs(settings)), **kwargs
     )
     client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
     # One thread per pooled connection: more threads would only queue on the pool.
