@@ -62,7 +62,7 @@ class Unavailable(ApiError):
 
 
 class QueryTooComplex(ApiError):
-    """A query over one of the limits (README "Limits"): `limit` names it, `allowed` is its value."""
+    """A query over one of the limits (docs/limits.md): `limit` names it, `allowed` is its value."""
 
     code = "QUERY_TOO_COMPLEX"
 

@@ -1,6 +1,6 @@
 """Settings: read once at start from environment variables (and an optional `.env` file), validated, passed down.
 
-A bad value stops the process at start with a message naming the environment variable; see the README's
+A bad value stops the process at start with a message naming the environment variable; see docs/settings.md's
 settings table for every setting, its default and its meaning.
 """
 
@@ -96,7 +96,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseModel):
-    """Every setting of the service, with its documented default (see the README's settings table).
+    """Every setting of the service, with its documented default (see docs/settings.md's settings table).
 
     Built directly (`Settings(table_prefix="x-")`), it uses only the given values and the defaults;
     `load_settings()` reads the environment. Both validate the same way and raise `SettingsError`.

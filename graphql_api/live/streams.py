@@ -16,7 +16,7 @@ each with GetRecords, in sequence-number order:
   so that subscribers can be told that events were lost.
 
 DynamoDB Streams allows about two concurrent readers per shard: every instance of the service runs
-its own readers (see the README for what to do beyond two instances).
+its own readers (see docs/running-at-scale.md for what to do beyond two instances).
 """
 
 from __future__ import annotations

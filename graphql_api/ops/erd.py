@@ -3,7 +3,7 @@
 Each table with its attributes (DynamoDB type, PK/SK, the GSIs an attribute keys) and its relationships:
 an id field named like another table's single key field is a reference to it (`customer_id` -> Customers),
 drawn one-to-many, or as the hierarchy of a composite key when it is also the first key of the referring
-table (Orders -> OrderItems). The README embeds this output; a test fails when it is stale.
+table (Orders -> OrderItems). docs/reference/erd.md embeds this output; a test fails when it is stale.
 """
 
 from __future__ import annotations

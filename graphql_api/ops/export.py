@@ -57,7 +57,7 @@ ROW_GROUP_ROWS = 100_000
 FILE_ROWS = 1_000_000
 """A table's file is closed once it holds this many rows, and the next one started."""
 FORMAT_VERSION = 1
-INSTALL_HINT = "pyarrow is not installed: pip install 'graphql-api[export]'"
+INSTALL_HINT = "pyarrow is not installed; from the checkout: pip install -e '.[export]'"
 
 GUARANTEES = (
     "Every row is a committed version of an item, read with a strongly consistent parallel Scan and decoded "
@@ -102,7 +102,7 @@ LEFT JOIN waiting w ON w.ProductId = p.ProductId
 WHERE p.Stock < 5
 ORDER BY p.Stock, p.ProductId""",
 }
-"""The README's SQL over an export (DuckDB after `duckdb_setup`; Athena too): the tests run this very text."""
+"""The SQL of docs/exports.md over an export (DuckDB after `duckdb_setup`; Athena too): the tests run this very text."""
 
 
 def duckdb_setup(directory: str) -> str:

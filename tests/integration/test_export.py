@@ -420,7 +420,7 @@ def test_without_pyarrow_the_export_says_what_to_install(tmp_path: Path, monkeyp
     async def unused(operation: str, params: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError("no call expected")
 
-    with pytest.raises(ExportError, match=re.escape("pip install 'graphql-api[export]'")):
+    with pytest.raises(ExportError, match=re.escape("from the checkout: pip install -e '.[export]'")):
         asyncio.run(export_tables(Dynamo(unused, "x-"), tmp_path / "export"))
     assert list(tmp_path.iterdir()) == []
 

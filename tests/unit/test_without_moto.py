@@ -39,7 +39,7 @@ def test_every_module_imports_without_moto() -> None:
         [sys.executable, "-c", WITHOUT_LOCAL_EXTRA], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert "pip install 'graphql-api[local]'" in result.stdout
+    assert "from the checkout: pip install -e '.[local]'" in result.stdout
 
 
 def test_moto_is_an_extra_not_a_dependency() -> None:

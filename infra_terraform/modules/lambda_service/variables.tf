@@ -73,7 +73,7 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "environment" {
-  description = "The service's settings as environment variables (README, Settings): TABLE_PREFIX, AUTH_ISSUER, AUTH_AUDIENCE, CORS_ALLOW_ORIGINS, LOG_LEVEL... Without AUTH_ISSUER (or AUTH_MODE=none) the function refuses to start. Not CURSOR_SECRET (see cursor_secret), nor AWS_* (Lambda sets the region and the role's credentials) or DYNAMODB_ENDPOINT_URL."
+  description = "The service's settings as environment variables (docs/reference/settings.md): TABLE_PREFIX, AUTH_ISSUER, AUTH_AUDIENCE, CORS_ALLOW_ORIGINS, LOG_LEVEL... Without AUTH_ISSUER (or AUTH_MODE=none) the function refuses to start. Not CURSOR_SECRET (see cursor_secret), nor AWS_* (Lambda sets the region and the role's credentials) or DYNAMODB_ENDPOINT_URL."
   type        = map(string)
 
   validation {
