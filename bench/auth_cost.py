@@ -73,7 +73,8 @@ async def compare(url: str, product_id: str, rounds: int, per_round: int) -> dic
             async def ask() -> Answer:
                 async with session.post(url, json=body, headers=headers) as response:
                     payload = await response.json()
-                    assert response.status == 200 and "errors" not in payload, payload
+                    assert response.status == 200, payload
+                    assert "errors" not in payload, payload
                     return Answer(payload, int(response.headers["x-dynamodb-requests"]), None)
 
             return ask

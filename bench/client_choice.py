@@ -37,7 +37,8 @@ async def sequential_latencies(url: str, body: dict[str, object], count: int) ->
             started = time.perf_counter()
             response = await client.post(url, json=body)
             latencies.append(time.perf_counter() - started)
-            assert response.status_code == 200 and "errors" not in response.json()
+            assert response.status_code == 200
+            assert "errors" not in response.json()
         return latencies
 
 

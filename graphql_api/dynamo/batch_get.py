@@ -66,5 +66,5 @@ async def _get_chunk(
         DYNAMODB_THROTTLES.labels("batch_get_item_unprocessed").inc()
         if attempt < max_retries:
             # Exponential backoff with full jitter, as AWS recommends for UnprocessedKeys.
-            await asyncio.sleep(random.uniform(0, base_delay * 2**attempt))
+            await asyncio.sleep(random.uniform(0, base_delay * 2**attempt))  # noqa: S311 (jitter, not a secret)
     raise Throttled("DynamoDB did not return every requested item in time; retry later")

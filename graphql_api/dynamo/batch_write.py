@@ -44,7 +44,7 @@ async def put_items(
                     if on_written is not None:
                         on_written(len(chunk))
                     return
-                await asyncio.sleep(random.uniform(0, 0.05 * 2**attempt))
+                await asyncio.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
             raise Throttled("DynamoDB did not accept every write in time; retry later")
 
     await asyncio.gather(*(write(chunk) for chunk in chunks))

@@ -141,7 +141,7 @@ async def transact_write(
             throttled = bool(_THROTTLING_REASONS & set(reasons or ()))
         # Cancelled by a concurrent transaction or by throttling, nothing written: back off
         # (full jitter, capped) and try again.
-        await asyncio.sleep(random.uniform(0, min(1.0, base_delay * 2**attempt)))
+        await asyncio.sleep(random.uniform(0, min(1.0, base_delay * 2**attempt)))  # noqa: S311 (jitter)
     if throttled:
         raise Throttled("DynamoDB is throttling requests; retry later")
     raise Conflict("too many concurrent changes to the same data; retry the request")

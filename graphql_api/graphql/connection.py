@@ -32,7 +32,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Connec
 from graphql_api.graphql.context import RequestContext
 
 TOKEN_EXPIRED_CLOSE_CODE = 4403
-TOKEN_EXPIRED_REASON = "token expired"
+TOKEN_EXPIRED_REASON = "token expired"  # noqa: S105 (a close reason, not a password)
 
 
 @dataclass

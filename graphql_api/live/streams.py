@@ -196,7 +196,7 @@ class StreamReader:
                 idle = min(idle * 2, self.max_idle)
 
     async def _back_off(self, failures: int, progress: ShardProgress, error: Exception) -> None:
-        delay = min(self.max_backoff, self.min_idle * 2**failures) * random.uniform(0.5, 1.0)
+        delay = min(self.max_backoff, self.min_idle * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311 (jitter)
         if failures == 1 or failures % 10 == 0:
             logger.warning("stream shard %s: %s; retrying in %.2f s", progress.shard_id, error, delay)
         await asyncio.sleep(delay)

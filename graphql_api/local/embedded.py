@@ -45,7 +45,9 @@ def make_moto_server(host: str, port: int) -> BaseWSGIServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
     except ImportError as error:
-        raise ImportError(f"the embedded DynamoDB needs moto ({error}); from the checkout: pip install -e '.[local]'") from error
+        raise ImportError(
+            f"the embedded DynamoDB needs moto ({error}); from the checkout: pip install -e '.[local]'"
+        ) from error
     app = DomainDispatcherApplication(create_backend_app)
     return make_server(host, port, app, threaded=False, request_handler=MotoRequestHandler)
 

@@ -32,7 +32,7 @@ from graphql_api.auth.identity import subject_of
 from graphql_api.ops.seed import DEMO_EMAIL
 
 LOCAL_STATE_FILE = Path(".graphql-api-local.json")
-DEMO_PASSWORD = "Local-Demo-Pass-1"
+DEMO_PASSWORD = "Local-Demo-Pass-1"  # noqa: S105 (the local default's demo users only; printed by `serve`)
 
 _COGNITO_ISSUER = re.compile(r"https://cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool_id>[\w-]+_\w+)/?")
 
@@ -149,7 +149,7 @@ def create_local_user_pool(endpoint_url: str, region: str, staff_group: str, adm
         region_name=region,
         endpoint_url=endpoint_url,
         aws_access_key_id="local",  # the embedded server accepts any credentials
-        aws_secret_access_key="local",
+        aws_secret_access_key="local",  # noqa: S106 (a dummy for the embedded server)
     )
     pool_id = client.create_user_pool(PoolName="graphql-api-local")["UserPool"]["Id"]
     client_id = client.create_user_pool_client(

@@ -134,7 +134,7 @@ def install_dependencies(target: Path) -> None:
             constraints.name,
             *runtime_dependencies(),
         ]
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True)  # noqa: S603 (pip, with our own arguments)
     if result.returncode != 0:
         raise PackagingError(f"pip could not install the runtime dependencies:\n{result.stderr.strip()}")
 

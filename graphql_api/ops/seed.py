@@ -141,7 +141,7 @@ def demo_dataset(
     review_count: int = 300,
     ada_subject: str | None = None,
 ) -> Dataset:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible demo data, not a secret)
     start = now().replace(microsecond=0) - timedelta(days=365)
     data = Dataset()
     for number in range(product_count):

@@ -64,7 +64,9 @@ def test_in_the_local_default_a_person_opens_graphiql_and_presses_run(
     screenshot = ARTIFACTS / "graphiql-local-default.png"
     with local_default_process(tmp_path) as local:
         report = run_node("graphiql.mjs", f"{local.url}/graphql", "-", "-", "-", str(screenshot))
-    assert report["externalRequests"] == [] and report["cspViolations"] == [] and report["pageErrors"] == []
+    assert report["externalRequests"] == []
+    assert report["cspViolations"] == []
+    assert report["pageErrors"] == []
     assert report["editors"]["query"] == ME_QUERY
     assert json.loads(report["editors"]["headers"])["Authorization"].startswith("Bearer ")
     shown = json.loads(report["result"])
@@ -135,4 +137,5 @@ def test_in_the_local_default_a_graphiql_subscription_sees_changes_from_another_
     report = json.loads(out)
     assert report.get("error") is None, (report, err)
     assert report["seen"] == ['"CANCELLED"', '"DELIVERED"']
-    assert report["cspViolations"] == [] and report["externalRequests"] == []
+    assert report["cspViolations"] == []
+    assert report["externalRequests"] == []

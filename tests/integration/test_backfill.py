@@ -148,7 +148,8 @@ def test_backfill_leaves_versions_and_other_attributes_alone(endpoint: str) -> N
     for order in orders:
         item = items[order["OrderId"]]
         assert item["Status"] == {"S": "PENDING"}
-        assert item["Version"] == {"N": "1"} and item["UpdatedAt"] == {"S": order["UpdatedAt"]}
+        assert item["Version"] == {"N": "1"}
+        assert item["UpdatedAt"] == {"S": order["UpdatedAt"]}
 
 
 def test_backfill_never_overwrites_a_newer_write_nor_resurrects_a_deleted_item(endpoint: str) -> None:

@@ -19,7 +19,8 @@ from tests.operations import (
 
 def test_create_then_read_your_write(api: Api) -> None:
     created = create_customer(api, email=unique_email("Mixed.Case").upper(), name="Grace")
-    assert created["version"] == 1 and created["orderCount"] == 0
+    assert created["version"] == 1
+    assert created["orderCount"] == 0
     assert created["email"] == created["email"].lower()
     assert api.data_of(GET_CUSTOMER, {"id": created["customerId"]})["customer"] == created
     found = api.data_of("query($e: String!) { customerByEmail(email: $e) { customerId } }", {"e": created["email"]})
@@ -40,7 +41,9 @@ def test_update_changes_fields_and_bumps_the_version(api: Api) -> None:
         UPDATE_CUSTOMER,
         {"input": {"customerId": created["customerId"], "expectedVersion": 1, "name": "New Name", "addresses": []}},
     )["updateCustomer"]
-    assert updated["name"] == "New Name" and updated["addresses"] == [] and updated["version"] == 2
+    assert updated["name"] == "New Name"
+    assert updated["addresses"] == []
+    assert updated["version"] == 2
     assert updated["email"] == created["email"]
     assert api.data_of(GET_CUSTOMER, {"id": created["customerId"]})["customer"] == updated
 

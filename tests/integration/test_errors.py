@@ -45,7 +45,8 @@ def test_more_than_100_product_ids_is_bad_user_input(api: Api) -> None:
 def test_syntax_and_validation_errors_carry_a_code(api: Api) -> None:
     for query in ("{ customer(", "{ nosuchfield }", "{ customer(customerId: 5) { nosuch } }"):
         errors = api.query(query)["errors"]
-        assert errors and all(e["extensions"]["code"] == "BAD_USER_INPUT" for e in errors)
+        assert errors
+        assert all(e["extensions"]["code"] == "BAD_USER_INPUT" for e in errors)
 
 
 def test_unknown_enum_value_is_bad_user_input(api: Api) -> None:
@@ -113,7 +114,9 @@ def test_a_failed_product_load_fails_the_product_fields_not_the_page(endpoint: s
             ).json()
     edges = body["data"]["customer"]["orders"]["edges"]
     lines = [line for edge in edges for line in edge["node"]["items"]]
-    assert edges and lines and all(line["quantity"] >= 1 and line["product"] is None for line in lines)
+    assert edges
+    assert lines
+    assert all(line["quantity"] >= 1 and line["product"] is None for line in lines)
     assert len(body["errors"]) == len(lines)
     assert {error["path"][-1] for error in body["errors"]} == {"product"}
     assert {error["extensions"]["code"] for error in body["errors"]} == {"INTERNAL_SERVER_ERROR"}

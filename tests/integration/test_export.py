@@ -134,7 +134,8 @@ def _api_stock(exported: Exported) -> dict[str, int]:
 def test_order_totals_and_stock_in_sql_equal_the_apis(exported: Exported) -> None:
     sql = exported.sql()
     totals = dict(sql.sql("SELECT CustomerId, sum(Total) FROM Orders GROUP BY CustomerId").fetchall())
-    assert len(totals) > 10 and all(isinstance(total, Decimal) for total in totals.values())
+    assert len(totals) > 10
+    assert all(isinstance(total, Decimal) for total in totals.values())
     assert totals == _api_order_totals(exported)
 
     stock = dict(sql.sql("SELECT ProductId, Stock FROM Products").fetchall())
@@ -155,7 +156,8 @@ def test_columns_are_typed_and_named_as_the_attributes(exported: Exported) -> No
     assert list(orders) == [field.attribute for field in ORDERS.mapping.fields]
     assert orders["Total"] == "DECIMAL(18,2)"
     assert orders["OrderDate"] == orders["CreatedAt"] == "TIMESTAMP WITH TIME ZONE"
-    assert orders["ItemCount"] == "BIGINT" and orders["Status"] == "VARCHAR"
+    assert orders["ItemCount"] == "BIGINT"
+    assert orders["Status"] == "VARCHAR"
     customers = _column_types(sql, "Customers")
     assert customers["CreatedAt"] == "TIMESTAMP WITH TIME ZONE"
     assert re.fullmatch(r"STRUCT\(Street VARCHAR, City VARCHAR, .*\)\[\]", customers["Addresses"])
@@ -203,8 +205,10 @@ def test_rows_per_table_equal_a_count_of_the_table(exported: Exported) -> None:
 def test_the_manifest_says_when_and_what_is_guaranteed(exported: Exported) -> None:
     manifest = exported.manifest
     started = datetime.fromisoformat(manifest["started"])
-    assert started.tzinfo is not None and started <= datetime.fromisoformat(manifest["finished"])
-    assert "strongly consistent" in manifest["guarantees"] and "point in time" in manifest["guarantees"]
+    assert started.tzinfo is not None
+    assert started <= datetime.fromisoformat(manifest["finished"])
+    assert "strongly consistent" in manifest["guarantees"]
+    assert "point in time" in manifest["guarantees"]
     total = next(column for column in manifest["tables"]["Orders"]["columns"] if column["name"] == "Total")
     assert total == {"name": "Total", "type": "decimal128(18, 2)", "nullable": False}
 
@@ -315,7 +319,8 @@ def test_the_command_exports_and_logs_a_line_per_table(exported: Exported, tmp_p
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [*(table.name for table in ALL_TABLES), "total"]
     orders = exported.manifest["tables"]["Orders"]["rows"]
-    assert f"Orders: {orders} rows, 1 files, " in result.stdout and str(directory) in lines[-1]
+    assert f"Orders: {orders} rows, 1 files, " in result.stdout
+    assert str(directory) in lines[-1]
     assert "\r" not in result.stderr  # lines, not a bar: stderr is not a terminal
     messages = "\n".join(_messages(result.stderr))
     for table in ALL_TABLES:

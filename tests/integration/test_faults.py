@@ -321,8 +321,10 @@ def test_reads_under_throttling_and_unprocessed_keys_are_complete_or_throttled(
     )
     assert total.partial == 0
     assert total.other == []
-    assert total.complete > 0 and total.throttled > 0, "the faults were not exercised"
-    assert counts.throttled > 0 and counts.unprocessed_keys > 0
+    assert total.complete > 0, "the faults were not exercised"
+    assert total.throttled > 0, "the faults were not exercised"
+    assert counts.throttled > 0
+    assert counts.unprocessed_keys > 0
     assert walked["complete"] > 0
 
 
@@ -352,7 +354,8 @@ def test_bulk_writes_under_throttling_and_unprocessed_items_write_everything(
     counts = proxy.reset()
     _report(backend, "bulk writes under 20% throttling + 30% unprocessed items", counts, outcomes=dict(outcomes))
     assert outcomes["complete"] == 1
-    assert counts.throttled > 0 and counts.unprocessed_items > 0
+    assert counts.throttled > 0
+    assert counts.unprocessed_items > 0
     expected = [deserialize_item(serialize_item(PRODUCTS.to_item(product))) for product in products]
     assert snapshot(direct)["Products"] == sorted(expected, key=lambda item: str(item["ProductId"]))
 
@@ -422,7 +425,8 @@ def test_orders_placed_under_faults_exist_exactly_once(faulty: Faulty, proxy: Fa
     )
     assert set(placed) == set(plan)
     assert all(placed[key] == order_id_for(owner, key) for key, (owner, _) in plan.items())
-    assert counts.throttled > 0 and counts.server_errors > 0
+    assert counts.throttled > 0
+    assert counts.server_errors > 0
 
     # The tables hold only this test's data: every order, line and count is accounted for.
     assert Counter(order["IdempotencyKey"] for order in after["Orders"]) == Counter(dict.fromkeys(plan, 1))
@@ -472,8 +476,10 @@ def test_throttling_inside_a_transaction_is_throttled_and_writes_nothing(
     _report(
         backend, "every transaction throttled", counts, place=sorted(_codes(placing)), cancel=sorted(_codes(cancelling))
     )
-    assert _codes(placing) == {"THROTTLED"} and placing["data"] is None
-    assert _codes(cancelling) == {"THROTTLED"} and cancelling["data"] is None
+    assert _codes(placing) == {"THROTTLED"}
+    assert placing["data"] is None
+    assert _codes(cancelling) == {"THROTTLED"}
+    assert cancelling["data"] is None
     # Each mutation's transaction is retried MAX_ATTEMPTS times (nothing written) before THROTTLED.
     assert counts.throttles_by_type["TransactionCanceledException[ThrottlingError]"] == 2 * transactions.MAX_ATTEMPTS
     assert cancelled["status"] == "CANCELLED"
@@ -495,7 +501,8 @@ def test_dynamodb_server_errors_are_unavailable_not_internal(faulty: Faulty, pro
         recovered = _post(client, CANONICAL, canonical)
     _report(backend, "every reply a DynamoDB 500", counts, codes=sorted(_codes(body)), readyz=ready.status_code)
     assert _codes(body) == {"UNAVAILABLE"}
-    assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
     _assert_no_leak(ready.text)
     assert "errors" not in recovered
 
@@ -567,12 +574,14 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
     )
     assert _codes(body) == {"UNAVAILABLE"}
     assert body["data"] == {"customer": None}
-    assert query_seconds < bound and ready_seconds < bound
+    assert query_seconds < bound
+    assert ready_seconds < bound
     if failure == "hang":
         # Each DynamoDB call makes exactly DYNAMODB_MAX_ATTEMPTS attempts, not one more.
         assert hung_by_query == attempts
         # /readyz answers at its first failed table; the other checks may still be in their backoff.
         assert attempts < counts.hung <= attempts * (1 + len(ALL_TABLES))
-    assert ready.status_code == 503 and ready.json() == {"status": "unavailable", "reason": "database unreachable"}
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "reason": "database unreachable"}
     assert statuses[-1] == 200
     assert recovered == expected

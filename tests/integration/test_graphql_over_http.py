@@ -33,7 +33,8 @@ def _post(api: Api, body: dict[str, object], accept: str) -> tuple[int, str, dic
 def test_a_request_error_is_a_400_without_data(api: Api, body: dict[str, object]) -> None:
     status, content_type, answer = _post(api, body, f"{GRAPHQL_RESPONSE}, application/json;q=0.9")
     assert (status, content_type.split(";")[0]) == (400, GRAPHQL_RESPONSE)
-    assert "data" not in answer and answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "data" not in answer
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     # The same request accepting only application/json: 200 with data null, as before.
     status, content_type, answer = _post(api, body, "application/json")
     assert (status, content_type.split(";")[0], answer["data"]) == (200, "application/json", None)
@@ -53,7 +54,8 @@ def test_an_http_level_refusal_uses_the_accepted_media_type(api: Api) -> None:
     response = api.client.post(
         "/graphql", content=b"{not json", headers={"content-type": "application/json", "Accept": GRAPHQL_RESPONSE}
     )
-    assert response.status_code == 400 and response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,8 @@ def test_every_server_line_is_json_with_the_request_id_and_the_internal_errors_s
     errors = [entry for entry in parsed if entry["level"] == "ERROR"]
     assert [entry["requestId"] for entry in errors] == [internal_id]
     stack = errors[0]["exception"]
-    assert stack.startswith("Traceback") and "ResourceNotFoundException" in stack
+    assert stack.startswith("Traceback")
+    assert "ResourceNotFoundException" in stack
     assert "ResourceNotFound" not in responses["internal"].text  # the stack is in the log, never in the answer
 
 
@@ -144,10 +145,13 @@ def test_cli_refusals_and_failures_are_json_lines(without_orders: Settings, tmp_
     refused = _cli(without_orders, "export", str(occupied))
     assert refused.returncode == 2
     [line] = [json.loads(line) for line in refused.stderr.splitlines()]
-    assert line["level"] == "ERROR" and line["logger"] == "graphql_api.cli" and str(occupied) in line["message"]
+    assert line["level"] == "ERROR"
+    assert line["logger"] == "graphql_api.cli"
+    assert str(occupied) in line["message"]
 
     failed = _cli(without_orders, "validate")  # the Orders table is missing: an unexpected failure
     assert failed.returncode == 1
     entries = [json.loads(line) for line in failed.stderr.splitlines()]
     [error] = [entry for entry in entries if entry["level"] == "ERROR"]
-    assert error["message"] == "validate failed" and "ResourceNotFoundException" in error["exception"]
+    assert error["message"] == "validate failed"
+    assert "ResourceNotFoundException" in error["exception"]

@@ -30,11 +30,15 @@ def test_one_json_log_line_per_request_with_its_cost(api: Api, caplog: pytest.Lo
     lines = logged(caplog.records)
     assert len(lines) == 2
     good, bad = lines
-    assert good["operations"] == ["Canonical"] and good["status"] == 200
-    assert good["dynamodbRequests"] == 4 and good["errorCodes"] == []
+    assert good["operations"] == ["Canonical"]
+    assert good["status"] == 200
+    assert good["dynamodbRequests"] == 4
+    assert good["errorCodes"] == []
     assert good["requestId"] == response.headers["x-request-id"]
     assert good["durationMs"] > 0
-    assert bad["operations"] == ["Bad"] and bad["errorCodes"] == ["BAD_USER_INPUT"] and bad["dynamodbRequests"] == 0
+    assert bad["operations"] == ["Bad"]
+    assert bad["errorCodes"] == ["BAD_USER_INPUT"]
+    assert bad["dynamodbRequests"] == 0
 
 
 def test_http_level_rejections_are_logged_with_their_code(api: Api, caplog: pytest.LogCaptureFixture) -> None:

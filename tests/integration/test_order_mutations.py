@@ -28,13 +28,16 @@ def test_place_order_prices_lines_and_decrements_stock(api: Api) -> None:
     kettle = create_product(api, price="19.99", stock=5)
     mug = create_product(api, price="0.10", stock=100)
     order = place_order(api, customer["customerId"], [(kettle["productId"], 2), (mug["productId"], 3)])
-    assert order["status"] == "PENDING" and order["version"] == 1 and order["itemCount"] == 2
+    assert order["status"] == "PENDING"
+    assert order["version"] == 1
+    assert order["itemCount"] == 2
     assert Decimal(order["total"]) == Decimal("40.28")
     assert [(i["itemId"], i["unitPrice"], i["lineTotal"]) for i in order["items"]] == [
         ("001", "19.99", "39.98"),
         ("002", "0.10", "0.30"),
     ]
-    assert stock_of(api, kettle["productId"]) == 3 and stock_of(api, mug["productId"]) == 97
+    assert stock_of(api, kettle["productId"]) == 3
+    assert stock_of(api, mug["productId"]) == 97
     assert api.data_of(GET_ORDER, {"id": order["orderId"]})["order"] == order
     counts = api.data_of(
         "query($id: ID!) { customer(customerId: $id) { orderCount orders { totalCount } } }",
@@ -148,13 +151,16 @@ def test_cancel_restores_stock_atomically(api: Api, how: str) -> None:
     a, b = create_product(api, stock=10), create_product(api, stock=4)
     order = place_order(api, customer["customerId"], [(a["productId"], 3), (b["productId"], 4)])
     order = _set_status(api, order, "PAID")["data"]["updateOrderStatus"]
-    assert stock_of(api, a["productId"]) == 7 and stock_of(api, b["productId"]) == 0
+    assert stock_of(api, a["productId"]) == 7
+    assert stock_of(api, b["productId"]) == 0
     if how == "cancelOrder":
         cancelled = api.data_of(CANCEL_ORDER, {"id": order["orderId"], "v": order["version"]})["cancelOrder"]
     else:
         cancelled = _set_status(api, order, "CANCELLED")["data"]["updateOrderStatus"]
-    assert cancelled["status"] == "CANCELLED" and cancelled["version"] == 3
-    assert stock_of(api, a["productId"]) == 10 and stock_of(api, b["productId"]) == 4
+    assert cancelled["status"] == "CANCELLED"
+    assert cancelled["version"] == 3
+    assert stock_of(api, a["productId"]) == 10
+    assert stock_of(api, b["productId"]) == 4
     error = error_of(api.query(CANCEL_ORDER, {"id": order["orderId"], "v": 3}))
     assert error["extensions"]["code"] == "INVALID_TRANSITION"
     assert stock_of(api, a["productId"]) == 10
@@ -181,7 +187,8 @@ def test_the_request_budget_holds_on_data_created_through_mutations(api: Api) ->
         place_order(api, customer["customerId"], [(products[number * 3 + k], 1) for k in range(3)])
     response = api.post(CANONICAL, {"id": customer["customerId"]})
     orders = response.json()["data"]["customer"]["orders"]["edges"]
-    assert len(orders) == 20 and sum(len(edge["node"]["items"]) for edge in orders) == 60
+    assert len(orders) == 20
+    assert sum(len(edge["node"]["items"]) for edge in orders) == 60
     assert response.headers["x-dynamodb-requests"] == "4"
     assert api.data_of(GET_CUSTOMER, {"id": customer["customerId"]})["customer"]["orderCount"] == 20
 

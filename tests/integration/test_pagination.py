@@ -63,7 +63,8 @@ def test_sparse_filtered_matches_still_fill_every_page(api: Api) -> None:
 
 def test_the_last_exact_page_says_there_is_no_next(api: Api) -> None:
     pages = _walk(api, CATEGORY_PAGE, {"category": "canonical", "first": 60}, lambda d: d["productsByCategory"])
-    assert len(pages) == 1 and len(pages[0]["edges"]) == 60
+    assert len(pages) == 1
+    assert len(pages[0]["edges"]) == 60
 
 
 def _error(api: Api, query: str, variables: dict[str, Any]) -> dict[str, Any]:

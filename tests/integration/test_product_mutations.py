@@ -10,7 +10,8 @@ from tests.operations import GET_PRODUCT, UPDATE_PRODUCT, create_product, error_
 
 def test_create_keeps_money_exact(api: Api) -> None:
     product = create_product(api, price="0.10", stock=3)
-    assert product["price"] == "0.10" and Decimal(product["price"]) * 3 == Decimal("0.30")
+    assert product["price"] == "0.10"
+    assert Decimal(product["price"]) * 3 == Decimal("0.30")
     assert product["version"] == 1
     assert api.data_of(GET_PRODUCT, {"id": product["productId"]})["product"] == product
 
@@ -35,7 +36,8 @@ def test_description_null_clears_it_and_omitted_keeps_it(api: Api) -> None:
     cleared = api.data_of(
         UPDATE_PRODUCT, {"input": {"productId": product["productId"], "expectedVersion": 2, "description": None}}
     )["updateProduct"]
-    assert cleared["description"] is None and cleared["name"] == "Renamed"
+    assert cleared["description"] is None
+    assert cleared["name"] == "Renamed"
 
 
 def test_a_stale_update_writes_nothing(api: Api) -> None:

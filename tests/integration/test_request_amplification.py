@@ -72,7 +72,8 @@ def test_a_compiled_plan_refuses_the_same_document_once_its_variables_make_it_de
             assert "errors" not in cheap.json(), cheap.json()
         schema: Schema = app.state.schema
         plan = schema.plans.get(query, None)
-        assert plan is not None and plan.runs == 1
+        assert plan is not None
+        assert plan.runs == 1
         _refused(client.post("/graphql", json={"query": query, "variables": {"c": category, "n": 100}}))
 
 

@@ -163,7 +163,8 @@ def test_bad_review_input_names_the_field_and_writes_nothing(api: Api, changes: 
         headers,
     )
     error = response.json()["errors"][0]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == field, error
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["field"] == field, error
     assert response.headers["x-dynamodb-requests"] == "0"
     assert snapshot(api.settings) == before
 

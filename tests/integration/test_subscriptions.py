@@ -83,7 +83,8 @@ def test_a_mutation_reaches_the_owner_and_staff_with_the_previous_status(api: Ap
     assert mine["type"] == "next", mine
     changed = mine["payload"]["data"]["orderChanged"]
     assert (changed["orderId"], changed["status"], changed["version"]) == (order["orderId"], "PAID", 2)
-    assert changed["items"][0]["quantity"] == 1 and changed["items"][0]["product"]["name"]
+    assert changed["items"][0]["quantity"] == 1
+    assert changed["items"][0]["product"]["name"]
     assert theirs["payload"]["data"]["ordersChanged"] == {
         "order": {"orderId": order["orderId"], "status": "PAID"},
         "previousStatus": "PENDING",

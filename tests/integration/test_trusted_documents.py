@@ -56,13 +56,15 @@ def test_a_registered_document_runs_by_id_with_or_without_the_prefix_and_by_get(
     product = api.data.dataset.products[0]
     for document_id in (f"sha256:{_sha(PRODUCT)}", _sha(PRODUCT)):
         status, body, _ = _post(client, {"documentId": document_id, "variables": {"id": product.product_id}})
-        assert status == 200 and body["data"]["product"]["name"] == product.name
+        assert status == 200
+        assert body["data"]["product"]["name"] == product.name
     got = client.get(
         "/graphql",
         params={"documentId": _sha(PRODUCT), "variables": json.dumps({"id": product.product_id})},
         headers={**admin_headers(), "accept": "application/json"},
     )
-    assert got.status_code == 200 and got.json()["data"]["product"]["productId"] == product.product_id
+    assert got.status_code == 200
+    assert got.json()["data"]["product"]["productId"] == product.product_id
 
 
 def test_apollo_apq_asks_for_the_document_once_then_runs_by_hash(client: TestClient) -> None:
@@ -80,7 +82,8 @@ def test_apollo_apq_asks_for_the_document_once_then_runs_by_hash(client: TestCli
 def test_a_hash_that_is_not_the_documents_is_refused_and_not_remembered(client: TestClient) -> None:
     lie = {"query": OTHER + " ", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": _sha(OTHER + "x")}}}
     status, body, _ = _post(client, lie)
-    assert status == 200 and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "SHA-256" in body["errors"][0]["message"]
     assert _post(client, {"extensions": lie["extensions"]})[1]["errors"][0]["message"] == "PersistedQueryNotFound"
     bad_version = {"extensions": {"persistedQuery": {"version": 2, "sha256Hash": _sha(OTHER)}}}
@@ -91,12 +94,14 @@ def test_a_hash_that_is_not_the_documents_is_refused_and_not_remembered(client: 
 def test_trusted_only_runs_the_manifest_and_refuses_the_rest_at_no_cost(client: TestClient, api: Api) -> None:
     product = api.data.dataset.products[1]
     status, body, _ = _post(client, {"documentId": _sha(PRODUCT), "variables": {"id": product.product_id}})
-    assert status == 200 and body["data"]["product"]["productId"] == product.product_id
+    assert status == 200
+    assert body["data"]["product"]["productId"] == product.product_id
     # The registered text itself (spacing aside) is trusted too: the parsed documents are compared.
     status, body, _ = _post(
         client, {"query": "  " + PRODUCT.replace(" {", "{"), "variables": {"id": product.product_id}}
     )
-    assert status == 200 and body["data"]["product"]["productId"] == product.product_id
+    assert status == 200
+    assert body["data"]["product"]["productId"] == product.product_id
     for refused in (
         {"query": '{ product(productId: "x") { name } }'},
         _apq(OTHER, send_query=True),  # no registration through APQ
@@ -105,7 +110,8 @@ def test_trusted_only_runs_the_manifest_and_refuses_the_rest_at_no_cost(client: 
     ):
         status, body, requests = _post(client, refused)
         answers = body if isinstance(body, list) else [body]
-        assert requests == "0" and status == 200, body
+        assert requests == "0", body
+        assert status == 200, body
         assert answers[-1]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert "data" not in answers[-1] or answers[-1]["data"] is None
 

@@ -260,7 +260,8 @@ def _refused_late(late: Late, actions: Any) -> Counts:
         run_with_dynamo(late.under_test.settings, attempt)
     late.proxy.late(count=0)
     counts = late.proxy.reset()
-    assert counts.late == 1 and _writes(counts) >= 2, dict(counts.by_operation)
+    assert counts.late == 1, dict(counts.by_operation)
+    assert _writes(counts) >= 2, dict(counts.by_operation)
     return counts
 
 
@@ -273,7 +274,8 @@ def _moved_on(late: Late) -> Product:
         return await get(dynamo, PRODUCTS, PRODUCTS.key(product["productId"]))
 
     stored: Product | None = run_with_dynamo(late.setup.settings, load)
-    assert stored is not None and stored.version == 2
+    assert stored is not None
+    assert stored.version == 2
     return stored
 
 

@@ -347,11 +347,13 @@ def test_the_cli_exits_1_with_one_line_per_violation_and_plain_progress_lines(se
     lines = done.stdout.splitlines()
     product = seeded.data.products[7].product_id
     assert lines[0] == f"VIOLATION stock: Products(ProductId={product}): Stock -1 is negative"
-    assert lines[-1].endswith("1 violations (stock 1)") and len(lines) == 2
+    assert lines[-1].endswith("1 violations (stock 1)")
+    assert len(lines) == 2
     assert f"validate: Orders: {len(seeded.data.orders)} items in " in done.stderr  # not a terminal: plain lines
     assert "\r" not in done.stderr
     clean = _cli(seeded.settings, "validate")
-    assert clean.returncode == 0 and clean.stdout.splitlines()[-1].endswith(": 0 violations"), clean.stdout
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.splitlines()[-1].endswith(": 0 violations"), clean.stdout
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -388,5 +390,7 @@ def test_a_violation_seen_once_and_gone_by_the_second_scan_is_not_reported(
         return await validate_tables(dynamo, segments=2)
 
     report = run_with_dynamo(seeded.settings, race)
-    assert scans == 2 and report.violations == [] and report.passing == 1, report.lines()
+    assert scans == 2, report.lines()
+    assert report.violations == [], report.lines()
+    assert report.passing == 1, report.lines()
     assert report.lines()[-1].endswith("0 violations; 1 seen in the first scan were gone in the second")

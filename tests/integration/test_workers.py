@@ -69,7 +69,8 @@ def test_a_cursor_walk_over_fresh_connections_reaches_every_product(two_workers:
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert sorted(found) == sorted(expected) and len(found) == len(expected)
+    assert sorted(found) == sorted(expected)
+    assert len(found) == len(expected)
 
 
 def test_an_idempotency_key_holds_across_workers(two_workers: str, api: Api) -> None:

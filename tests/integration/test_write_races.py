@@ -35,7 +35,8 @@ def test_fifty_orders_for_ten_items_sell_exactly_ten(api: Api, live_url: str) ->
     tables = snapshot(api.settings)
     orders = {o["OrderId"] for o in tables["Orders"]}
     lines = [line for line in tables["OrderItems"] if line["ProductId"] == product["productId"]]
-    assert len(lines) == 10 and all(line["OrderId"] in orders for line in lines)
+    assert len(lines) == 10
+    assert all(line["OrderId"] in orders for line in lines)
     placed = {body["data"]["placeOrder"]["orderId"] for body in results if not body.get("errors")}
     assert placed == {line["OrderId"] for line in lines}
     counts = sum(api.data_of(GET_CUSTOMER, {"id": c})["customer"]["orderCount"] for c in customers)

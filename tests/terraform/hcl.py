@@ -89,5 +89,6 @@ def terraform_console(terraform: Path, workdir: Path, expression_: str) -> Any:
     """The value of `expression_` in the configuration in `workdir`."""
     completed = console(terraform, workdir, expression_)
     # `terraform console` exits 0 even when a validation fails: look for its diagnostics too.
-    assert completed.returncode == 0 and "Error:" not in completed.stderr, completed.stderr
+    assert completed.returncode == 0, completed.stderr
+    assert "Error:" not in completed.stderr, completed.stderr
     return json.loads(json.loads(completed.stdout))

@@ -540,7 +540,9 @@ def test_the_widgets_fit_the_grid_without_overlapping(fixture: str, request: pyt
     cells: dict[tuple[int, int], str] = {}
     for widget in widgets:
         title = widget["properties"].get("title", widget["type"])
-        assert widget["x"] >= 0 and widget["width"] >= 1 and widget["x"] + widget["width"] <= 24, title
+        assert widget["x"] >= 0, title
+        assert widget["width"] >= 1, title
+        assert widget["x"] + widget["width"] <= 24, title
         for x in range(widget["x"], widget["x"] + widget["width"]):
             for y in range(widget["y"], widget["y"] + widget["height"]):
                 assert (x, y) not in cells, f"{title} overlaps {cells[(x, y)]}"

@@ -163,7 +163,8 @@ def test_the_function_runs_the_handler_of_the_zip_graphql_api_builds(module: dic
     }
     module_defaults = defaults(module_dir)
     handler_module, handler_name = unquoted(module_defaults["handler"]).rsplit(".", 1)
-    assert (handler_module, handler_name) == (aws_lambda.__name__, "handler") and callable(aws_lambda.handler)
+    assert (handler_module, handler_name) == (aws_lambda.__name__, "handler")
+    assert callable(aws_lambda.handler)
     assert unquoted(module_defaults["runtime"]) == f"python{PYTHON_VERSION}"
     assert [source(value) for value in function["architectures"]] == ["local.architecture"]
     assert PLATFORM.endswith("_" + unquoted(locals_of(module)["architecture"]))
@@ -224,7 +225,9 @@ def test_no_iam_action_or_dynamodb_resource_in_the_module_is_a_wildcard(module_d
         text = path.read_text(encoding="utf-8")
         assert re.findall(r'"[a-z0-9-]+:[A-Za-z]*\*"', text) == [], path.name  # "dynamodb:*", "logs:Put*"
         assert re.findall(r'(?i)resource\s*=\s*"\*"', text) == [], path.name
-        assert "table/*" not in text and "/index/*" not in text and "/stream/*" not in text, path.name
+        assert "table/*" not in text, path.name
+        assert "/index/*" not in text, path.name
+        assert "/stream/*" not in text, path.name
 
 
 def test_the_alarms_watch_errors_throttles_and_p99_duration(
@@ -376,7 +379,8 @@ def test_every_environment_sets_only_what_the_switches_take(
     if environment == "local":  # Lambda and Cognito cannot run against DynamoDB Local
         assert switches == {"service": {"enabled": False}, "user_pool": {"enabled": False}}
     else:
-        assert switches["service"]["enabled"] is True and switches["user_pool"]["enabled"] is True
+        assert switches["service"]["enabled"] is True
+        assert switches["user_pool"]["enabled"] is True
 
 
 def test_an_unknown_switch_attribute_is_refused(terraform: Path, terraform_root: Path, tmp_path: Path) -> None:

@@ -113,7 +113,8 @@ def test_terraform_accepts_the_file_as_the_tables_variable(
 
     completed = _console(terraform, tmp_path, "jsonencode(var.tables)")
 
-    assert completed.returncode == 0 and "Error:" not in completed.stderr, completed.stderr
+    assert completed.returncode == 0, completed.stderr
+    assert "Error:" not in completed.stderr, completed.stderr
     assert json.loads(json.loads(completed.stdout)) == tables_data()["tables"]
 
 

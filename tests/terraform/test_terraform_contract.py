@@ -443,8 +443,10 @@ def test_moved_blocks_lead_to_provisioned_tables(terraform_root: Path) -> None:
     for block in merged_documents(terraform_root).get("moved", []):
         source, target = expression(block["from"]), expression(block["to"])
         match = re.fullmatch(r'module\.table\["([A-Za-z0-9_.-]+)"\]', target)
-        assert match is not None and match.group(1) in data, target
-        assert source.startswith("module.") and source not in current_calls, source
+        assert match is not None, target
+        assert match.group(1) in data, target
+        assert source.startswith("module."), source
+        assert source not in current_calls, source
 
 
 # --- The comparison can fail, and says why -----------------------------------------------------

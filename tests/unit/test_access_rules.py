@@ -22,7 +22,8 @@ def test_root_fields_each_declare_their_own_roles() -> None:
         assert root is not None
         for name in root.fields:
             rule = field_rule(root, name)
-            assert rule is not None and rule.startswith("allow "), f"{root.name}.{name}: {rule}"
+            assert rule is not None, f"{root.name}.{name}: {rule}"
+            assert rule.startswith("allow "), f"{root.name}.{name}: {rule}"
 
 
 @strawberry.type

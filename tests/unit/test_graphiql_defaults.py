@@ -64,7 +64,8 @@ def test_the_inline_script_is_unchanged_so_its_hash_still_matches(page: GraphiQL
     # ...and that one script is the one that reads the block.
     [script] = scripts
     assert f'document.getElementById("{DEFAULTS_ELEMENT_ID}")' in script
-    assert "PAGE_DEFAULTS.query" in script and "PAGE_DEFAULTS.headers" in script
+    assert "PAGE_DEFAULTS.query" in script
+    assert "PAGE_DEFAULTS.headers" in script
 
 
 def test_a_changed_template_is_refused_rather_than_served_without_defaults() -> None:

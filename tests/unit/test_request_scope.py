@@ -16,14 +16,17 @@ from graphql_api.request_scope import (
 
 
 def test_a_scope_holds_for_its_block_only() -> None:
-    assert scope_if_any() is None and current_request_id() == "-"
+    assert scope_if_any() is None
+    assert current_request_id() == "-"
     with request_scope("abc") as scope:
-        assert current_scope() is scope and current_request_id() == "abc"
+        assert current_scope() is scope
+        assert current_request_id() == "abc"
         count_dynamodb_request("before-send.dynamodb.Query")
         count_dynamodb_request("before-send.dynamodb.BatchGetItem")
         scope.add_capacity(1.5)
     assert scope_if_any() is None
-    assert scope.dynamodb_operations == ["Query", "BatchGetItem"] and scope.dynamodb_requests == 2
+    assert scope.dynamodb_operations == ["Query", "BatchGetItem"]
+    assert scope.dynamodb_requests == 2
     assert scope.consumed_capacity == 1.5
 
 

@@ -69,6 +69,6 @@ def test_loopback_hosts(host: str) -> None:
     assert is_loopback(host)
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com"])  # noqa: S104 (refused hosts)
 def test_hosts_beyond_loopback(host: str) -> None:
     assert not is_loopback(host)
