@@ -144,7 +144,8 @@ def test_cli_refusals_and_failures_are_json_lines(without_orders: Settings, tmp_
     (occupied / "keep.txt").write_text("mine")
     refused = _cli(without_orders, "export", str(occupied))
     assert refused.returncode == 2
-    [line] = [json.loads(line) for line in refused.stderr.splitlines()]
+    entries = [json.loads(line) for line in refused.stderr.splitlines()]  # every line is JSON
+    [line] = [entry for entry in entries if entry["level"] == "ERROR"]
     assert line["level"] == "ERROR"
     assert line["logger"] == "graphql_api.cli"
     assert str(occupied) in line["message"]
