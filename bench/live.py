@@ -23,9 +23,9 @@ import aiohttp
 from bench.common import percentile
 from graphql_api.ops.table_admin import create_tables
 from tests.backends import dynamodb_local, moto_server, service_process
-from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers, shared_issuer
 from tests.live_client import LiveClient, active_subscriptions, until_subscribed
+from tests.support import fresh_settings, run_with_dynamo
 
 PRODUCT_CHANGED = "subscription($ids: [ID!]!) { productChanged(productIds: $ids) { productId stock } }"
 CREATE = "mutation($i: CreateProductInput!) { createProduct(input: $i) { productId version } }"

@@ -11,42 +11,28 @@ Which backends run (docs/decisions/ has the reasoning):
   above DynamoDB (HTTP, limits, tokens, logs, metrics, documents, the CLI's wiring), so a second backend
   only doubles its time. It runs on DynamoDB Local (the faster and more faithful of the two) when selected.
 - `TEST_BACKENDS=dynamodb-local` (or `moto`) narrows a whole run to one backend: the quick loop's setting.
+
+Only fixtures and hooks live here; the helpers tests import (`Api`, `fresh_settings`, `snapshot`, ...) are in
+tests/support/.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import os
-import uuid
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
-import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from graphql_api.dynamo.client import open_dynamo
-from graphql_api.logs import JsonLogFormatter
 from graphql_api.ops.seed import write_dataset
 from graphql_api.ops.table_admin import create_tables
-from graphql_api.settings import Settings
 from tests.backends import DYNAMODB_LOCAL_ENDPOINT_VARIABLE, dynamodb_local, moto_server, service_process
 from tests.dynamodb_access import RECORD, WORKER_OUTPUT_KEY, AccessRecord, drift_report
 from tests.fixtures_data import TestData, build_test_data
-from tests.issuer import CLIENT_ID, admin_headers, shared_issuer
-
-BACKENDS = ("moto", "dynamodb-local")
-SELECTED_BACKENDS = tuple(name for name in os.environ.get("TEST_BACKENDS", ",".join(BACKENDS)).split(",") if name)
-if not SELECTED_BACKENDS or set(SELECTED_BACKENDS) - set(BACKENDS):
-    raise pytest.UsageError(f"TEST_BACKENDS names backends among {', '.join(BACKENDS)}, got {SELECTED_BACKENDS}")
-ONE_BACKEND = "dynamodb-local" if "dynamodb-local" in SELECTED_BACKENDS else SELECTED_BACKENDS[0]
-"""Where a `one_backend` test runs."""
+from tests.support import ONE_BACKEND, SELECTED_BACKENDS, Api, backend_of, fresh_settings, run_with_dynamo
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -96,13 +82,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def backend_of(item: pytest.Item) -> str | None:
-    """The backend a collected test runs on (None when it takes no `endpoint`)."""
-    callspec = getattr(item, "callspec", None)
-    backend: str | None = callspec.params.get("endpoint") if callspec is not None else None
-    return backend
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect (not skip) the other backend's copy of every `one_backend` test."""
     kept, dropped = [], []
@@ -134,65 +113,6 @@ def endpoint(request: pytest.FixtureRequest) -> str:
     return url
 
 
-def fresh_settings(endpoint: str, **changes: Any) -> Settings:
-    """Settings for a new, empty set of tables (a unique prefix) at `endpoint`, trusting the tests' issuer."""
-    issuer = shared_issuer()
-    defaults: dict[str, Any] = {
-        "table_prefix": f"t{uuid.uuid4().hex[:8]}-",
-        "cursor_secret": "test-secret",
-        "auth_issuer": issuer.url,
-        "auth_audience": (CLIENT_ID,),
-        # The backends are emulators on a shared machine, and moto answers one request at a time: 50
-        # concurrent orders queue 150 calls behind each other. A test about timeouts sets its own; the rest
-        # must not fail because a busy emulator answered after the production default of 5 s.
-        "dynamodb_read_timeout": 60.0,
-    }
-    return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
-
-
-def run_with_dynamo(settings: Settings, work: Any) -> Any:
-    async def run() -> Any:
-        async with open_dynamo(settings) as dynamo:
-            return await work(dynamo)
-
-    return asyncio.run(run())
-
-
-@dataclass
-class Api:
-    """The service over HTTP (ASGI), on its own tables, with the test data loaded."""
-
-    client: TestClient
-    settings: Settings
-    data: TestData
-
-    def post(
-        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> httpx2.Response:
-        """As an admin unless `headers` say otherwise (`{}`: anonymous)."""
-        return self.client.post(
-            "/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers=admin_headers() if headers is None else headers,
-        )
-
-    def query(
-        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        response = self.post(query, variables, headers)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    def data_of(
-        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        body = self.query(query, variables, headers)
-        assert "errors" not in body, body["errors"]
-        data: dict[str, Any] = body["data"]
-        return data
-
-
 @pytest.fixture(scope="session")
 def test_data() -> TestData:
     return build_test_data()
@@ -216,53 +136,3 @@ def live_url(api: Api) -> Iterator[str]:
     """The same service on the same tables, but under uvicorn in its own process: for real concurrency."""
     with service_process(api.settings) as url:
         yield url
-
-
-async def post_concurrently(
-    url: str, bodies: list[dict[str, Any]], headers: dict[str, str] | list[dict[str, str]] | None = None
-) -> list[dict[str, Any]]:
-    """Send every body at once over real HTTP connections, as an admin by default, or with `headers` (the
-    same for all, or one per body); the answers in order."""
-    import httpx
-
-    each = headers if isinstance(headers, list) else [admin_headers() if headers is None else headers] * len(bodies)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=len(bodies))) as client:
-        responses = await asyncio.gather(
-            *(client.post(url, json=body, headers=sent) for body, sent in zip(bodies, each, strict=True))
-        )
-    assert all(response.status_code == 200 for response in responses), [r.text for r in responses]
-    return [response.json() for response in responses]
-
-
-def outcomes(bodies: list[dict[str, Any]]) -> Counter[str]:
-    """How many answers succeeded ("ok") and how many failed, by error code."""
-    return Counter(body["errors"][0]["extensions"]["code"] if body.get("errors") else "ok" for body in bodies)
-
-
-def snapshot(settings: Settings) -> dict[str, list[dict[str, Any]]]:
-    """Every item of every table, in a stable order: to show that nothing changed."""
-    from graphql_api.dynamo.serialization import deserialize_item
-    from graphql_api.repositories import ALL_TABLES
-
-    async def scan(dynamo: Any) -> dict[str, list[dict[str, Any]]]:
-        tables: dict[str, list[dict[str, Any]]] = {}
-        for table in ALL_TABLES:
-            items: list[dict[str, Any]] = []
-            params: dict[str, Any] = {"TableName": table.physical_name(dynamo.table_prefix), "ConsistentRead": True}
-            while True:
-                page = await dynamo.call("scan", **params)
-                items += [deserialize_item(item) for item in page.get("Items", [])]
-                if "LastEvaluatedKey" not in page:
-                    break
-                params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-            tables[table.name] = sorted(items, key=lambda item: tuple(str(item[k]) for k in table.key_names))
-        return tables
-
-    result: dict[str, list[dict[str, Any]]] = run_with_dynamo(settings, scan)
-    return result
-
-
-def logged(records: list[logging.LogRecord], logger: str = "graphql_api.request") -> list[dict[str, Any]]:
-    """The lines `logger` wrote, as the JSON a log pipeline reads (the service's own formatter)."""
-    formatter = JsonLogFormatter()
-    return [json.loads(formatter.format(record)) for record in records if record.name == logger]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import Api
+from tests.support import Api
 
 CUSTOMER = "customerId email name version orderCount addresses { label street city postalCode country }"
 PRODUCT = "productId name description category price currency stock version"

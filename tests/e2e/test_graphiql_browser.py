@@ -14,11 +14,11 @@ from pathlib import Path
 
 from graphql_api.cli import ME_QUERY
 from tests.backends import ROOT, local_default_process
-from tests.conftest import Api
 from tests.e2e.conftest import ARTIFACTS, E2E, run_node
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import bearer, shared_issuer
 from tests.live_client import active_subscriptions, until_subscribed
+from tests.support import Api
 
 SCREENSHOT = ARTIFACTS / "graphiql.png"
 

@@ -10,11 +10,11 @@ import uuid
 from pathlib import Path
 
 from tests.backends import ROOT
-from tests.conftest import Api
 from tests.e2e.conftest import E2E
 from tests.issuer import bearer, shared_issuer
 from tests.live_client import active_subscriptions, until_subscribed
 from tests.operations import create_product
+from tests.support import Api
 
 SET_STATUS = "mutation($i: UpdateOrderStatusInput!) { updateOrderStatus(input: $i) { version } }"
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
 from tests.e2e.conftest import run_node
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import ADMIN, shared_issuer
 from tests.operations import GET_CUSTOMER, GET_PRODUCT
+from tests.support import Api
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from tests.backends import service_process
-from tests.conftest import Api
 from tests.e2e.conftest import run_node
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import shared_issuer
+from tests.support import Api
 
 
 @pytest.fixture(scope="module")

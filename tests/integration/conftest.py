@@ -27,8 +27,8 @@ from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.live.streams import StreamReader
 from graphql_api.ops.iam_policy import grants_of_call, stream_grant, stream_table
 from graphql_api.settings import Settings
-from tests.conftest import ONE_BACKEND, backend_of
 from tests.dynamodb_access import RECORD, AccessRecord
+from tests.support import ONE_BACKEND, backend_of
 
 INTEGRATION = Path(__file__).resolve().parent
 

@@ -31,8 +31,8 @@ from starlette.testclient import TestClient
 from graphql_api.app import create_app
 from graphql_api.graphql.schema import build_schema
 from graphql_api.ops.table_admin import create_tables
-from tests.conftest import fresh_settings, run_with_dynamo, snapshot
 from tests.issuer import admin_headers, bearer, shared_issuer
+from tests.support import fresh_settings, run_with_dynamo, snapshot
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

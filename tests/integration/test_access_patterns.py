@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from graphql_api.repositories.orders import OrderStatus
-from tests.conftest import Api
+from tests.support import Api
 
 CUSTOMER_FIELDS = "customerId email name orderCount version addresses { label street city postalCode country }"
 

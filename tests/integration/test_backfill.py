@@ -26,8 +26,8 @@ from graphql_api.ops.backfill import BACKFILLS, Backfill, BackfillError, run_bac
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
-from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers
+from tests.support import fresh_settings, run_with_dynamo
 
 LEGACY_ORDERS = 30
 ORDERS_BY_STATUS = "{ ordersByStatus(status: PENDING, first: 100) { edges { node { orderId status } } } }"

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, snapshot
 from tests.operations import (
     CANCEL_ORDER,
     CREATE_CUSTOMER,
@@ -19,6 +18,7 @@ from tests.operations import (
     customer_input,
     product_input,
 )
+from tests.support import Api, snapshot
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -18,7 +18,7 @@ from graphql_api.local.embedded import free_port
 from graphql_api.local.user_pool import DEMO_PASSWORD
 from graphql_api.repositories import ALL_TABLES
 from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
-from tests.conftest import fresh_settings
+from tests.support import fresh_settings
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -41,11 +41,11 @@ import tests
 from graphql_api.app import create_app
 from graphql_api.cli import EXAMPLE_QUERY, ME_QUERY
 from graphql_api.graphql.schema import Schema
-from tests.conftest import Api
 from tests.depth import count
 from tests.fixtures_data import CANONICAL_SUB
 from tests.integration.test_fuzz import SCALARS
 from tests.issuer import admin_headers, bearer, shared_issuer
+from tests.support import Api
 
 EXAMPLES = count("DIFF_EXAMPLES", quick=250, thorough=1100)
 E2E_OPERATIONS = Path(__file__).resolve().parents[2] / "e2e" / "operations"

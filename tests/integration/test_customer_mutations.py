@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api
 from tests.operations import (
     CREATE_CUSTOMER,
     DELETE_CUSTOMER,
@@ -15,6 +14,7 @@ from tests.operations import (
     place_order,
     unique_email,
 )
+from tests.support import Api
 
 
 def test_create_then_read_your_write(api: Api) -> None:

@@ -8,8 +8,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from tests.conftest import Api, fresh_settings
 from tests.issuer import admin_headers
+from tests.support import Api, fresh_settings
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
@@ -93,7 +93,7 @@ def test_a_failed_product_load_fails_the_product_fields_not_the_page(endpoint: s
     from graphql_api.ops.seed import demo_dataset, write_dataset
     from graphql_api.ops.table_admin import create_tables
     from graphql_api.repositories.products import PRODUCTS
-    from tests.conftest import run_with_dynamo
+    from tests.support import run_with_dynamo
 
     settings = fresh_settings(endpoint, graphql_compiled_plans=plans)
     data = demo_dataset(seed=3, customer_count=2, product_count=5, order_count=6)

@@ -39,8 +39,8 @@ from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
 from tests.backends import ROOT
-from tests.conftest import fresh_settings, run_with_dynamo, snapshot
 from tests.issuer import admin_headers
+from tests.support import fresh_settings, run_with_dynamo, snapshot
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

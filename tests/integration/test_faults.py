@@ -45,7 +45,6 @@ from graphql_api.repositories.order_writes import order_id_for
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
 from tests import fixtures_data
-from tests.conftest import Api, fresh_settings, run_with_dynamo, snapshot
 from tests.faults.proxy import Counts, FaultProxy
 from tests.issuer import admin_headers
 from tests.operations import (
@@ -57,6 +56,7 @@ from tests.operations import (
     create_product,
     order_input,
 )
+from tests.support import Api, fresh_settings, run_with_dynamo, snapshot
 
 SEED = 20260
 CONCURRENCY = 32

@@ -24,10 +24,10 @@ from hypothesis_graphql import Mode, from_schema, nodes
 from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
 from tests.backends import service_process
-from tests.conftest import fresh_settings, run_with_dynamo
 from tests.depth import count
 from tests.issuer import admin_headers
 from tests.spec import CODES
+from tests.support import fresh_settings, run_with_dynamo
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -7,8 +7,8 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.repositories import ALL_TABLES
-from tests.conftest import Api, fresh_settings
 from tests.issuer import admin_headers
+from tests.support import Api, fresh_settings
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from tests.conftest import Api, fresh_settings
+from tests.support import Api, fresh_settings
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.ops.iam_policy import SUBSCRIPTIONS, grants
-from tests.conftest import Api
 from tests.dynamodb_access import AccessRecord
 from tests.issuer import admin_headers
 from tests.operations import create_product
+from tests.support import Api
 
 ORDERS_CHANGED = "subscription { ordersChanged { order { orderId } } }"
 PRODUCT_CHANGED = "subscription($ids: [ID!]!) { productChanged(productIds: $ids) { productId } }"

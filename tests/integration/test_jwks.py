@@ -12,8 +12,8 @@ from graphql_api.app import create_app
 from graphql_api.auth.identity import Role
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
 from graphql_api.settings import Settings
-from tests.conftest import fresh_settings
 from tests.issuer import CLIENT_ID, Issuer, SigningKey, bearer, running_issuer
+from tests.support import fresh_settings
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
 from tests.issuer import admin_headers
+from tests.support import Api
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

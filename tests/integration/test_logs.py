@@ -21,8 +21,8 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
 from tests.backends import wait_for_port
-from tests.conftest import fresh_settings, run_with_dynamo
 from tests.issuer import admin_headers, bearer
+from tests.support import fresh_settings, run_with_dynamo
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

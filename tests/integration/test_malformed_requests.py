@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, snapshot
 from tests.issuer import admin_headers
 from tests.operations import CREATE_CUSTOMER, CREATE_PRODUCT, customer_input, product_input
+from tests.support import Api, snapshot
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

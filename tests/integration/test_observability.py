@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import Api, logged
 from tests.operations import CANONICAL
+from tests.support import Api, logged
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

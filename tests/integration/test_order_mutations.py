@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import Api, snapshot
 from tests.operations import (
     CANCEL_ORDER,
     CANONICAL,
@@ -21,6 +20,7 @@ from tests.operations import (
     place_order,
     stock_of,
 )
+from tests.support import Api, snapshot
 
 
 def test_place_order_prices_lines_and_decrements_stock(api: Api) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
 from tests.fixtures_data import SPARSE_MATCHES
+from tests.support import Api
 
 ORDERS_PAGE = """query($id: ID!, $first: Int, $after: String, $status: OrderStatus) {
   customer(customerId: $id) { orders(first: $first, after: $after, status: $status) {

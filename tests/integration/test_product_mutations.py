@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.conftest import Api
 from tests.operations import GET_PRODUCT, UPDATE_PRODUCT, create_product, error_of
+from tests.support import Api
 
 
 def test_create_keeps_money_exact(api: Api) -> None:

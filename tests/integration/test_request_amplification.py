@@ -16,12 +16,12 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.graphql.schema import Schema
-from tests.conftest import Api
 from tests.fixtures_data import CANONICAL_SUB
 from tests.integration.test_compiled_plans import suite_queries, variable_sets
 from tests.integration.test_fuzz import SCALARS
 from tests.issuer import admin_headers, bearer, shared_issuer
 from tests.operations import CANCEL_ORDER, CREATE_CUSTOMER, PLACE_ORDER, customer_input, order_input
+from tests.support import Api
 
 EXAMPLES = int(os.environ.get("AMPLIFICATION_EXAMPLES", "300"))
 BUDGET = 50

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.conftest import Api, logged
 from tests.fixtures_data import CANONICAL_SUB
 from tests.issuer import bearer, shared_issuer
 from tests.operations import CANONICAL
+from tests.support import Api, logged
 
 
 def test_canonical_query_makes_exactly_four_requests(api: Api, caplog) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api, outcomes, post_concurrently, snapshot
 from tests.issuer import bearer, shared_issuer
 from tests.operations import create_product
+from tests.support import Api, outcomes, post_concurrently, snapshot
 
 CREATE_CUSTOMER = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customerId name } }"
 CREATE_REVIEW = "mutation($i: CreateReviewInput!) { createReview(input: $i) { reviewId productId authorName rating } }"

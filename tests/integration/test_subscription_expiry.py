@@ -17,7 +17,6 @@ import jwt
 import pytest
 
 from graphql_api.graphql.connection import TOKEN_EXPIRED_CLOSE_CODE
-from tests.conftest import Api
 from tests.integration.test_subscriptions import (
     ORDER_CHANGED,
     ORDERS_CHANGED,
@@ -28,6 +27,7 @@ from tests.integration.test_subscriptions import (
 )
 from tests.issuer import shared_issuer
 from tests.live_client import LiveClient, error_codes
+from tests.support import Api
 
 LIFETIME = 6
 """Seconds: long enough to subscribe and see one change on a slow machine, short enough to wait out."""

@@ -15,10 +15,10 @@ import pytest
 
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.repositories.orders import ORDERS
-from tests.conftest import Api
 from tests.issuer import bearer, shared_issuer
 from tests.live_client import LiveClient, active_subscriptions, error_codes, metric_total, until_subscribed
 from tests.operations import UPDATE_PRODUCT, create_product
+from tests.support import Api
 
 ORDER_CHANGED = "subscription($id: ID!) { orderChanged(orderId: $id) { orderId status version items { quantity product { name } } } }"
 ORDERS_CHANGED = (

@@ -14,7 +14,7 @@ from graphql_api.ops.table_verify import GsiChange, describe_table, plan_gsi_cha
 from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.tables import Table
-from tests.conftest import fresh_settings, run_with_dynamo
+from tests.support import fresh_settings, run_with_dynamo
 
 
 def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,8 +17,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.conftest import Api
 from tests.issuer import CLIENT_ID, Issuer, SigningKey, bearer, running_issuer, shared_issuer
+from tests.support import Api
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.settings import Settings, SettingsError
-from tests.conftest import Api
 from tests.issuer import admin_headers
+from tests.support import Api
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

@@ -32,7 +32,6 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories._writes import get, put_new, versioned_update
 from graphql_api.repositories.products import PRODUCTS, Product
 from tests import fixtures_data
-from tests.conftest import Api, fresh_settings, run_with_dynamo, snapshot
 from tests.faults.proxy import WRITE_OPERATIONS, Counts, FaultProxy
 from tests.issuer import bearer, shared_issuer
 from tests.operations import (
@@ -52,6 +51,7 @@ from tests.operations import (
     product_input,
     unique_email,
 )
+from tests.support import Api, fresh_settings, run_with_dynamo, snapshot
 
 READ_TIMEOUT = 1.0
 HELD = 3.0

@@ -26,9 +26,9 @@ from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
-from tests.conftest import Api, fresh_settings, outcomes, post_concurrently, run_with_dynamo
 from tests.integration.test_reviews import _review_body, signed_up
 from tests.operations import CANCEL_ORDER, PLACE_ORDER, create_customer, create_product, order_input
+from tests.support import Api, fresh_settings, outcomes, post_concurrently, run_with_dynamo
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

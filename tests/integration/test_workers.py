@@ -20,9 +20,9 @@ import pytest
 
 from graphql_api.local.embedded import free_port
 from tests.backends import ROOT, wait_for_port
-from tests.conftest import Api, post_concurrently
 from tests.issuer import admin_headers
 from tests.operations import PLACE_ORDER, create_customer, create_product, order_input
+from tests.support import Api, post_concurrently
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 

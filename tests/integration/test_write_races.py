@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 from graphql_api.auth.identity import subject_of
-from tests.conftest import Api, outcomes, post_concurrently, snapshot
 from tests.issuer import bearer, shared_issuer
 from tests.operations import (
     CREATE_CUSTOMER,
@@ -20,6 +19,7 @@ from tests.operations import (
     stock_of,
     unique_email,
 )
+from tests.support import Api, outcomes, post_concurrently, snapshot
 
 
 def test_fifty_orders_for_ten_items_sell_exactly_ten(api: Api, live_url: str) -> None:

@@ -26,8 +26,8 @@ from graphql_api.ops.seed import write_dataset
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.settings import Settings
 from tests.backends import ROOT, machine_lock, service_process
-from tests.conftest import fresh_settings, run_with_dynamo
 from tests.fixtures_data import TestData
+from tests.support import fresh_settings, run_with_dynamo
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "graphql-api" / "lambda"
 CORS_ORIGIN = "https://app.example.com"

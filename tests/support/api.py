@@ -1,0 +1,78 @@
+"""The service as the tests talk to it: settings for fresh tables, a DynamoDB client for set-up, and `Api`
+(the app over ASGI with the test data loaded, built by the `api` fixture in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from starlette.testclient import TestClient
+
+from graphql_api.dynamo.client import open_dynamo
+from graphql_api.settings import Settings
+from tests.fixtures_data import TestData
+from tests.issuer import CLIENT_ID, admin_headers, shared_issuer
+
+
+def fresh_settings(endpoint: str, **changes: Any) -> Settings:
+    """Settings for a new, empty set of tables (a unique prefix) at `endpoint`, trusting the tests' issuer."""
+    issuer = shared_issuer()
+    defaults: dict[str, Any] = {
+        "table_prefix": f"t{uuid.uuid4().hex[:8]}-",
+        "cursor_secret": "test-secret",
+        "auth_issuer": issuer.url,
+        "auth_audience": (CLIENT_ID,),
+        # The backends are emulators on a shared machine, and moto answers one request at a time: 50
+        # concurrent orders queue 150 calls behind each other. A test about timeouts sets its own; the rest
+        # must not fail because a busy emulator answered after the production default of 5 s.
+        "dynamodb_read_timeout": 60.0,
+    }
+    return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
+
+
+def run_with_dynamo(settings: Settings, work: Any) -> Any:
+    """`await work(dynamo)` on a client of its own (the tests' set-up and checks, not the service's)."""
+
+    async def run() -> Any:
+        async with open_dynamo(settings) as dynamo:
+            return await work(dynamo)
+
+    return asyncio.run(run())
+
+
+@dataclass
+class Api:
+    """The service over HTTP (ASGI), on its own tables, with the test data loaded."""
+
+    client: TestClient
+    settings: Settings
+    data: TestData
+
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx2.Response:
+        """As an admin unless `headers` say otherwise (`{}`: anonymous)."""
+        return self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=admin_headers() if headers is None else headers,
+        )
+
+    def query(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        response = self.post(query, variables, headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data_of(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        body = self.query(query, variables, headers)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
