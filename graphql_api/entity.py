@@ -181,6 +181,10 @@ class Entity(Generic[T]):
             stream=stream,
         )
 
+    def __repr__(self) -> str:
+        # A failing comparison of entities (sets, dicts keyed by entity) names the tables involved.
+        return f"Entity({self.table.name})"
+
     def _key(self, field: str) -> Key:
         key_type = self.mapping.by_name[field].codec.key_type
         if key_type is None:
