@@ -30,6 +30,12 @@ PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId versio
 SET_STATUS = "mutation($i: UpdateOrderStatusInput!) { updateOrderStatus(input: $i) { version } }"
 
 
+EVENT_WITHIN = 30.0
+"""How long an expected event may take: it returns as soon as the event arrives, so a generous bound costs
+nothing when things go well, and a busy machine (a stream polled with backoff, three test workers) is not a
+failure."""
+
+
 def token(sub: str, *groups: str) -> str:
     return f"Bearer {shared_issuer().token(sub, groups)}"
 
@@ -48,7 +54,7 @@ async def event_with(client: LiveClient, field: str, status: str) -> dict[str, A
     """The first event showing `status`: a subscription may also see a change written just before it started
     (the order's creation here), since the stream delivers a write a moment after it is made."""
     for _ in range(3):
-        message = await client.next("1", within=2)
+        message = await client.next("1", within=EVENT_WITHIN)
         if message["type"] != "next" or message["payload"]["data"][field]["status"] == status:
             return message
     raise AssertionError(f"no {status} event")
@@ -73,7 +79,7 @@ def test_a_mutation_reaches_the_owner_and_staff_with_the_previous_status(api: Ap
             api.data_of, SET_STATUS, {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": 1}}
         )
         mine = await event_with(owner, "orderChanged", "PAID")
-        theirs = await staff.next("1", within=2)
+        theirs = await staff.next("1", within=EVENT_WITHIN)
         elapsed = time.perf_counter() - started
         await owner.close()
         await staff.close()
@@ -110,7 +116,7 @@ def test_a_write_that_bypasses_the_service_reaches_subscribers(api: Api, live_ur
     async def run() -> dict[str, Any]:
         staff = await subscribed(live_url, token("live-admin", "admin"), ORDERS_CHANGED, {"s": "SHIPPED"})
         await write_directly()
-        event = await staff.next("1", within=2)
+        event = await staff.next("1", within=EVENT_WITHIN)
         await staff.close()
         return event
 
@@ -139,7 +145,7 @@ def test_another_customer_gets_nothing_of_an_order(api: Api, live_url: str) -> N
         await asyncio.to_thread(
             api.data_of, SET_STATUS, {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": 1}}
         )
-        assert (await a.next("1", within=2))["type"] == "next"
+        assert (await a.next("1", within=EVENT_WITHIN))["type"] == "next"
         await asyncio.sleep(0.5)
         leaked = []
         for queue in b.messages.values():
@@ -184,7 +190,11 @@ def test_fifty_rapid_updates_arrive_in_write_order(api: Api, live_url: str) -> N
                 {"input": {"productId": product["productId"], "expectedVersion": version, "stock": stock}},
             )
             version += 1
-        stocks = [(await client.next("1", within=5))["payload"]["data"]["productChanged"]["stock"] for _ in range(50)]
+        stocks: list[int] = []
+        while len(stocks) < 50:
+            stock = (await client.next("1", within=EVENT_WITHIN))["payload"]["data"]["productChanged"]["stock"]
+            if not (stocks == [] and stock == 1000):  # the creation, written just before (see event_with)
+                stocks.append(stock)
         await client.close()
         return stocks
 
@@ -214,10 +224,15 @@ def test_two_hundred_subscribers_each_get_all_hundred_updates_or_are_closed(api:
         async def collect(client: LiveClient, operation_id: str) -> list[int] | str:
             stocks: list[int] = []
             while len(stocks) < 100:
-                message = await client.next(operation_id, within=10)
+                message = await client.next(operation_id, within=EVENT_WITHIN)
                 if message["type"] != "next" or message["payload"].get("errors"):
                     return f"closed: {error_codes(message)}"  # closed for falling behind: allowed, never silent
-                stocks.append(message["payload"]["data"]["productChanged"]["stock"])
+                stock = message["payload"]["data"]["productChanged"]["stock"]
+                # The product's creation (stock 1000) was written before anyone subscribed, but on a busy machine
+                # its stream record can land after the reader took its starting position: an earlier change sent
+                # late is allowed, a later one missed is not.
+                if not (stocks == [] and stock == 1000):
+                    stocks.append(stock)
             return stocks
 
         results = await asyncio.gather(*(collect(c, str(n)) for c in clients for n in range(10)))
@@ -228,8 +243,10 @@ def test_two_hundred_subscribers_each_get_all_hundred_updates_or_are_closed(api:
     results = asyncio.run(run())
     assert len(results) == 200
     complete = [result for result in results if isinstance(result, list)]
-    assert all(result == list(range(1, 101)) for result in complete)
-    assert all(result == "closed: ['UNAVAILABLE']" for result in results if isinstance(result, str))
+    wrong = [result for result in complete if result != list(range(1, 101))]
+    assert wrong == [], f"{len(wrong)} subscribers got another sequence, e.g. {wrong[0]}"
+    closed = [result for result in results if isinstance(result, str)]
+    assert all(result == "closed: ['UNAVAILABLE']" for result in closed), closed
     assert len(complete) == 200  # at this pace nobody falls 100 changes behind
 
 
@@ -247,7 +264,7 @@ def test_two_instances_each_read_the_stream_and_both_deliver(api: Api, live_url:
             await asyncio.to_thread(
                 api.data_of, SET_STATUS, {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": 1}}
             )
-            events = [await client.next("1", within=2) for client in staff]
+            events = [await client.next("1", within=EVENT_WITHIN) for client in staff]
             for client in staff:
                 await client.close()
             return events
