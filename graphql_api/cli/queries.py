@@ -1,0 +1,27 @@
+"""The example queries the local default prints and GraphiQL opens on (also the tests' and benchmarks' request)."""
+
+EXAMPLE_QUERY = """\
+query Canonical($id: ID!) {
+  customer(customerId: $id) {
+    name email
+    orders(first: 20) {
+      edges { cursor node { orderId status orderDate total itemCount
+        items { quantity unitPrice lineTotal product { productId name price } } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+"""The canonical query for a customer by id (the tests' and benchmarks' request, with `{"id": ...}`)."""
+
+ME_QUERY = """\
+query Me {
+  me {
+    name email
+    orders(first: 20) {
+      edges { cursor node { orderId status orderDate total itemCount
+        items { quantity unitPrice lineTotal product { productId name price } } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+"""The canonical query through `me`: the local default's example, which GraphiQL opens on."""
