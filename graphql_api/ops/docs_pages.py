@@ -388,7 +388,7 @@ def cli_page(parser: argparse.ArgumentParser) -> str:
         "",
         "# Command line reference",
         "",
-        "Every subcommand of `graphql-api`, from its argparse parser (`graphql_api/cli.py`). The command is in "
+        "Every subcommand of `graphql-api`, from its argparse parser (`graphql_api/cli/`). The command is in "
         "`.venv/bin`: run `. .venv/bin/activate` first, or call `.venv/bin/graphql-api`. "
         "[Command line](../command-line.md) says what each is for.",
         "",
