@@ -15,18 +15,18 @@ from starlette.routing import Route, WebSocketRoute
 
 from graphql_api.auth.tokens import TokenVerifier
 from graphql_api.dynamo.client import open_dynamo
-from graphql_api.errors import ApiError, Throttled
+from graphql_api.errors import ApiError, Throttled, Unavailable
 from graphql_api.graphql.schema import build_schema
-from graphql_api.graphql.view import GraphQLView
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
-from graphql_api.http.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page, serve_asset
+from graphql_api.http.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
+from graphql_api.http.view import GraphQLView
 from graphql_api.live.service import LiveUpdates
 from graphql_api.metrics import metrics_endpoint
-from graphql_api.ops.table_admin import missing_tables
 from graphql_api.request_scope import RequestScopeMiddleware
 from graphql_api.services import Services, services_of
 from graphql_api.settings import Settings, check_safe_to_serve
+from graphql_api.table_status import missing_tables
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ async def readyz(request: Request) -> JSONResponse:
         # DynamoDB answered: throttling is load, not an outage; taking replicas out would not help.
         return JSONResponse({"status": "ready", "note": "DynamoDB is throttling"})
     except ApiError:
-        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, Unavailable.http_status)
     if missing:
-        return JSONResponse({"status": "unavailable", "missingTables": missing}, status_code=503)
+        return JSONResponse({"status": "unavailable", "missingTables": missing}, Unavailable.http_status)
     return JSONResponse({"status": "ready"})
 
 
@@ -87,9 +87,7 @@ def create_app(
             verifier.keys.prefetch()
         live = LiveUpdates(settings)
         async with open_dynamo(settings) as dynamo:
-            app.state.services = Services(
-                dynamo=dynamo, graphiql=graphiql, graphiql_defaults=graphiql_defaults, live=live
-            )
+            app.state.services = Services(dynamo=dynamo, live=live)
             try:
                 yield
             finally:
@@ -97,12 +95,12 @@ def create_app(
         if verifier.keys:
             await verifier.keys.close()
 
-    view = GraphQLView(schema, settings, verifier)
+    view = GraphQLView(schema, settings, verifier, graphiql, graphiql_defaults)
     app = Starlette(
         routes=[
             Route("/graphql", view),
             WebSocketRoute("/graphql", view),
-            Route(ASSETS_PATH + "{name:path}", serve_asset),
+            Route(ASSETS_PATH + "{name:path}", graphiql.serve_asset),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

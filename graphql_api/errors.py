@@ -1,8 +1,9 @@
 """The closed set of errors a client can see, each with its `extensions.code` (SPEC section 5).
 
-Every code is one exception class here; `graphql_api.graphql.errors` turns them into what a client
-receives. Anything else raised while serving a request is unexpected: it is logged with its stack and
-reaches the client only as INTERNAL_SERVER_ERROR with a request id.
+Every code is one exception class here, and what a client may know of an error is its `entry()`; inside a
+GraphQL result `graphql_api.graphql.errors` places it, and a whole request refused over HTTP answers with the
+class's `http_status` (graphql_api.http.responses). Anything else raised while serving a request is
+unexpected: it is logged with its stack and reaches the client only as INTERNAL_SERVER_ERROR with a request id.
 """
 
 from __future__ import annotations
@@ -14,17 +15,24 @@ class ApiError(Exception):
     """An error a client may see: its message, its code and any further `extensions`."""
 
     code = "INTERNAL_SERVER_ERROR"
+    http_status = 500
+    """The status of an HTTP response refusing a whole request with this error (before any GraphQL runs)."""
 
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
         self.message = message
         self.extensions = extensions
 
+    def entry(self) -> dict[str, Any]:
+        """An entry of a response's `errors`, without location: what a client may know of this error."""
+        return {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
+
 
 class BadUserInput(ApiError):
     """A value the API refuses, named by its `field`; or, with no field, the request itself (not JSON, ...)."""
 
     code = "BAD_USER_INPUT"
+    http_status = 400
 
     def __init__(self, field: str | None, message: str) -> None:
         if field is None:
@@ -33,38 +41,63 @@ class BadUserInput(ApiError):
             super().__init__(f"{field}: {message}", field=field)
 
 
+class MalformedRequest(BadUserInput):
+    """The HTTP request itself refused (not JSON, a wrong method or media type), with the status saying which."""
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(None, message)
+        self.http_status = http_status
+
+
+class BodyTooLarge(BadUserInput):
+    """A request body over MAX_BODY_BYTES, refused while it is read (graphql_api.http.body_limit)."""
+
+    http_status = 413
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(None, f"the request body exceeds {max_bytes} bytes")
+
+
 class NotFound(ApiError):
     code = "NOT_FOUND"
+    http_status = 404
 
 
 class Conflict(ApiError):
     code = "CONFLICT"
+    http_status = 409
 
 
 class VersionMismatch(ApiError):
     code = "VERSION_MISMATCH"
+    http_status = 409
 
 
 class OutOfStock(ApiError):
     code = "OUT_OF_STOCK"
+    http_status = 409
 
 
 class InvalidTransition(ApiError):
     code = "INVALID_TRANSITION"
+    http_status = 409
 
 
 class Throttled(ApiError):
     code = "THROTTLED"
+    http_status = 429
 
 
 class Unavailable(ApiError):
     code = "UNAVAILABLE"
+    http_status = 503
 
 
 class QueryTooComplex(ApiError):
     """A query over one of the limits (docs/limits.md): `limit` names it, `allowed` is its value."""
 
     code = "QUERY_TOO_COMPLEX"
+    http_status = 400
 
     def __init__(self, message: str, limit: str, allowed: int) -> None:
         super().__init__(message, limit=limit, allowed=allowed)
@@ -72,10 +105,12 @@ class QueryTooComplex(ApiError):
 
 class Unauthenticated(ApiError):
     code = "UNAUTHENTICATED"
+    http_status = 401
 
 
 class Forbidden(ApiError):
     code = "FORBIDDEN"
+    http_status = 403
 
 
 class InternalServerError(ApiError):

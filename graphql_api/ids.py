@@ -6,6 +6,7 @@ epoch, the other 20 random, so a product's reviews in key order are in the order
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -19,6 +20,13 @@ _SHAPE = re.compile(r"^(cus|ord|prd|rev)_[0-9a-f]{32}$")
 
 def new_id(kind: Kind) -> str:
     return f"{kind}_{uuid.uuid4().hex}"
+
+
+def customer_id_for(subject: str) -> str:
+    """The id of the customer bound to the sign-in `subject` (graphql_api.auth.identity): `cus_` and 128 bits of
+    its SHA-256. Here, beside the other id shapes, so that the repositories derive it without knowing of auth."""
+    digest = hashlib.sha256(b"customer-of\x00" + subject.encode()).hexdigest()
+    return f"cus_{digest[:32]}"
 
 
 def new_time_ordered_id(kind: Kind, at_ms: int | None = None) -> str:

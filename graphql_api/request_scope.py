@@ -1,9 +1,10 @@
 """One HTTP request as the service sees it: its id, the caller's identity and what it cost.
 
 A `RequestScope` per request, held in one context variable that `RequestScopeMiddleware` sets. The
-view notes the verified identity, a botocore hook each DynamoDB request (retries included), the client
-the capacity DynamoDB reports, the GraphQL layer the operations run, their estimated cost (before
-execution, graphql_api.graphql.cost) and the error codes answered. At the end the middleware writes
+view notes the verified identity; the DynamoDB client each request it sends (retries included) and the
+capacity DynamoDB reports, as the scope registers itself its observer (graphql_api.dynamo.observer); the
+GraphQL layer the operations run, their estimated cost (before execution, graphql_api.graphql.cost) and
+the error codes answered. At the end the middleware writes
 one JSON log line and the latency metric; the response carries the request id (quoted in masked
 errors), the number of DynamoDB requests and the estimate.
 """
@@ -19,12 +20,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.auth.identity import Identity
-from graphql_api.metrics import GRAPHQL_DURATION, operation_label
+from graphql_api.dynamo.observer import observed_by
+from graphql_api.metrics import GRAPHQL_DURATION, GRAPHQL_ERRORS, operation_label
 
 logger = logging.getLogger("graphql_api.request")
 
@@ -82,7 +83,8 @@ def request_scope(request_id: str | None = None) -> Iterator[RequestScope]:
     scope = RequestScope(request_id or uuid.uuid4().hex)
     token = _current.set(scope)
     try:
-        yield scope
+        with observed_by(scope):
+            yield scope
     finally:
         _current.reset(token)
 
@@ -112,11 +114,13 @@ def current_identity() -> Identity:
     return identity
 
 
-def count_dynamodb_request(event_name: str, **_: Any) -> None:
-    """botocore `before-send` hook: event names look like `before-send.dynamodb.Query`."""
+def record_error_codes(codes: list[str]) -> None:
+    """Count the codes answered (metrics) and note them in the request's scope (its log line)."""
     scope = _current.get()
-    if scope is not None:
-        scope.record_dynamodb_request(event_name.rsplit(".", 1)[-1])
+    for code in codes:
+        GRAPHQL_ERRORS.labels(code).inc()
+        if scope is not None:
+            scope.error_codes.append(code)
 
 
 class RequestScopeMiddleware:

@@ -1,12 +1,12 @@
-"""The app's long-lived objects, made once at start and reached from any request by `services_of(app)`.
+"""The app's long-lived objects made in its lifespan, reached from any request by `services_of(app)`.
 
 The DynamoDB client is opened in the app's lifespan, so that is where `Services` is made and set on
-`app.state.services`: one typed object rather than loose attributes on the app.
+`app.state.services`: one typed object rather than loose attributes on the app. What is known when the
+app is built (GraphiQL's page, the schema) is given to the view and routes then, not kept here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,18 +14,13 @@ from starlette.applications import Starlette
 
 from graphql_api.dynamo.client import Dynamo
 
-if TYPE_CHECKING:  # graphql_api.http.graphiql reads its page from here
-    from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
+if TYPE_CHECKING:
     from graphql_api.live.service import LiveUpdates
 
 
 @dataclass(frozen=True)
 class Services:
     dynamo: Dynamo
-    graphiql: GraphiQLPage
-    """GraphiQL's page and the files it names (graphql_api.http.graphiql), chosen in create_app."""
-    graphiql_defaults: Callable[[], Awaitable[GraphiQLDefaults]] | None = None
-    """What GraphiQL's editors open on (the local default's query and header), if anything."""
     live: LiveUpdates | None = None
     """Stream readers and subscribers (graphql_api.live), for subscriptions."""
 

@@ -20,6 +20,7 @@ setup=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check graphql_api tests bench
 .venv/bin/mypy
+.venv/bin/lint-imports && .venv/bin/deptry .
 bash scripts/docs.sh
 if ! wait "$setup"; then
     cat "$setup_log" >&2

@@ -10,8 +10,11 @@ is decided from the token alone, before any DynamoDB request.
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass
+
+from graphql_api.ids import customer_id_for
+
+__all__ = ["ANONYMOUS", "OPEN_ACCESS", "Identity", "Role", "customer_id_for", "subject_of"]
 
 
 class Role(enum.IntEnum):
@@ -26,12 +29,6 @@ class Role(enum.IntEnum):
 def subject_of(issuer: str, sub: str) -> str:
     """The identity a token proves: its issuer and `sub` together (a `sub` is unique per issuer only)."""
     return f"{issuer}#{sub}"
-
-
-def customer_id_for(subject: str) -> str:
-    """The id of the customer bound to `subject`: `cus_` and 128 bits of its SHA-256 (the id shape)."""
-    digest = hashlib.sha256(b"customer-of\x00" + subject.encode()).hexdigest()
-    return f"cus_{digest[:32]}"
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from graphql_api.dynamo.fast_parser import use_fast_parser
+from graphql_api.dynamo.observer import capacity_consumed, request_sent
 from graphql_api.errors import Throttled, Unavailable
 from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
-from graphql_api.request_scope import count_dynamodb_request, scope_if_any
 from graphql_api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -133,12 +133,10 @@ class Dynamo:
     def _record_capacity(self, consumed: Any) -> None:
         if not consumed:
             return
-        scope = scope_if_any()
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             units = float(entry.get("CapacityUnits", 0.0))
             DYNAMODB_CAPACITY.labels(self._logical_name(entry.get("TableName", "?"))).inc(units)
-            if scope is not None:
-                scope.add_capacity(units)
+            capacity_consumed(units)
 
 
 class NoCredentials(RuntimeError):
@@ -221,7 +219,7 @@ async def _aiobotocore_dynamo(settings: Settings, kwargs: dict[str, Any]) -> Asy
         client = await stack.enter_async_context(
             session.create_client("dynamodb", config=AioConfig(**config_kwargs(settings)), **kwargs)
         )
-        client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
+        client.meta.events.register("before-send.dynamodb", request_sent)
 
         async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
             result: dict[str, Any] = await getattr(client, operation)(**params)
@@ -238,7 +236,7 @@ async def _boto3_dynamo(settings: Settings, kwargs: dict[str, Any]) -> AsyncIter
     client = boto3.session.Session(botocore_session=session).client(
         "dynamodb", config=Config(**config_kwargs(settings)), **kwargs
     )
-    client.meta.events.register("before-send.dynamodb", count_dynamodb_request)
+    client.meta.events.register("before-send.dynamodb", request_sent)
     # One thread per pooled connection: more threads would only queue on the pool.
     pool = ThreadPoolExecutor(settings.dynamodb_max_pool_connections, thread_name_prefix="dynamodb")
     loop = asyncio.get_running_loop()

@@ -4,7 +4,8 @@ The one mapping from errors to what a client receives. A domain error (`graphql_
 keeps its message, code and extensions. Errors in the request itself (syntax, validation, variable
 types), which GraphQL reports without one of ours behind them, are BAD_USER_INPUT. Anything else is
 logged with its stack and becomes INTERNAL_SERVER_ERROR with the request id. HTTP-level rejections
-(before any GraphQL runs) answer with the same error entry, through `error_response`.
+(before any GraphQL runs) answer with the same error entry (`ApiError.entry`), through
+`graphql_api.http.responses.error_response`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphql import GraphQLError
-from starlette.responses import JSONResponse
 
 from graphql_api.errors import ApiError, BadUserInput, InternalServerError
-from graphql_api.metrics import GRAPHQL_ERRORS
-from graphql_api.request_scope import scope_if_any
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def api_error_of(error: GraphQLError, request_id: str) -> ApiError:
 
 def error_entry(error: ApiError) -> dict[str, Any]:
     """An entry of a response's `errors`, without location: what a client may know of `error`."""
-    return {"message": error.message, "extensions": {"code": error.code, **error.extensions}}
+    return error.entry()
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
@@ -63,12 +61,6 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     return formatted
 
 
-def error_response(error: ApiError, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
-    """An HTTP-level rejection (bad token, body too large, not JSON, ...): a GraphQL-shaped JSON error."""
-    record_error_codes([error.code])
-    return JSONResponse({"errors": [error_entry(error)]}, status, headers)
-
-
 def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
     for error in errors:
         if is_unexpected(error):
@@ -79,12 +71,3 @@ def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
                 exc_info=error.original_error,
                 extra={"requestId": request_id},
             )
-
-
-def record_error_codes(codes: list[str]) -> None:
-    """Count the codes answered (metrics) and note them in the request's scope (its log line)."""
-    scope = scope_if_any()
-    for code in codes:
-        GRAPHQL_ERRORS.labels(code).inc()
-        if scope is not None:
-            scope.error_codes.append(code)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphql_api.errors import BadUserInput
-from graphql_api.graphql.errors import error_response
+from graphql_api.errors import BodyTooLarge
+from graphql_api.http.responses import error_response
 
 
-class BodyTooLarge(Exception):
-    pass
+class _Overflow(Exception):
+    """Raised into the app when a streamed body passes the limit: it stops reading."""
 
 
 class BodySizeLimitMiddleware:
@@ -36,7 +36,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    raise _Overflow
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -46,10 +46,9 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except _Overflow:
             if not started:
                 await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        too_large = BadUserInput(None, f"the request body exceeds {self.max_bytes} bytes")
-        await error_response(too_large, 413)(scope, receive, send)
+        await error_response(BodyTooLarge(self.max_bytes))(scope, receive, send)

@@ -30,8 +30,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from graphql_api.services import services_of
-
 logger = logging.getLogger(__name__)
 
 CDN = "https://unpkg.com/"
@@ -120,6 +118,14 @@ class GraphiQLPage:
         block = f'<script type="application/json" id="{DEFAULTS_ELEMENT_ID}">{text}</script>\n  '
         return self.html.replace("</head>", block + "</head>", 1)
 
+    async def serve_asset(self, request: Request) -> Response:
+        """`ASSETS_PATH{name}`: only the files the page names, never anything else in the directory."""
+        file = self.files.get(request.path_params["name"])
+        if file is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        # Versioned URLs with integrity hashes: the content behind a URL never changes.
+        return FileResponse(file, headers={"cache-control": "public, max-age=31536000, immutable"})
+
 
 def template() -> str:
     return get_graphql_ide_html("graphiql")
@@ -198,15 +204,6 @@ def graphiql_page(directory: Path | None = None) -> GraphiQLPage:
 
 def _script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
-
-
-async def serve_asset(request: Request) -> Response:
-    """`ASSETS_PATH{name}`: only the files the page names, never anything else in the directory."""
-    file = services_of(request.app).graphiql.files.get(request.path_params["name"])
-    if file is None:
-        return PlainTextResponse("Not Found", status_code=404)
-    # Versioned URLs with integrity hashes: the content behind a URL never changes.
-    return FileResponse(file, headers={"cache-control": "public, max-age=31536000, immutable"})
 
 
 def main(argv: list[str]) -> int:

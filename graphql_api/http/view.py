@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -25,13 +26,15 @@ from strawberry.types.unset import UNSET, UnsetType
 from graphql_api.auth.identity import ANONYMOUS
 from graphql_api.auth.jwks import JwksUnavailable
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
-from graphql_api.errors import BadUserInput, QueryTooComplex, Unauthenticated, Unavailable
+from graphql_api.errors import BadUserInput, MalformedRequest, QueryTooComplex, Unauthenticated, Unavailable
 from graphql_api.graphql.connection import ConnectionContext, TokenBoundConnection
 from graphql_api.graphql.context import RequestContext
-from graphql_api.graphql.errors import error_response, format_error, is_request_error, record_error_codes
+from graphql_api.graphql.errors import format_error, is_request_error
 from graphql_api.graphql.schema import Schema
+from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
+from graphql_api.http.responses import error_response
 from graphql_api.metrics import LIVE_CONNECTIONS
-from graphql_api.request_scope import current_identity, current_request_id, current_scope
+from graphql_api.request_scope import current_identity, current_request_id, current_scope, record_error_codes
 from graphql_api.services import services_of
 from graphql_api.settings import Settings
 
@@ -47,13 +50,12 @@ def token_refused(reason: str) -> JSONResponse:
     """RFC 6750: 401 with `WWW-Authenticate: Bearer error="invalid_token"`; the reason is safe to show."""
     return error_response(
         Unauthenticated(f"invalid access token: {reason}"),
-        401,
         {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="' + reason + '"'},
     )
 
 
 def issuer_unavailable() -> JSONResponse:
-    return error_response(Unavailable("the token issuer's keys cannot be read; retry later"), 503)
+    return error_response(Unavailable("the token issuer's keys cannot be read; retry later"))
 
 
 GRAPHQL_RESPONSE_MEDIA_TYPE = "application/graphql-response+json; charset=utf-8"
@@ -82,11 +84,18 @@ def _reject_constant(name: str) -> None:
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
-    """The DynamoDB client and GraphiQL's page are the application's (graphql_api.services)."""
+    """The DynamoDB client is the application's (graphql_api.services); GraphiQL's page is chosen in create_app."""
 
     graphql_transport_ws_handler_class = TokenBoundConnection  # closes a connection when its token expires
 
-    def __init__(self, schema: Schema, settings: Settings, verifier: TokenVerifier) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        settings: Settings,
+        verifier: TokenVerifier,
+        graphiql: GraphiQLPage,
+        graphiql_defaults: Callable[[], Awaitable[GraphiQLDefaults]] | None = None,
+    ) -> None:
         # Subscriptions over graphql-transport-ws only: the legacy graphql-ws protocol is off
         # (its handler had an auth-bypass advisory, GHSA-vpwc-v33q-mq89).
         super().__init__(
@@ -99,13 +108,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.max_subscriptions_per_connection = settings.subscriptions_per_connection
         self.settings = settings
         self.verifier = verifier
+        self.graphiql = graphiql
+        self.graphiql_defaults = graphiql_defaults
         self.connections: Counter[str] = Counter()
         """Open WebSocket connections per identity (subject, or "anonymous")."""
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL on the assets this app serves, when fetched (graphql_api.http.graphiql; chosen in create_app)."""
-        services = services_of(request.app)
-        page, defaults = services.graphiql, services.graphiql_defaults
+        page, defaults = self.graphiql, self.graphiql_defaults
         return HTMLResponse(page.html if defaults is None else page.with_defaults(await defaults()))
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
@@ -170,13 +180,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except JwksUnavailable:
             response = issuer_unavailable()
         except QueryTooComplex as error:
-            response = error_response(error, 400)
+            response = error_response(error)
         except HTTPException as error:
             # Strawberry's refusals of the HTTP request itself: not JSON, wrong method or content type.
-            response = error_response(BadUserInput(None, error.reason), error.status_code)
+            response = error_response(MalformedRequest(error.reason, error.status_code))
         except BadUserInput as error:
-            # A document id that is not known, or not usable (graphql_api.graphql.documents): a request error.
-            response = error_response(error, 200)
+            # A document id that is not known, or not usable (graphql_api.graphql.documents): a request error,
+            # a 200 under application/json (a 400 under the spec's own media type, below).
+            response = error_response(error, status=200)
             request.state.request_error = True
         if request.state.graphql_response and response.media_type == "application/json":
             # GraphQL over HTTP: the client accepts the spec's own media type, whose status codes say more.

@@ -1,32 +1,14 @@
-"""Creating and inspecting the tables at the configured endpoint, from the declarations."""
+"""Creating the tables at the configured endpoint, from the declarations (their status: graphql_api.table_status)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from botocore.exceptions import ClientError
-
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.repositories import ALL_TABLES
-from graphql_api.tables import Table
+from graphql_api.table_status import missing_tables, table_status
 
-
-async def table_status(dynamo: Dynamo, table: Table) -> str | None:
-    """The table's status (ACTIVE, CREATING, ...), or None if it does not exist."""
-    try:
-        response = await dynamo.call("describe_table", TableName=table.physical_name(dynamo.table_prefix))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None
-        raise
-    status: str = response["Table"]["TableStatus"]
-    return status
-
-
-async def missing_tables(dynamo: Dynamo) -> list[str]:
-    """Declared tables that are not ACTIVE at the endpoint (empty when the service can serve)."""
-    statuses = await asyncio.gather(*(table_status(dynamo, table) for table in ALL_TABLES))
-    return [table.name for table, status in zip(ALL_TABLES, statuses, strict=True) if status != "ACTIVE"]
+__all__ = ["create_tables", "missing_tables", "table_status"]
 
 
 async def create_tables(dynamo: Dynamo, *, poll_interval: float = 0.5) -> list[str]:

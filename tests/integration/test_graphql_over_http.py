@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from graphql_api.graphql.view import accepts_graphql_response
+from graphql_api.http.view import accepts_graphql_response
 from tests.issuer import admin_headers
 from tests.support import Api
 

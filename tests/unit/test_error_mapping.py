@@ -8,8 +8,9 @@ import pytest
 from graphql import GraphQLError
 
 from graphql_api.errors import ApiError, BadUserInput, NotFound, QueryTooComplex, Unauthenticated
-from graphql_api.graphql.errors import error_response, format_error
+from graphql_api.graphql.errors import format_error
 from graphql_api.graphql.schema import build_schema
+from graphql_api.http.responses import error_response
 from graphql_api.request_scope import request_scope
 from graphql_api.settings import Settings
 from tests.spec import CODES
@@ -51,7 +52,7 @@ def test_an_error_of_the_request_itself_is_bad_user_input() -> None:
 
 def test_an_http_level_rejection_has_the_same_shape() -> None:
     with request_scope() as scope:
-        response = error_response(Unauthenticated("invalid access token: expired"), 401, {"WWW-Authenticate": "Bearer"})
+        response = error_response(Unauthenticated("invalid access token: expired"), {"WWW-Authenticate": "Bearer"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert json.loads(bytes(response.body)) == {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from graphql_api.auth.identity import OPEN_ACCESS
+from graphql_api.dynamo.observer import request_sent
 from graphql_api.request_scope import (
-    count_dynamodb_request,
     current_identity,
     current_request_id,
     current_scope,
@@ -21,8 +21,8 @@ def test_a_scope_holds_for_its_block_only() -> None:
     with request_scope("abc") as scope:
         assert current_scope() is scope
         assert current_request_id() == "abc"
-        count_dynamodb_request("before-send.dynamodb.Query")
-        count_dynamodb_request("before-send.dynamodb.BatchGetItem")
+        request_sent("before-send.dynamodb.Query")
+        request_sent("before-send.dynamodb.BatchGetItem")
         scope.add_capacity(1.5)
     assert scope_if_any() is None
     assert scope.dynamodb_operations == ["Query", "BatchGetItem"]
@@ -31,7 +31,7 @@ def test_a_scope_holds_for_its_block_only() -> None:
 
 
 def test_calls_outside_a_request_are_counted_nowhere() -> None:
-    count_dynamodb_request("before-send.dynamodb.Query")
+    request_sent("before-send.dynamodb.Query")
     with pytest.raises(RuntimeError, match="outside a request scope"):
         current_scope()
 
