@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from graphql_api import ids
-from graphql_api.auth.identity import customer_id_for
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import TransactionCancelled, write
 from graphql_api.entity import Entity
 from graphql_api.errors import Conflict
+from graphql_api.ids import customer_id_for
 from graphql_api.repositories._writes import Check, delete_if, get_at_version, put_new, versioned_update
 
 MAX_ADDRESSES = 5
