@@ -3,22 +3,25 @@
 Every item of a versioned entity carries `Version` (1 on create, +1 on every write) and `UpdatedAt`;
 these helpers maintain both, so callers only say what changes and which version they expect. Fields
 are named as in the entity's dataclass and turned into attribute names and stored values by the
-entity (graphql_api.entity): no repository spells an attribute or writes an expression.
+entity (graphql_api.entity): no repository spells an attribute or writes an expression. Each helper
+returns a `transactions.Action` on the entity's table, named logically (the transaction resolves the
+prefix), and takes `fails_with`: the error its failed condition means, or a function of the entity's
+item as it stood (None: there was none), such as `stale(...)` for a versioned write.
 
-Each action also says how its item looks once it applied (`Applied`, under transactions.APPLIED), so
-that a write retried after a lost answer recognises its own earlier success (graphql_api.dynamo.
-transactions): a create-only put of a versioned entity, its whole item (its own timestamps to the
-microsecond); a versioned update with an expected version, the version it writes, its own UpdatedAt
-and the values it sets; a delete, no item. No token is stored on the items for this: the write's own
-UpdatedAt at the version it creates already singles it out (two writers cannot both create the same
-version), and a token would be an attribute no declaration knows. Puts of unversioned items (guards,
-order lines) and updates without an expected version say nothing: their images do not single out one
-write (they never fail alone on a retry: each sits in a transaction with an action that does).
+Each action also says how its item looks once it applied (`Applied`), so that a write retried after
+a lost answer recognises its own earlier success (graphql_api.dynamo.transactions): a create-only put
+of a versioned entity, its whole item (its own timestamps to the microsecond); a versioned update
+with an expected version, the version it writes, its own UpdatedAt and the values it sets; a delete,
+no item. No token is stored on the items for this: the write's own UpdatedAt at the version it
+creates already singles it out (two writers cannot both create the same version), and a token would
+be an attribute no declaration knows. Puts of unversioned items (guards, order lines) and updates
+without an expected version say nothing: their images do not single out one write (they never fail
+alone on a retry: each sits in a transaction with an action that does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -26,9 +29,9 @@ from typing import Any, Literal, Protocol, TypeVar
 from graphql_api.clock import format_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, deserialize_value, serialize_item, serialize_value
-from graphql_api.dynamo.transactions import APPLIED, Applied
+from graphql_api.dynamo.transactions import Action, Applied, Failure, changed_concurrently
 from graphql_api.entity import Entity
-from graphql_api.errors import NotFound, VersionMismatch
+from graphql_api.errors import ApiError, NotFound, VersionMismatch
 
 T = TypeVar("T")
 
@@ -39,6 +42,9 @@ class Versioned(Protocol):
 
 
 V = TypeVar("V", bound=Versioned)
+
+Fails = Exception | Callable[[T | None], Exception]
+"""An action's failure in the entity's terms: an error, or one made from its object as it stood (None: none)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,13 @@ def _render(entity: Entity[Any], checks: Sequence[Check], names: dict[str, str],
     return parts
 
 
+def _failure(entity: Entity[T], fails_with: Fails[T]) -> Failure:
+    """The failure in DynamoDB's terms: the item as it stood read back as the entity's object."""
+    if isinstance(fails_with, Exception):
+        return fails_with
+    return lambda item: fails_with(entity.from_item(dict(item)) if item else None)
+
+
 def key_of(entity: Entity[Any], key: tuple[Any, ...]) -> dict[str, Any]:
     return {name: serialize_value(value) for name, value in zip(entity.table.key_names, key, strict=True)}
 
@@ -93,38 +106,38 @@ def _as_read(stored: Any) -> Any:
     return None if stored is None else deserialize_value(serialize_value(stored))
 
 
-def put_new(dynamo: Dynamo, entity: Entity[T], value: T) -> dict[str, Any]:
-    """A TransactWriteItems Put that fails if an item with the same key exists."""
+def put_new(entity: Entity[T], value: T, *, fails_with: Fails[T]) -> Action:
+    """A Put that fails (`fails_with`) if an item with the same key exists."""
     item = serialize_item(entity.to_item(value))
-    action: dict[str, Any] = {
-        "Put": {
-            "TableName": entity.table.physical_name(dynamo.table_prefix),
+    return Action(
+        "Put",
+        entity.table,
+        {
             "Item": item,
             "ConditionExpression": "attribute_not_exists(#key)",
             "ExpressionAttributeNames": {"#key": entity.table.hash_key.name},
-        }
-    }
-    if _versioned(entity):
-        action[APPLIED] = Applied(deserialize_item(item))
-    return action
+        },
+        _failure(entity, fails_with),
+        Applied(deserialize_item(item)) if _versioned(entity) else None,
+    )
 
 
 def versioned_update(
-    dynamo: Dynamo,
-    entity: Entity[Any],
+    entity: Entity[T],
     key: tuple[Any, ...],
     *,
     at: datetime,
+    fails_with: Fails[T],
     expected_version: int | None = None,
     set_fields: Mapping[str, Any] | None = None,
     add_fields: Mapping[str, int] | None = None,
     checks: Sequence[Check] = (),
-) -> dict[str, Any]:
-    """An Update (in TransactWriteItems form) that bumps Version and UpdatedAt.
+) -> Action:
+    """An Update that bumps Version and UpdatedAt.
 
     `set_fields` are assigned (None removes the attribute), `add_fields` are added to numbers (a missing
     number counts as 0). The item must exist; with `expected_version` it must also be at that version,
-    and every one of `checks` must hold.
+    and every one of `checks` must hold; else `fails_with`.
     """
     names = {
         "#version": entity.attribute("version"),
@@ -154,36 +167,39 @@ def versioned_update(
     expression = "SET " + ", ".join(assignments)
     if removals:
         expression += " REMOVE " + ", ".join(removals)
-    action: dict[str, Any] = {
-        "Update": {
-            "TableName": entity.table.physical_name(dynamo.table_prefix),
-            "Key": key_of(entity, key),
-            "UpdateExpression": expression,
-            "ConditionExpression": " AND ".join(conditions),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": serialize_item(values),
-        }
-    }
+    applied = None
     if expected_version is not None:
         written = {"version": expected_version + 1, "updated_at": at, **(set_fields or {})}
-        action[APPLIED] = Applied(
+        applied = Applied(
             {
                 entity.attribute(field): None if value is None else _as_read(entity.stored(field, value))
                 for field, value in written.items()
             }
         )
-    return action
+    return Action(
+        "Update",
+        entity.table,
+        {
+            "Key": key_of(entity, key),
+            "UpdateExpression": expression,
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize_item(values),
+        },
+        _failure(entity, fails_with),
+        applied,
+    )
 
 
 def delete_if(
-    dynamo: Dynamo,
-    entity: Entity[Any],
+    entity: Entity[T],
     key: tuple[Any, ...],
     *,
+    fails_with: Fails[T],
     expected_version: int | None = None,
     checks: Sequence[Check] = (),
-) -> dict[str, Any]:
-    """A Delete (in TransactWriteItems form) that happens only at `expected_version` and when `checks` hold."""
+) -> Action:
+    """A Delete that happens only at `expected_version` and when `checks` hold; else `fails_with`."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     conditions = _render(entity, checks, names, values)
@@ -191,16 +207,27 @@ def delete_if(
         names["#version"] = entity.attribute("version")
         values[":expected"] = expected_version
         conditions.insert(0, "#version = :expected")
-    action: dict[str, Any] = {
-        "TableName": entity.table.physical_name(dynamo.table_prefix),
-        "Key": key_of(entity, key),
-    }
+    params: dict[str, Any] = {"Key": key_of(entity, key)}
     if conditions:
-        action["ConditionExpression"] = " AND ".join(conditions)
-        action["ExpressionAttributeNames"] = names
+        params["ConditionExpression"] = " AND ".join(conditions)
+        params["ExpressionAttributeNames"] = names
     if values:
-        action["ExpressionAttributeValues"] = serialize_item(values)
-    return {"Delete": action, APPLIED: Applied(None)}
+        params["ExpressionAttributeValues"] = serialize_item(values)
+    return Action("Delete", entity.table, params, _failure(entity, fails_with), Applied(None))
+
+
+def condition_check(entity: Entity[T], key: tuple[Any, ...], *, fails_with: Fails[T]) -> Action:
+    """A ConditionCheck: the item must exist for the transaction to happen; else `fails_with`."""
+    return Action(
+        "ConditionCheck",
+        entity.table,
+        {
+            "Key": key_of(entity, key),
+            "ConditionExpression": "attribute_exists(#key)",
+            "ExpressionAttributeNames": {"#key": entity.table.hash_key.name},
+        },
+        _failure(entity, fails_with),
+    )
 
 
 async def get_at_version(dynamo: Dynamo, entity: Entity[V], key: tuple[Any, ...], expected_version: int) -> V:
@@ -209,25 +236,32 @@ async def get_at_version(dynamo: Dynamo, entity: Entity[V], key: tuple[Any, ...]
     return check_version(current, expected_version, entity.model.__name__.lower())
 
 
-def condition_check(dynamo: Dynamo, entity: Entity[Any], key: tuple[Any, ...]) -> dict[str, Any]:
-    """A TransactWriteItems ConditionCheck: the item must exist for the transaction to happen."""
-    return {
-        "ConditionCheck": {
-            "TableName": entity.table.physical_name(dynamo.table_prefix),
-            "Key": key_of(entity, key),
-            "ConditionExpression": "attribute_exists(#key)",
-            "ExpressionAttributeNames": {"#key": entity.table.hash_key.name},
-        }
-    }
+def version_error(current: Versioned | None, expected_version: int, what: str) -> ApiError | None:
+    """NOT_FOUND or VERSION_MISMATCH, unless the object exists at the expected version."""
+    if current is None:
+        return NotFound(f"{what} not found")
+    if current.version != expected_version:
+        return VersionMismatch(
+            f"{what} is at version {current.version}, not {expected_version}: reload it and retry",
+            currentVersion=current.version,
+        )
+    return None
 
 
 def check_version(current: V | None, expected_version: int, what: str) -> V:
     """The object, if it exists at the expected version; else NOT_FOUND or VERSION_MISMATCH."""
-    if current is None:
-        raise NotFound(f"{what} not found")
-    if current.version != expected_version:
-        raise VersionMismatch(
-            f"{what} is at version {current.version}, not {expected_version}: reload it and retry",
-            currentVersion=current.version,
-        )
-    return current
+    if current is not None and current.version == expected_version:
+        return current
+    raise version_error(current, expected_version, what) or changed_concurrently(what)
+
+
+def stale(what: str, expected_version: int | None = None) -> Callable[[Versioned | None], Exception]:
+    """The failure of a write to a versioned object: NOT_FOUND, VERSION_MISMATCH (with the version found), or
+    else (another condition failed under the same version) CONFLICT to retry."""
+
+    def failure(current: Versioned | None) -> Exception:
+        if expected_version is None:
+            return NotFound(f"{what} not found") if current is None else changed_concurrently(what)
+        return version_error(current, expected_version, what) or changed_concurrently(what)
+
+    return failure

@@ -12,11 +12,11 @@ from datetime import datetime
 from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.errors import Conflict
 from graphql_api.ids import customer_id_for
-from graphql_api.repositories._writes import Check, delete_if, get_at_version, put_new, versioned_update
+from graphql_api.repositories._writes import Check, delete_if, get_at_version, put_new, stale, versioned_update
 
 MAX_ADDRESSES = 5
 
@@ -74,15 +74,23 @@ def email_guards(customers: list[Customer]) -> list[EmailGuard]:
     return [EmailGuard(customer.email, customer.customer_id) for customer in customers]
 
 
-def _release_guard(dynamo: Dynamo, email: str, customer_id: str) -> dict[str, object]:
+def _release_guard(email: str, customer_id: str) -> Action:
     # A missing guard (data loaded before guards existed) is nothing to release.
     return delete_if(
-        dynamo, CUSTOMER_EMAILS, CUSTOMER_EMAILS.key(email), checks=[Check("customer_id", "=", customer_id, True)]
+        CUSTOMER_EMAILS,
+        CUSTOMER_EMAILS.key(email),
+        checks=[Check("customer_id", "=", customer_id, True)],
+        fails_with=changed_concurrently("customer"),
     )
 
 
-def _email_taken(email: str) -> Conflict:
-    return Conflict(f"email: {email} is already used by another customer", field="email")
+def _reserve(email: str, customer_id: str) -> Action:
+    taken = Conflict(f"email: {email} is already used by another customer", field="email")
+    return put_new(CUSTOMER_EMAILS, EmailGuard(email, customer_id), fails_with=taken)
+
+
+def _has_orders(customer: Customer) -> Conflict:
+    return Conflict(f"customer has {customer.order_count} orders and cannot be deleted")
 
 
 async def create(
@@ -104,20 +112,14 @@ async def create(
         version=1,
         subject=subject,
     )
-    try:
-        await write(
-            dynamo,
-            [
-                put_new(dynamo, CUSTOMERS, customer),
-                put_new(dynamo, CUSTOMER_EMAILS, EmailGuard(customer.email, customer.customer_id)),
-            ],
+    await (
+        Transaction(dynamo)
+        .add(
+            put_new(CUSTOMERS, customer, fails_with=Conflict("you already have a customer: use `me` to read it")),
+            _reserve(customer.email, customer.customer_id),
         )
-    except TransactionCancelled as cancelled:
-        if cancelled.failed(0):
-            raise Conflict("you already have a customer: use `me` to read it") from None
-        if cancelled.failed(1):
-            raise _email_taken(customer.email) from None
-        raise
+        .commit()
+    )
     return customer
 
 
@@ -142,27 +144,19 @@ async def update(
         updated_at=at,
         version=current.version + 1,
     )
-    actions = [
+    transaction = Transaction(dynamo).add(
         versioned_update(
-            dynamo,
             CUSTOMERS,
             key,
             at=at,
             expected_version=expected_version,
             set_fields={"email": changed.email, "name": changed.name, "addresses": changed.addresses},
+            fails_with=stale("customer", expected_version),
         )
-    ]
-    moves_email = changed.email != current.email
-    if moves_email:
-        actions.append(_release_guard(dynamo, current.email, customer_id))
-        actions.append(put_new(dynamo, CUSTOMER_EMAILS, EmailGuard(changed.email, customer_id)))
-    try:
-        await write(dynamo, actions)
-    except TransactionCancelled as cancelled:
-        if moves_email and cancelled.failed(2):
-            raise _email_taken(changed.email) from None
-        await get_at_version(dynamo, CUSTOMERS, key, expected_version)
-        raise Conflict("customer changed concurrently; retry") from None
+    )
+    if changed.email != current.email:
+        transaction.add(_release_guard(current.email, customer_id), _reserve(changed.email, customer_id))
+    await transaction.commit()
     return changed
 
 
@@ -171,21 +165,23 @@ async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> Non
     key = CUSTOMERS.key(customer_id)
     current = await get_at_version(dynamo, CUSTOMERS, key, expected_version)
     if current.order_count:
-        raise Conflict(f"customer has {current.order_count} orders and cannot be deleted")
-    actions = [
-        delete_if(
-            dynamo,
-            CUSTOMERS,
-            key,
-            expected_version=expected_version,
-            checks=[Check("order_count", "=", 0, or_missing=True)],
-        ),
-        _release_guard(dynamo, current.email, customer_id),
-    ]
-    try:
-        await write(dynamo, actions)
-    except TransactionCancelled:
-        latest = await get_at_version(dynamo, CUSTOMERS, key, expected_version)
-        if latest.order_count:
-            raise Conflict("customer has orders and cannot be deleted") from None
-        raise Conflict("customer changed concurrently; retry") from None
+        raise _has_orders(current)
+
+    def undeletable(latest: Customer | None) -> Exception:
+        # Orders placed meanwhile first: reloading the version would not make the delete possible.
+        return _has_orders(latest) if latest and latest.order_count else stale("customer", expected_version)(latest)
+
+    await (
+        Transaction(dynamo)
+        .add(
+            delete_if(
+                CUSTOMERS,
+                key,
+                expected_version=expected_version,
+                checks=[Check("order_count", "=", 0, or_missing=True)],
+                fails_with=undeletable,
+            ),
+            _release_guard(current.email, customer_id),
+        )
+        .commit()
+    )

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import TransactionCancelled, write
-from graphql_api.errors import BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
+from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
+from graphql_api.errors import ApiError, BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
 from graphql_api.repositories import order_items
-from graphql_api.repositories._writes import Check, check_version, get, get_at_version, put_new, versioned_update
+from graphql_api.repositories._writes import Check, check_version, get, put_new, stale, versioned_update
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
@@ -62,6 +62,10 @@ def _fingerprint(lines: list[OrderLine]) -> str:
     return hashlib.sha256(json.dumps([[line.product_id, line.quantity] for line in lines]).encode()).hexdigest()
 
 
+class _PlaceAgain(Exception):
+    """A failed condition the next round settles: the order exists (a concurrent replay), or a price moved."""
+
+
 def _replay(existing: Order, fingerprint: str) -> Order:
     if existing.request_hash != fingerprint:
         raise Conflict("idempotencyKey was already used for a different order", field="idempotencyKey")
@@ -91,52 +95,61 @@ async def place_order(
             for index, (item, line) in enumerate(zip(product_items, lines, strict=True))
         ]
         order, items = _price(order_id, customer_id, lines, stocked, idempotency_key, fingerprint)
-        product_actions = [
-            versioned_update(
-                dynamo,
-                PRODUCTS,
-                PRODUCTS.key(product.product_id),
-                at=order.created_at,
-                add_fields={"stock": -line.quantity},
-                checks=[Check("stock", ">=", line.quantity), Check("price", "=", product.price)],
-            )
-            for product, line in zip(stocked, lines, strict=True)
-        ]
-        actions = [
-            put_new(dynamo, ORDERS, order),
-            *(put_new(dynamo, ORDER_ITEMS, item) for item in items),
-            *product_actions,
-            versioned_update(
-                dynamo, CUSTOMERS, CUSTOMERS.key(customer_id), at=order.created_at, add_fields={"order_count": 1}
+        transaction = Transaction(dynamo).add(
+            # Taken: a concurrent replay placed it; the next round finds it.
+            put_new(ORDERS, order, fails_with=_PlaceAgain()),
+            *(put_new(ORDER_ITEMS, item, fails_with=_PlaceAgain()) for item in items),
+            *(
+                versioned_update(
+                    PRODUCTS,
+                    PRODUCTS.key(product.product_id),
+                    at=order.created_at,
+                    add_fields={"stock": -line.quantity},
+                    checks=[Check("stock", ">=", line.quantity), Check("price", "=", product.price)],
+                    fails_with=_unavailable(line, index),
+                )
+                for index, (product, line) in enumerate(zip(stocked, lines, strict=True))
             ),
-        ]
+            versioned_update(
+                CUSTOMERS,
+                CUSTOMERS.key(customer_id),
+                at=order.created_at,
+                add_fields={"order_count": 1},
+                fails_with=NotFound("customer not found", field="customerId"),
+            ),
+        )
         try:
-            await write(dynamo, actions)
+            await transaction.commit()
             return Placement(order, items)
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(len(actions) - 1):
-                raise NotFound("customer not found", field="customerId") from None
-            # A failed product condition: out of stock now, or its price moved (then price again).
-            first_product = 1 + len(items)
-            for index in range(len(lines)):
-                if cancelled.failed(first_product + index):
-                    latest = await get(dynamo, PRODUCTS, PRODUCTS.key(lines[index].product_id))
-                    _in_stock(latest, lines[index], index)
-            # Otherwise the order exists already (a concurrent replay): the next round returns it.
-    raise Conflict("the products changed while the order was placed; retry")
+        except _PlaceAgain:
+            continue
+    raise changed_concurrently("the products")
 
 
-def _in_stock(product: Product | None, line: OrderLine, index: int) -> Product:
+def _shortage(product: Product | None, line: OrderLine, index: int) -> ApiError | None:
+    """NOT_FOUND or OUT_OF_STOCK (naming the product and what is left), unless the line can be had."""
     if product is None:
-        raise NotFound(f"product {line.product_id} not found", field=f"items[{index}].productId")
+        return NotFound(f"product {line.product_id} not found", field=f"items[{index}].productId")
     if product.stock < line.quantity:
-        raise OutOfStock(
+        return OutOfStock(
             f"product {line.product_id} has {product.stock} in stock, {line.quantity} asked",
             field=f"items[{index}].quantity",
             productId=line.product_id,
             available=product.stock,
         )
+    return None
+
+
+def _in_stock(product: Product | None, line: OrderLine, index: int) -> Product:
+    shortage = _shortage(product, line, index)
+    if shortage is not None or product is None:
+        raise shortage or _PlaceAgain()
     return product
+
+
+def _unavailable(line: OrderLine, index: int) -> Callable[[Product | None], Exception]:
+    """A line's failed stock decrement: gone or short now; else its price moved, and the next round prices again."""
+    return lambda latest: _shortage(latest, line, index) or _PlaceAgain()
 
 
 def _price(
@@ -190,11 +203,17 @@ async def _current(dynamo: Dynamo, order_id: str, expected_version: int, owner: 
     return check_version(order, expected_version, "order")
 
 
+def _transition_error(order: Order, status: OrderStatus) -> InvalidTransition | None:
+    if status in NEXT_STATUSES[order.status]:
+        return None
+    return InvalidTransition(
+        f"an order cannot go from {order.status.value} to {status.value}", currentStatus=order.status.value
+    )
+
+
 def _check_transition(order: Order, status: OrderStatus) -> None:
-    if status not in NEXT_STATUSES[order.status]:
-        raise InvalidTransition(
-            f"an order cannot go from {order.status.value} to {status.value}", currentStatus=order.status.value
-        )
+    if (error := _transition_error(order, status)) is not None:
+        raise error
 
 
 async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expected_version: int) -> Order:
@@ -204,11 +223,7 @@ async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expe
     if status is OrderStatus.CANCELLED:
         return await _cancel(dynamo, order)
     at = now()
-    action = _status_update(dynamo, order, status, at)
-    try:
-        await write(dynamo, [action])
-    except TransactionCancelled:
-        await _explain_failure(dynamo, order, status)
+    await Transaction(dynamo).add(_status_update(order, status, at)).commit()
     return replace(order, status=status, updated_at=at, version=order.version + 1)
 
 
@@ -228,31 +243,38 @@ async def _cancel(dynamo: Dynamo, order: Order) -> Order:
         if item is not None
     ]
     at = now()
-    actions = [_status_update(dynamo, order, OrderStatus.CANCELLED, at)] + [
-        versioned_update(dynamo, PRODUCTS, PRODUCTS.key(line.product_id), at=at, add_fields={"stock": line.quantity})
-        for line in lines
-    ]
-    try:
-        await write(dynamo, actions)
-    except TransactionCancelled:
-        await _explain_failure(dynamo, order, OrderStatus.CANCELLED)
+    await (
+        Transaction(dynamo)
+        .add(
+            _status_update(order, OrderStatus.CANCELLED, at),
+            *(
+                versioned_update(
+                    PRODUCTS,
+                    PRODUCTS.key(line.product_id),
+                    at=at,
+                    add_fields={"stock": line.quantity},
+                    fails_with=NotFound(f"product {line.product_id} not found: its stock cannot be given back"),
+                )
+                for line in lines
+            ),
+        )
+        .commit()
+    )
     return replace(order, status=OrderStatus.CANCELLED, updated_at=at, version=order.version + 1)
 
 
-def _status_update(dynamo: Dynamo, order: Order, status: OrderStatus, at: datetime) -> dict[str, Any]:
+def _status_update(order: Order, status: OrderStatus, at: datetime) -> Action:
+    def failure(latest: Order | None) -> Exception:
+        # A move the order's new status forbids first: reloading the version would not make it possible.
+        moved = latest and _transition_error(latest, status)
+        return moved or stale("order", order.version)(latest)
+
     return versioned_update(
-        dynamo,
         ORDERS,
         ORDERS.key(order.order_id),
         at=at,
         expected_version=order.version,
         set_fields={"status": status},
         checks=[Check("status", "=", order.status)],
+        fails_with=failure,
     )
-
-
-async def _explain_failure(dynamo: Dynamo, order: Order, status: OrderStatus) -> None:
-    """After a failed condition: the order changed under us (VERSION_MISMATCH) or is gone."""
-    latest = await get_at_version(dynamo, ORDERS, ORDERS.key(order.order_id), order.version)
-    _check_transition(latest, status)
-    raise Conflict("order changed concurrently; retry")

@@ -10,11 +10,10 @@ from typing import Any
 from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.dynamo.transactions import Transaction, changed_concurrently
 from graphql_api.entity import Entity
-from graphql_api.errors import Conflict
 from graphql_api.money import Money
-from graphql_api.repositories._writes import get_at_version, put_new, versioned_update
+from graphql_api.repositories._writes import get_at_version, put_new, stale, versioned_update
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,7 +81,8 @@ async def create(
         updated_at=at,
         version=1,
     )
-    await write(dynamo, [put_new(dynamo, PRODUCTS, product)])
+    # A new random id is never taken, short of a concurrent write of the same product.
+    await Transaction(dynamo).add(put_new(PRODUCTS, product, fails_with=changed_concurrently("product"))).commit()
     return product
 
 
@@ -92,12 +92,18 @@ async def update(dynamo: Dynamo, product_id: str, expected_version: int, changes
     at = now()
     given = changes.given()
     changed = replace(current, **given, updated_at=at, version=current.version + 1)
-    try:
-        await write(
-            dynamo,
-            [versioned_update(dynamo, PRODUCTS, key, at=at, expected_version=expected_version, set_fields=given)],
+    await (
+        Transaction(dynamo)
+        .add(
+            versioned_update(
+                PRODUCTS,
+                key,
+                at=at,
+                expected_version=expected_version,
+                set_fields=given,
+                fails_with=stale("product", expected_version),
+            )
         )
-    except TransactionCancelled:
-        await get_at_version(dynamo, PRODUCTS, key, expected_version)
-        raise Conflict("product changed concurrently; retry") from None
+        .commit()
+    )
     return changed

@@ -14,7 +14,7 @@ from datetime import datetime
 from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.dynamo.transactions import Transaction, changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.errors import Conflict, NotFound
 from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
@@ -76,31 +76,36 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
         updated_at=at,
         version=1,
     )
-    try:
-        await write(
-            dynamo,
-            [
-                put_new(dynamo, REVIEWS, review),
-                put_new(dynamo, PRODUCT_REVIEWERS, ProductReviewer(product_id, customer_id, review.review_id)),
-                versioned_update(
-                    dynamo,
-                    PRODUCTS,
-                    PRODUCTS.key(product_id),
-                    at=at,
-                    add_fields={"review_count": 1, "rating_sum": rating},
-                ),
-                condition_check(dynamo, CUSTOMERS, CUSTOMERS.key(customer_id)),
-            ],
+    await (
+        Transaction(dynamo)
+        .add(
+            # A new time-ordered id is never taken, short of a concurrent write of the same review.
+            put_new(REVIEWS, review, fails_with=changed_concurrently("review")),
+            put_new(
+                PRODUCT_REVIEWERS,
+                ProductReviewer(product_id, customer_id, review.review_id),
+                fails_with=Conflict("you have already reviewed this product", field="productId"),
+            ),
+            versioned_update(
+                PRODUCTS,
+                PRODUCTS.key(product_id),
+                at=at,
+                add_fields={"review_count": 1, "rating_sum": rating},
+                fails_with=_product_missing(),
+            ),
+            condition_check(
+                CUSTOMERS,
+                CUSTOMERS.key(customer_id),
+                fails_with=NotFound("create your customer first (createCustomer)", field="customerId"),
+            ),
         )
-    except TransactionCancelled as cancelled:
-        if cancelled.failed(1):
-            raise Conflict("you have already reviewed this product", field="productId") from None
-        if cancelled.failed(2):
-            raise NotFound("product not found", field="productId") from None
-        if cancelled.failed(3):
-            raise NotFound("create your customer first (createCustomer)", field="customerId") from None
-        raise
+        .commit()
+    )
     return review
+
+
+def _product_missing() -> NotFound:
+    return NotFound("product not found", field="productId")
 
 
 async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str | None) -> None:
@@ -109,22 +114,28 @@ async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str
     if review is None or (author is not None and review.customer_id != author):
         raise NotFound("review not found", field="reviewId")  # another customer's reads as missing
     at = now()
-    try:
-        await write(
-            dynamo,
-            [
-                delete_if(dynamo, REVIEWS, REVIEWS.key(product_id, review_id), checks=[Check("review_id", "exists")]),
-                delete_if(dynamo, PRODUCT_REVIEWERS, PRODUCT_REVIEWERS.key(product_id, review.customer_id)),
-                versioned_update(
-                    dynamo,
-                    PRODUCTS,
-                    PRODUCTS.key(product_id),
-                    at=at,
-                    add_fields={"review_count": -1, "rating_sum": -review.rating},
-                ),
-            ],
+    await (
+        Transaction(dynamo)
+        .add(
+            delete_if(
+                REVIEWS,
+                REVIEWS.key(product_id, review_id),
+                checks=[Check("review_id", "exists")],
+                fails_with=NotFound("review not found", field="reviewId"),  # deleted concurrently
+            ),
+            # Unconditional: its guard goes with the review.
+            delete_if(
+                PRODUCT_REVIEWERS,
+                PRODUCT_REVIEWERS.key(product_id, review.customer_id),
+                fails_with=changed_concurrently("review"),
+            ),
+            versioned_update(
+                PRODUCTS,
+                PRODUCTS.key(product_id),
+                at=at,
+                add_fields={"review_count": -1, "rating_sum": -review.rating},
+                fails_with=_product_missing(),
+            ),
         )
-    except TransactionCancelled as cancelled:
-        if cancelled.failed(0):
-            raise NotFound("review not found", field="reviewId") from None  # deleted concurrently
-        raise
+        .commit()
+    )

@@ -27,9 +27,10 @@ from starlette.testclient import TestClient
 from graphql_api.app import create_app
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import TransactionCancelled, write
+from graphql_api.dynamo.transactions import Action, Transaction
+from graphql_api.errors import VersionMismatch
 from graphql_api.ops.table_admin import create_tables
-from graphql_api.repositories._writes import get, put_new, versioned_update
+from graphql_api.repositories._writes import get, put_new, stale, versioned_update
 from graphql_api.repositories.products import PRODUCTS, Product
 from tests import fixtures_data
 from tests.faults.proxy import WRITE_OPERATIONS, Counts, FaultProxy
@@ -249,14 +250,14 @@ def test_a_stale_version_is_still_version_mismatch(late: Late) -> None:
 
 
 def _refused_late(late: Late, actions: Any) -> Counts:
-    """`write(actions)` through the proxy, its first attempt answered late: must raise TransactionCancelled."""
+    """The transaction of `actions` through the proxy, its first attempt answered late: must be refused as stale."""
 
     async def attempt(dynamo: Dynamo) -> None:
-        await write(dynamo, actions(dynamo))
+        await Transaction(dynamo).add(*actions()).commit()
 
     late.proxy.reset()
     late.proxy.late(count=1, seconds=HELD)
-    with pytest.raises(TransactionCancelled):
+    with pytest.raises(VersionMismatch):
         run_with_dynamo(late.under_test.settings, attempt)
     late.proxy.late(count=0)
     counts = late.proxy.reset()
@@ -279,6 +280,12 @@ def _moved_on(late: Late) -> Product:
     return stored
 
 
+def _stale_update(key: tuple[Any, ...]) -> Action:
+    return versioned_update(
+        PRODUCTS, key, at=now(), expected_version=1, set_fields={"stock": 1}, fails_with=stale("product", 1)
+    )
+
+
 def test_a_stale_single_write_answered_late_is_still_refused(late: Late) -> None:
     """The retry's condition fails, but the item does not show this write: refused, not taken as applied."""
     stored = _moved_on(late)
@@ -286,7 +293,7 @@ def test_a_stale_single_write_answered_late_is_still_refused(late: Late) -> None
     before = _items(late, "Products", ProductId=stored.product_id)
     _refused_late(
         late,
-        lambda dynamo: [versioned_update(dynamo, PRODUCTS, key, at=now(), expected_version=1, set_fields={"stock": 1})],
+        lambda: [_stale_update(key)],
     )
     assert _items(late, "Products", ProductId=stored.product_id) == before
 
@@ -298,9 +305,6 @@ def test_a_stale_transaction_answered_late_is_still_refused(late: Late) -> None:
     other = Product(**{**vars(stored), "product_id": f"prd_{uuid.uuid4().hex[:20]}", "version": 1})
     _refused_late(
         late,
-        lambda dynamo: [
-            versioned_update(dynamo, PRODUCTS, key, at=now(), expected_version=1, set_fields={"stock": 1}),
-            put_new(dynamo, PRODUCTS, other),
-        ],
+        lambda: [_stale_update(key), put_new(PRODUCTS, other, fails_with=stale("product"))],
     )
     assert snapshot(late.setup.settings) == before

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import write
+from graphql_api.dynamo.transactions import Transaction
 from graphql_api.entity import Entity
+from graphql_api.errors import Conflict, NotFound
 from graphql_api.ops.iam_policy import (
     API,
     DATA_FILE,
@@ -243,10 +244,12 @@ def test_a_new_operation_the_policy_lacks_is_reported() -> None:
     """A repository starts deleting products, in a transaction with a put: DeleteItem on Products is missing."""
     log = CallLog()
     asyncio.run(
-        write(
-            log.dynamo,
-            [delete_if(log.dynamo, PRODUCTS, PRODUCTS.key("prd_1")), put_new(log.dynamo, ORDERS, _an_order())],
+        Transaction(log.dynamo)
+        .add(
+            delete_if(PRODUCTS, PRODUCTS.key("prd_1"), fails_with=NotFound("product")),
+            put_new(ORDERS, _an_order(), fails_with=Conflict("order")),
         )
+        .commit()
     )
 
     drift = compare(_everything_declared_and(log.grants), load(render())["api"])
