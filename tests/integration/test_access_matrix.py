@@ -16,23 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from graphql import (
-    GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLSchema,
-    get_named_type,
-    is_leaf_type,
-)
+from graphql import GraphQLField, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLSchema, get_named_type
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
+from graphql_api.auth.identity import Role
 from graphql_api.graphql.schema import build_schema
 from graphql_api.ops.table_admin import create_tables
 from tests.issuer import admin_headers, bearer, shared_issuer
 from tests.support import fresh_settings, run_with_dynamo, snapshot
+from tests.support.selection import selection
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
@@ -175,22 +168,6 @@ def world(endpoint: str) -> Iterator[World]:
         yield World(client, settings, product["productId"], category)
 
 
-def selection(type_: Any, depth: int = 3) -> str:
-    """Every field of the answer that takes no required argument, objects to `depth` levels."""
-    named = get_named_type(type_)
-    if is_leaf_type(named) or not isinstance(named, GraphQLObjectType):
-        return ""
-    parts = []
-    for name, field in named.fields.items():
-        if any(isinstance(arg.type, GraphQLNonNull) for arg in field.args.values()):
-            continue
-        if is_leaf_type(get_named_type(field.type)):
-            parts.append(name)
-        elif depth > 1:
-            parts.append(f"{name} {selection(field.type, depth - 1)}")
-    return "{ " + " ".join(parts) + " }"
-
-
 def _type_text(type_: Any) -> str:
     if isinstance(type_, GraphQLNonNull):
         return _type_text(type_.of_type) + "!"
@@ -199,8 +176,9 @@ def _type_text(type_: Any) -> str:
     return str(type_.name)
 
 
-def operation(key: str) -> str:
-    """The document for one root field: its required arguments as variables, its whole answer selected."""
+def operation(key: str, role: Role | None) -> str:
+    """The document for one root field: its required arguments as variables, and every field of its answer
+    that `role` may read (None: every field, whatever its rule)."""
     root, name = key.split(".")
     field = FIELDS[key]
     required = {arg_name: arg for arg_name, arg in field.args.items() if isinstance(arg.type, GraphQLNonNull)}
@@ -209,7 +187,7 @@ def operation(key: str) -> str:
     kind = "query" if root == "Query" else "mutation"
     head = f"{kind}({declared})" if declared else kind
     call = f"{name}({passed})" if passed else name
-    return f"{head} {{ {call} {selection(field.type)} }}"
+    return f"{head} {{ {call} {selection(field.type, role)} }}"
 
 
 # Argument values by name: what each caller aims at. `target` is A for "own", B for every other caller.
@@ -275,6 +253,15 @@ def variables_for(world: World, key: str, target: Party) -> dict[str, Any]:
     return values
 
 
+ROLES = {
+    "anonymous": Role.ANONYMOUS,
+    "own": Role.CUSTOMER,
+    "other": Role.CUSTOMER,
+    "staff": Role.STAFF,
+    "admin": Role.ADMIN,
+}
+
+
 def caller_headers(caller: str, a: Party) -> dict[str, str]:
     issuer = shared_issuer()
     if caller == "anonymous":
@@ -311,7 +298,8 @@ def test_cell(world: World, key: str, caller: str) -> None:
     denied = expected != DATA or caller == "own"
     before = snapshot(world.settings) if expected != DATA else None
 
-    body = world.post(operation(key), variables_for(world, key, target), headers)
+    role = ROLES[caller]
+    body = world.post(operation(key, role), variables_for(world, key, target), headers)
 
     field_name = key.split(".")[1]
     assert outcome(body, field_name) == expected, body
@@ -322,7 +310,7 @@ def test_cell(world: World, key: str, caller: str) -> None:
             assert secret not in text, (secret, body)
     if before is not None:
         assert snapshot(world.settings) == before, "a denied call wrote something"
-    answers_about_a_customer = "customerId" in selection(FIELDS[key].type)
+    answers_about_a_customer = "customerId" in selection(FIELDS[key].type, role)
     if (
         expected == DATA
         and caller in ("own", "other")
@@ -330,3 +318,10 @@ def test_cell(world: World, key: str, caller: str) -> None:
         and key != "Mutation.createCustomer"
     ):
         assert a.customer["customerId"] in str(body), body  # a customer's own cells answer about A
+    if key.startswith("Query.") and expected == DATA and operation(key, None) != operation(key, role):
+        # Fields with their own rule the caller's role is outside of: asked for anyway, they are refused by
+        # that rule (reads only: a mutation asked for them would still write).
+        refused = world.post(operation(key, None), variables_for(world, key, target), headers)
+        assert outcome(refused, field_name) == (UNAUTH if caller == "anonymous" else FORBIDDEN), refused
+        for secret in b.secrets():
+            assert secret not in str(refused["errors"]), (secret, refused)
