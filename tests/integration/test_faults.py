@@ -440,8 +440,9 @@ def test_orders_placed_under_faults_exist_exactly_once(faulty: Faulty, proxy: Fa
             touched[product] += 1
     by_product = {item["ProductId"]: item for item in after["Products"]}
     for product in products:
-        assert by_product[product]["Stock"] == stock - sold[product]
-        assert by_product[product]["Version"] == 1 + touched[product]
+        stored = by_product[product]
+        assert stored["Stock"] == stock - sold[product], f"Stock of {product}: {stock} less {sold[product]} sold"
+        assert stored["Version"] == 1 + touched[product], f"Version of {product}: 1 + {touched[product]} orders"
     orders_of = Counter(order["CustomerId"] for order in after["Orders"])
     assert {customer["CustomerId"]: customer["OrderCount"] for customer in after["Customers"]} == orders_of
 
@@ -580,7 +581,8 @@ def test_stopped_dynamodb_is_unavailable_in_bounded_time_and_recovers(
         # Each DynamoDB call makes exactly DYNAMODB_MAX_ATTEMPTS attempts, not one more.
         assert hung_by_query == attempts
         # /readyz answers at its first failed table; the other checks may still be in their backoff.
-        assert attempts < counts.hung <= attempts * (1 + len(ALL_TABLES))
+        most = attempts * (1 + len(ALL_TABLES))  # the query's attempts, and a readyz check per table
+        assert attempts < counts.hung <= most, f"hung calls: {counts.hung}, expected over {attempts}, at most {most}"
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "reason": "database unreachable"}
     assert statuses[-1] == 200
