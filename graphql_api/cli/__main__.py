@@ -4,4 +4,5 @@ import sys
 
 from graphql_api.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when imported, as by a walk over every module (tests/unit/test_without_moto.py)
+    sys.exit(main())
