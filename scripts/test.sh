@@ -20,7 +20,7 @@ setup=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check graphql_api tests bench
 .venv/bin/mypy
-.venv/bin/lint-imports && .venv/bin/deptry .
+.venv/bin/lint-imports && .venv/bin/deptry . && .venv/bin/deptry tests bench -e '\.venv' -kf graphql_api -kf tests -kf bench -i DEP002,DEP004  # tests, bench: the dev extra too
 bash scripts/docs.sh
 if ! wait "$setup"; then
     cat "$setup_log" >&2
