@@ -14,9 +14,18 @@ from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
 from graphql_api.entity import Entity
-from graphql_api.errors import Conflict
+from graphql_api.errors import ApiError, Conflict, NotFound
 from graphql_api.ids import customer_id_for
-from graphql_api.repositories._writes import Check, delete_if, get_at_version, put_new, stale, versioned_update
+from graphql_api.repositories._writes import (
+    Check,
+    delete_if,
+    get,
+    get_at_version,
+    put_new,
+    stale,
+    version_error,
+    versioned_update,
+)
 
 MAX_ADDRESSES = 5
 
@@ -89,8 +98,13 @@ def _reserve(email: str, customer_id: str) -> Action:
     return put_new(CUSTOMER_EMAILS, EmailGuard(email, customer_id), fails_with=taken)
 
 
-def _has_orders(customer: Customer) -> Conflict:
-    return Conflict(f"customer has {customer.order_count} orders and cannot be deleted")
+def _undeletable(customer: Customer | None, expected_version: int) -> ApiError | None:
+    """Why `customer` cannot be deleted at `expected_version`, the same before the write and after its failed
+    condition: orders first (reloading the version would not make the delete possible), then NOT_FOUND or
+    VERSION_MISMATCH."""
+    if customer is not None and customer.order_count:
+        return Conflict(f"customer has {customer.order_count} orders and cannot be deleted")
+    return version_error(customer, expected_version, "customer")
 
 
 async def create(
@@ -163,14 +177,10 @@ async def update(
 async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> None:
     """Delete a customer without orders, releasing its email in the same transaction."""
     key = CUSTOMERS.key(customer_id)
-    current = await get_at_version(dynamo, CUSTOMERS, key, expected_version)
-    if current.order_count:
-        raise _has_orders(current)
-
-    def undeletable(latest: Customer | None) -> Exception:
-        # Orders placed meanwhile first: reloading the version would not make the delete possible.
-        return _has_orders(latest) if latest and latest.order_count else stale("customer", expected_version)(latest)
-
+    current = await get(dynamo, CUSTOMERS, key)
+    refusal = _undeletable(current, expected_version)
+    if refusal is not None or current is None:  # a missing customer is always refused (NOT_FOUND)
+        raise refusal or NotFound("customer not found")
     await (
         Transaction(dynamo)
         .add(
@@ -179,7 +189,7 @@ async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> Non
                 key,
                 expected_version=expected_version,
                 checks=[Check("order_count", "=", 0, or_missing=True)],
-                fails_with=undeletable,
+                fails_with=lambda latest: _undeletable(latest, expected_version) or changed_concurrently("customer"),
             ),
             _release_guard(current.email, customer_id),
         )

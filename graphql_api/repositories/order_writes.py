@@ -22,7 +22,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
 from graphql_api.errors import ApiError, BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
 from graphql_api.repositories import order_items
-from graphql_api.repositories._writes import Check, check_version, get, put_new, stale, versioned_update
+from graphql_api.repositories._writes import Check, get, put_new, version_error, versioned_update
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
@@ -195,12 +195,26 @@ def _price(
     return order, items
 
 
-async def _current(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
-    """The order at `expected_version`; with `owner`, another customer's order reads as missing (NOT_FOUND)."""
+async def _movable(
+    dynamo: Dynamo, order_id: str, status: OrderStatus, expected_version: int, owner: str | None = None
+) -> Order:
+    """The order, if it can move to `status` at `expected_version` (else `_refusal`); with `owner`, another
+    customer's order reads as missing (NOT_FOUND)."""
     order = await get(dynamo, ORDERS, ORDERS.key(order_id))
     if order is not None and owner is not None and order.customer_id != owner:
-        order = None  # checked before the version, which would reveal that the order exists
-    return check_version(order, expected_version, "order")
+        order = None  # checked before anything else, which would reveal that the order exists
+    refusal = _refusal(order, status, expected_version)
+    if refusal is not None or order is None:  # a missing order is always refused (NOT_FOUND)
+        raise refusal or NotFound("order not found")
+    return order
+
+
+def _refusal(order: Order | None, status: OrderStatus, expected_version: int) -> ApiError | None:
+    """Why `order` cannot move to `status` at `expected_version`, the same before the write and after its failed
+    condition: a move its status forbids first (reloading the version would not make it possible), then
+    NOT_FOUND or VERSION_MISMATCH."""
+    moved = order and _transition_error(order, status)
+    return moved or version_error(order, expected_version, "order")
 
 
 def _transition_error(order: Order, status: OrderStatus) -> InvalidTransition | None:
@@ -211,15 +225,9 @@ def _transition_error(order: Order, status: OrderStatus) -> InvalidTransition | 
     )
 
 
-def _check_transition(order: Order, status: OrderStatus) -> None:
-    if (error := _transition_error(order, status)) is not None:
-        raise error
-
-
 async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expected_version: int) -> Order:
     """Move an order along PENDING -> PAID -> SHIPPED -> DELIVERED; CANCELLED restores stock."""
-    order = await _current(dynamo, order_id, expected_version)
-    _check_transition(order, status)
+    order = await _movable(dynamo, order_id, status, expected_version)
     if status is OrderStatus.CANCELLED:
         return await _cancel(dynamo, order)
     at = now()
@@ -229,8 +237,7 @@ async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expe
 
 async def cancel_order(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
     """Cancel an order (restoring its stock); with `owner`, only an order of that customer."""
-    order = await _current(dynamo, order_id, expected_version, owner)
-    _check_transition(order, OrderStatus.CANCELLED)
+    order = await _movable(dynamo, order_id, OrderStatus.CANCELLED, expected_version, owner)
     return await _cancel(dynamo, order)
 
 
@@ -264,11 +271,6 @@ async def _cancel(dynamo: Dynamo, order: Order) -> Order:
 
 
 def _status_update(order: Order, status: OrderStatus, at: datetime) -> Action:
-    def failure(latest: Order | None) -> Exception:
-        # A move the order's new status forbids first: reloading the version would not make it possible.
-        moved = latest and _transition_error(latest, status)
-        return moved or stale("order", order.version)(latest)
-
     return versioned_update(
         ORDERS,
         ORDERS.key(order.order_id),
@@ -276,5 +278,5 @@ def _status_update(order: Order, status: OrderStatus, at: datetime) -> Action:
         expected_version=order.version,
         set_fields={"status": status},
         checks=[Check("status", "=", order.status)],
-        fails_with=failure,
+        fails_with=lambda latest: _refusal(latest, status, order.version) or changed_concurrently("order"),
     )

@@ -420,3 +420,26 @@ def test_the_actions_are_sent_in_the_order_chosen_and_the_error_follows_its_acti
     tables = [[name.removeprefix(api.settings.table_prefix) for name in names] for names in sent]
     assert tables == [built if send_order == "as built" else built[::-1]]
     assert (error.code, error.extensions) == ("CONFLICT", {"field": "productId"})
+
+
+# --- The same answer before the write (its read) as from its failed condition ---------------------------------
+
+
+def test_a_late_cancel_of_a_cancelled_order_is_invalid_transition_before_the_write_too(api: Api) -> None:
+    async def scenario(dynamo: Dynamo) -> ApiError:
+        order, _ = await _placed(dynamo)
+        await order_writes.cancel_order(dynamo, order.order_id, 1)
+        return await _refused(order_writes.cancel_order(dynamo, order.order_id, 1))
+
+    error = _run(api, scenario)
+    assert (error.code, error.extensions) == ("INVALID_TRANSITION", {"currentStatus": "CANCELLED"})
+
+
+def test_a_stale_delete_of_a_customer_with_orders_names_the_orders_before_the_write_too(api: Api) -> None:
+    async def scenario(dynamo: Dynamo) -> ApiError:
+        customer, product = await _customer(dynamo), await _product(dynamo)
+        await _order(dynamo, customer, (product, 1))
+        return await _refused(customers.delete(dynamo, customer.customer_id, 1))
+
+    error = _run(api, scenario)
+    assert (error.code, error.message) == ("CONFLICT", "customer has 1 orders and cannot be deleted")
