@@ -12,7 +12,8 @@ pairs. Regenerate it whenever a declaration below changes (tests/terraform fails
 
 IAM authorizes actions, not API operations. A TransactWriteItems needs, on each table it touches, the action
 of each of its parts: PutItem, UpdateItem, DeleteItem, ConditionCheckItem (there is no IAM action for the
-transaction itself); a single write (graphql_api.dynamo.transactions.write) needs the same action. A Query on
+transaction itself); a single write (a one-action graphql_api.dynamo.transactions.Transaction, sent as a
+plain write) needs the same action. A Query on
 an index is authorized on the index's ARN, not the table's. The stream reads are authorized on the stream's
 ARN. `grants_of_call` maps one call to its grants the same way: the integration suite records the calls the
 service really makes (tests/integration/conftest.py) and `compare` checks them against this declaration in
@@ -147,7 +148,7 @@ def read_stream(entity: Entity[Any]) -> tuple[Grant, ...]:
 API: tuple[Access, ...] = (
     Access(
         "graphql_api.app.readyz",
-        "GET /readyz: DescribeTable on every declared table, each must be ACTIVE (ops.table_admin.missing_tables).",
+        "GET /readyz: DescribeTable on every declared table, each must be ACTIVE (table_status.missing_tables).",
         tuple(describe_table(entity) for entity in ALL_ENTITIES),
     ),
     Access(
