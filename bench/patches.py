@@ -28,7 +28,7 @@ graphql_api/dynamo/fast_parser.py, on by default (-5.6 ms, 22.1 -> 16.5):
 `bench.profile --variants "dynamodb_fast_parser=false;none"` measures it now.
 
 - `no-prefetch` is the other way round: the service without prefetching a page's lines and products
-  (graphql_api/graphql/types/order.py `prefetch_lines`), to measure what prefetching saves; `all` leaves it out.
+  (graphql_api/graphql/entities/order.py `prefetch_lines`), to measure what prefetching saves; `all` leaves it out.
 """
 
 from __future__ import annotations
@@ -104,15 +104,14 @@ def _no_param_validation() -> None:
 
 def _no_prefetch() -> None:
     """The opposite of a fix: the service without prefetching a page's lines and products, to measure what
-    prefetching (graphql_api/graphql/types/order.py `prefetch_lines`) saves."""
-    from graphql_api.graphql import queries
-    from graphql_api.graphql.types import customer
+    prefetching (graphql_api/graphql/entities/order.py `prefetch_lines`) saves."""
+    from graphql_api.graphql.entities import customer, order
 
     async def as_it_is(info: Any, connection: Any) -> Any:
         return connection
 
     setattr(customer, "prefetch_lines", as_it_is)  # noqa: B010 - both modules imported it by name
-    setattr(queries, "prefetch_lines", as_it_is)  # noqa: B010
+    setattr(order, "prefetch_lines", as_it_is)  # noqa: B010
 
 
 PATCHES: dict[str, Callable[[], None]] = {

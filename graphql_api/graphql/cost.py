@@ -10,7 +10,7 @@ field may still be prefetched) and multiplied down lists, with each field priced
   pages of a listing under a list each arrive on their own, so a load below them costs a batch per page:
   the estimate carries the number of such groups down the document;
 - a page of orders whose `edges.node.items` is selected loads all its lines (and their products, when
-  selected) in one go (types/order.py `prefetch_lines`): that many batches per page, none per order;
+  selected) in one go (entities/order.py `prefetch_lines`): that many batches per page, none per order;
 - a mutation costs its uncontended reads and writes (retries after a conflict or throttling, and
   BatchGetItem's retries of unprocessed keys, are not estimated); a subscription is priced per event.
 

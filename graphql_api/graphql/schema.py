@@ -1,4 +1,4 @@
-"""The Strawberry schema: the Query and Mutation roots with the limit and bookkeeping extensions."""
+"""The Strawberry schema: the roots merged from the entities' modules, with the limit and bookkeeping extensions."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
+from graphql_api.graphql.entities import customer, order, order_item, product, review
+from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
 from graphql_api.graphql.limits import limit_extensions
-from graphql_api.graphql.mutations import Mutation
-from graphql_api.graphql.queries import Query
-from graphql_api.graphql.subscriptions import Subscription
 from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
+
+ENTITIES: tuple[Roots, ...] = (customer.ROOTS, order.ROOTS, order_item.ROOTS, product.ROOTS, review.ROOTS)
+"""Every entity's part of the roots, in this order (a new entity's module adds its line here)."""
+
+Query = merge_types("Query", tuple(roots.query for roots in ENTITIES if roots.query))
+Mutation = merge_types("Mutation", tuple(roots.mutation for roots in ENTITIES if roots.mutation))
+Subscription = merge_types("Subscription", tuple(roots.subscription for roots in ENTITIES if roots.subscription))
 
 
 class Schema(strawberry.Schema):

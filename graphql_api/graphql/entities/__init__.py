@@ -1,0 +1,8 @@
+"""One module per entity: its GraphQL types and its Query, Mutation and Subscription parts (its `ROOTS`).
+
+`graphql_api.graphql.schema` lists the modules' `ROOTS` explicitly and merges them into the three root
+types. The private modules are what the entities share: `_domain` (a type copied from its dataclass),
+`_related` (relationship fields: an object by key through the loaders, a listing through `paginate`),
+`_prefetched` (a value loaded ahead for a page), `_live` (a subscription's changes), `_inputs` (checks of
+the mutations' common arguments) and `_roots` (the bundle each module declares).
+"""

@@ -1,0 +1,83 @@
+"""Relationship fields, one helper per kind: a related object by key, and a related listing.
+
+`related_object(CUSTOMERS, "customer_id", Customer)` is `Order.customer`: the object whose key the parent
+holds, loaded through the request's loaders (batched into BatchGetItem), null when it is gone.
+`related_listing(reviews.OF_PRODUCT, "product_id", Review)` is `Product.reviews`: the listing of the
+parent's key, one page through `paginate` (`first`, `after`). A type in an import cycle is named with
+`LazyType("Customer", "graphql_api.graphql.entities.customer")`, resolved when the schema is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, TypeVar
+
+import strawberry
+from strawberry.types.lazy_type import LazyType
+
+from graphql_api.entity import Entity, Listing
+from graphql_api.graphql.context import Info
+from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._prefetched import Prefetched
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+
+D = TypeVar("D", bound=DomainType)
+
+Node = type[DomainType] | LazyType[Any, Any]
+"""A GraphQL type over an entity's dataclass, or a lazy reference to one."""
+
+
+def _class(node: Node) -> type[DomainType]:
+    return node.resolve_type() if isinstance(node, LazyType) else node
+
+
+async def load_one(info: Info, entity: Entity[Any], key: Any, node: type[D]) -> D | None:
+    """The object of `entity` with this key as a `node`, through the request's loaders; None if there is none."""
+    found = await info.context.loaders.one(entity, key)
+    return node.from_domain(found) if found else None
+
+
+def related_object(
+    entity: Entity[Any], key: str, node: Node, *, prefetched: str | None = None, description: str | None = None
+) -> Any:
+    """A field: the `entity` object whose key is the parent's attribute `key`, or null.
+
+    `prefetched` names the parent's `Prefetched` attribute a page may have filled ahead (then no load here).
+    """
+
+    def resolve(root: Any, info: Info) -> Any:
+        if prefetched is not None:
+            ahead: Prefetched[Any] | None = getattr(root, prefetched)
+            if ahead is not None:
+                return ahead.value()
+        # A coroutine: graphql-core awaits what a resolver returns, a plain value it takes as it is.
+        return load_one(info, entity, getattr(root, key), _class(node))
+
+    return strawberry.field(resolver=resolve, graphql_type=Optional[node], description=description)  # noqa: UP045
+
+
+def related_listing(
+    listing: Listing[Any],
+    key: str,
+    node: type[DomainType],
+    *,
+    total_count: str | None = None,
+    description: str | None = None,
+) -> Any:
+    """A field: one page of `listing` for the parent's attribute `key`, as a connection of `node`s.
+
+    `total_count` names the parent's attribute that keeps the listing's count (never counted).
+    """
+
+    async def resolve(root: Any, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None) -> Any:
+        return await paginate(
+            info,
+            listing,
+            getattr(root, key),
+            node.from_domain,
+            first=first,
+            after=after,
+            total_count=None if total_count is None else getattr(root, total_count),
+        )
+
+    connection: Any = Connection
+    return strawberry.field(resolver=resolve, graphql_type=connection[node], description=description)

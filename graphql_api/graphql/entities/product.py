@@ -1,0 +1,163 @@
+"""Products (AP6, AP8): the public Product type with its reviews (AP9), its queries, mutations and changes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from graphql_api.graphql.access import EVERYONE, STAFF, allow, public
+from graphql_api.graphql.context import Info
+from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._inputs import check_version
+from graphql_api.graphql.entities._live import watch
+from graphql_api.graphql.entities._related import load_one, related_listing
+from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.entities.review import Review
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.money import CENT
+from graphql_api.repositories import products, reviews
+from graphql_api.repositories.products import PRODUCTS
+from graphql_api.validation import (
+    MAX_CATEGORY_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_STOCK,
+    check_currency,
+    check_id,
+    check_price,
+    check_product_ids,
+    check_range,
+    check_text,
+)
+
+
+@public
+@strawberry.type
+class Product(DomainType):
+    product_id: strawberry.ID
+    name: str
+    description: str | None
+    category: str
+    price: Decimal
+    currency: str
+    stock: int
+    review_count: int = strawberry.field(description="Kept in each review's transaction, never counted.")
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    _domain: strawberry.Private[products.Product]
+
+    @strawberry.field(description="The mean rating, to two places; null before the first review.")
+    def average_rating(self) -> Decimal | None:
+        if not self._domain.review_count:
+            return None
+        return (Decimal(self._domain.rating_sum) / self._domain.review_count).quantize(CENT)
+
+    reviews = related_listing(
+        reviews.OF_PRODUCT, "product_id", Review, total_count="review_count", description="AP9: newest first."
+    )
+
+
+@strawberry.input
+class CreateProductInput:
+    name: str
+    category: str
+    price: Decimal
+    currency: str = strawberry.field(description="ISO 4217, e.g. EUR")
+    stock: int
+    description: str | None = None
+
+
+@strawberry.input
+class UpdateProductInput:
+    product_id: strawberry.ID
+    expected_version: int
+    name: str | None = None
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="null clears it")
+    category: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    stock: int | None = None
+
+
+@strawberry.type
+class ProductQuery:
+    @strawberry.field(description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE))
+    async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
+        return await load_one(info, PRODUCTS, check_id("prd", product_id, "productId"), Product)
+
+    @strawberry.field(
+        description="AP6: products in the order asked, null where missing; at most 100 ids.", extensions=allow(EVERYONE)
+    )
+    async def products(self, info: Info, product_ids: list[strawberry.ID]) -> list[Product | None]:
+        found = await info.context.loaders.many(PRODUCTS, check_product_ids(product_ids))
+        return [Product.from_domain(product) if product else None for product in found]
+
+    @strawberry.field(description="AP8: the products of a category, by name.", extensions=allow(EVERYONE))
+    async def products_by_category(
+        self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
+    ) -> Connection[Product]:
+        check_text(category, "category")
+        return await paginate(info, products.BY_CATEGORY, category, Product.from_domain, first=first, after=after)
+
+
+@strawberry.type
+class ProductMutation:
+    @strawberry.mutation(extensions=allow(STAFF))
+    async def create_product(self, info: Info, input: CreateProductInput) -> Product:
+        product = await products.create(
+            info.context.dynamo,
+            name=check_text(input.name, "name"),
+            description=None
+            if input.description is None
+            else check_text(input.description, "description", MAX_DESCRIPTION_LENGTH, multiline=True),
+            category=check_text(input.category, "category", MAX_CATEGORY_LENGTH),
+            price=check_price(input.price),
+            currency=check_currency(input.currency),
+            stock=check_range(input.stock, "stock", 0, MAX_STOCK),
+        )
+        return Product.from_domain(product)
+
+    @strawberry.mutation(
+        description="Omitted (or null) fields stay as they are; description: null clears it.", extensions=allow(STAFF)
+    )
+    async def update_product(self, info: Info, input: UpdateProductInput) -> Product:
+        description = input.description
+        changes = products.ProductChanges(
+            name=None if input.name is None else check_text(input.name, "name"),
+            description=None
+            if description is None or description is strawberry.UNSET
+            else check_text(description, "description", MAX_DESCRIPTION_LENGTH, multiline=True),
+            clear_description=description is None,
+            category=None if input.category is None else check_text(input.category, "category", MAX_CATEGORY_LENGTH),
+            price=None if input.price is None else check_price(input.price),
+            currency=None if input.currency is None else check_currency(input.currency),
+            stock=None if input.stock is None else check_range(input.stock, "stock", 0, MAX_STOCK),
+        )
+        product = await products.update(
+            info.context.dynamo,
+            check_id("prd", input.product_id, "productId"),
+            check_version(input.expected_version),
+            changes,
+        )
+        return Product.from_domain(product)
+
+
+@strawberry.type
+class ProductSubscription:
+    @strawberry.subscription(
+        description="Anyone: changes of these products (at most 100 ids).", extensions=allow(EVERYONE)
+    )
+    async def product_changed(self, info: Info, product_ids: list[strawberry.ID]) -> AsyncGenerator[Product, None]:
+        wanted = set(check_product_ids(product_ids))
+
+        def matches(new: products.Product, old: products.Product | None) -> bool:
+            return new.product_id in wanted
+
+        async for product, _ in watch(info, PRODUCTS, matches):
+            yield Product.from_domain(product)  # only the public fields of Product exist
+
+
+ROOTS = Roots(query=ProductQuery, mutation=ProductMutation, subscription=ProductSubscription)

@@ -1,0 +1,79 @@
+"""Reviews (AP9, AP10): the Review type, public like the product it is about, and its mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types.lazy_type import LazyType
+
+from graphql_api.errors import NotFound
+from graphql_api.graphql.access import CUSTOMERS_ONLY, SIGNED_IN, allow, public
+from graphql_api.graphql.context import Info
+from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._related import related_object
+from graphql_api.graphql.entities._roots import Roots
+from graphql_api.repositories import reviews
+from graphql_api.repositories.products import PRODUCTS
+from graphql_api.validation import check_id, check_range, check_text
+
+
+@public
+@strawberry.type
+class Review(DomainType):
+    review_id: strawberry.ID
+    product_id: strawberry.ID
+    author_name: str = strawberry.field(description="The author's name when the review was written.")
+    rating: int = strawberry.field(description="1 to 5.")
+    title: str
+    body: str
+    created_at: datetime
+
+    # Lazy: the product module shows this type in Product.reviews.
+    product = related_object(PRODUCTS, "product_id", LazyType("Product", "graphql_api.graphql.entities.product"))
+
+
+@strawberry.input
+class CreateReviewInput:
+    product_id: strawberry.ID
+    rating: int = strawberry.field(description="1 to 5.")
+    title: str
+    body: str
+
+
+@strawberry.type
+class ReviewMutation:
+    @strawberry.mutation(
+        description="The caller's review of a product (one per customer and product: CONFLICT); shown with "
+        "their customer's name. Keeps the product's reviewCount and averageRating in the same transaction.",
+        extensions=allow(CUSTOMERS_ONLY),
+    )
+    async def create_review(self, info: Info, input: CreateReviewInput) -> Review:
+        customer_id = info.context.identity.customer_id
+        if customer_id is None:
+            raise NotFound("create your customer first (createCustomer)", field="customerId")
+        review = await reviews.create(
+            info.context.dynamo,
+            customer_id,
+            check_id("prd", input.product_id, "productId"),
+            rating=check_range(input.rating, "rating", 1, 5),
+            title=check_text(input.title, "title", reviews.MAX_TITLE_LENGTH),
+            body=check_text(input.body, "body", reviews.MAX_BODY_LENGTH, multiline=True),
+        )
+        return Review.from_domain(review)
+
+    @strawberry.mutation(
+        description="A customer deletes their own reviews; staff and admins any.", extensions=allow(SIGNED_IN)
+    )
+    async def delete_review(self, info: Info, product_id: strawberry.ID, review_id: strawberry.ID) -> bool:
+        identity = info.context.identity
+        await reviews.delete(
+            info.context.dynamo,
+            check_id("prd", product_id, "productId"),
+            check_id("rev", review_id, "reviewId"),
+            author=None if identity.is_staff else identity.customer_id,
+        )
+        return True
+
+
+ROOTS = Roots(mutation=ReviewMutation)

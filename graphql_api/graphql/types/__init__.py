@@ -1,1 +1,0 @@
-"""GraphQL object types: one module per entity, each with its own resolvers for related data."""
