@@ -7,8 +7,17 @@ re-quantized to cents, nested dataclasses as maps), the key helpers, the table (
 shape per access pattern, with its key condition, direction and cursor position built from the same
 names). A field with a default may be missing from an item (written before the field existed).
 
-    REVIEWS = Entity(Review, "Reviews", key=("product_id", "review_id"),
-                     indexes={"CustomerIndex": ("customer_id", "created_at")})
+    REVIEWS = Entity(Review, "Reviews", key=("product_id", "review_id"), id_prefix="rev", id_format="time_ordered",
+                     indexes={"CustomerIndex": ("customer_id", "created_at")},
+                     references={"product_id": Reference(PRODUCTS, checked_by="review-product"),
+                                 "customer_id": Reference(CUSTOMERS)},
+                     unique=Unique(("product_id", "customer_id"), guard_table="ProductReviewers", ...))
+
+The rest of what is physical or checkable is declared here too, so that nothing restates it: the id prefix and
+format (`new_id`, `check_id`), the references to other entities (the ERD, `validate`'s reference invariants), the
+unique fields (a guard table derived from them: its declaration, the items that claim and release a guard, the
+guard invariants of `validate`), the time-to-live attribute (the Table, `tables create|verify`, Terraform) and
+each listing's access pattern (`check-patterns`, the IAM Query grants).
 """
 
 from __future__ import annotations
@@ -23,9 +32,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
+from graphql_api import ids
 from graphql_api.clock import ONE_TICK, format_timestamp, parse_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
+from graphql_api.errors import BadUserInput
 from graphql_api.money import MONEY, money
 from graphql_api.tables import Index, Key, KeyType, StreamView, Table
 
@@ -155,6 +166,69 @@ def _default(field: dataclasses.Field[Any]) -> Any:
     return _MISSING
 
 
+IdFormat = Literal["random", "time_ordered"]
+"""How an entity's new ids are made: 128 random bits, or milliseconds then random bits (string order is time order)."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field holding the key of another entity's item (its single key field).
+
+    `checked_by` names `validate`'s invariant that the item referred to exists; None for a reference that may
+    outlive its item on purpose (a review stays when its author's customer is deleted).
+    """
+
+    target: Entity[Any]
+    checked_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Unique:
+    """Fields whose values one item at most may hold: a guard item keyed by them, in a table of its own, written
+    in the same transaction as the item (a GSI cannot enforce uniqueness).
+
+    The guard holds the unique fields and the key of the item it reserves for. `reserved_by` names `validate`'s
+    invariant that every item is reserved by its own guard, `reserves` the one that every guard reserves for an
+    existing item with those values (the same name checks both).
+    """
+
+    fields: tuple[str, ...]
+    guard_table: str
+    reserved_by: str
+    reserves: str
+    description: str = ""
+
+
+class Guard(Generic[T]):
+    """A declared `Unique` bound to its entity: the guard table's entity, and the guard of an item."""
+
+    def __init__(self, owner: Entity[T], unique: Unique) -> None:
+        self.owner = owner
+        self.unique = unique
+        self.owner_fields = tuple(name for name in owner.key_fields if name not in unique.fields)
+        hints = typing.get_type_hints(owner.model, include_extras=True)
+        names = (*unique.fields, *self.owner_fields)
+        model = dataclasses.make_dataclass(unique.guard_table, [(name, hints[name]) for name in names], frozen=True)
+        model.__module__ = owner.model.__module__
+        model.__doc__ = f"Reserves {', '.join(unique.fields)} of {owner.table.name} for one item."
+        single = owner.key_fields[0] if len(owner.key_fields) == 1 else None
+        references = {
+            name: Reference(owner.references[name].target) if name in owner.references else Reference(owner)
+            for name in names
+            if name in owner.references or name == single
+        }
+        self.entity: Entity[Any] = Entity(model, unique.guard_table, key=unique.fields, references=references)
+        self.entity.guard_of = self
+
+    def of(self, value: T) -> Any:
+        """The guard item that reserves `value`'s unique fields for it."""
+        return self.entity.model(**{name: getattr(value, name) for name in self.entity.key_fields + self.owner_fields})
+
+    def holder(self, guard: Any) -> tuple[Any, ...]:
+        """The key of the item a guard reserves for."""
+        return self.owner.key(*(getattr(guard, name) for name in self.owner.key_fields))
+
+
 class Entity(Generic[T]):
     """A domain dataclass stored in a table of its own: the one declaration of both."""
 
@@ -166,10 +240,31 @@ class Entity(Generic[T]):
         key: tuple[str, ...],
         indexes: Mapping[str, tuple[str, ...]] | None = None,
         stream: StreamView | None = None,
+        id_prefix: str | None = None,
+        id_format: IdFormat = "random",
+        references: Mapping[str, Reference] | None = None,
+        unique: Unique | None = None,
+        ttl: str | None = None,
     ) -> None:
         self.model = model
         self.mapping = _Mapping(model)
         self.key_fields = key
+        self.id_prefix = id_prefix
+        """Its ids are `<prefix>_` and 32 lowercase hex digits (graphql_api.ids); None: no ids of its own."""
+        self.id_format: IdFormat = id_format
+        self.id_field = key[-1] if id_prefix else None
+        """The field holding the entity's own id: the last key field."""
+        if id_prefix is not None and not ids.is_prefix(id_prefix):
+            raise ValueError(f"{table}: id prefix {id_prefix!r} is not three lowercase letters")
+        self.references: Mapping[str, Reference] = dict(references or {})
+        if unknown := set(self.references) - set(self.mapping.by_name):
+            raise TypeError(f"{table}: references name no declared field: {', '.join(sorted(unknown))}")
+        self.ttl = ttl
+        """The field DynamoDB's time to live reads (epoch seconds); None: items never expire."""
+        self.listings: tuple[Listing[T], ...] = ()
+        """Every listing declared on it (`listing`), in declaration order."""
+        self.guard_of: Guard[Any] | None = None
+        """Set on a guard table's entity: the declaration it was derived from."""
         self.table = Table(
             name=table,
             hash_key=self._key(key[0]),
@@ -179,7 +274,39 @@ class Entity(Generic[T]):
                 for name, fields in (indexes or {}).items()
             ),
             stream=stream,
+            ttl_attribute=self.attribute(ttl) if ttl else None,
         )
+        self.unique: Guard[T] | None = Guard(self, unique) if unique else None
+
+    @property
+    def guards(self) -> tuple[Entity[Any], ...]:
+        """The guard tables derived from this declaration."""
+        return (self.unique.entity,) if self.unique else ()
+
+    def guard(self) -> Guard[T]:
+        """The declared unique fields' guard (TypeError when none is declared)."""
+        if self.unique is None:
+            raise TypeError(f"{self.table.name} declares no unique fields")
+        return self.unique
+
+    def new_id(self) -> str:
+        """A new id of this entity, in its declared format."""
+        if self.id_prefix is None:
+            raise TypeError(f"{self.table.name} declares no id prefix")
+        if self.id_format == "time_ordered":
+            return ids.new_time_ordered_id(self.id_prefix)
+        return ids.new_id(self.id_prefix)
+
+    def is_id(self, value: str) -> bool:
+        return self.id_prefix is not None and ids.is_id(self.id_prefix, value)
+
+    def check_id(self, value: str, field: str) -> str:
+        """`value` if it is an id of this entity; BAD_USER_INPUT naming `field` otherwise."""
+        if self.id_prefix is None:
+            raise TypeError(f"{self.table.name} declares no id prefix")
+        if not ids.is_id(self.id_prefix, value):
+            raise BadUserInput(field, f"not a valid id ({ids.describe(self.id_prefix)})")
+        return value
 
     def __repr__(self) -> str:
         # A failing comparison of entities (sets, dicts keyed by entity) names the tables involved.
@@ -215,9 +342,17 @@ class Entity(Generic[T]):
     def key_of(self, value: T) -> tuple[Any, ...]:
         return self.key(*(getattr(value, field) for field in self.key_fields))
 
-    def listing(self, index: str | None = None, *, newest_first: bool = False) -> Listing[T]:
-        """The items sharing a hash key, in range-key order: of the table itself (`None`) or of an index."""
-        return Listing(self, self.table.index(index) if index else None, newest_first)
+    def listing(
+        self, index: str | None = None, *, newest_first: bool = False, pattern: str = "", purpose: str = ""
+    ) -> Listing[T]:
+        """The items sharing a hash key, in range-key order: of the table itself (`None`) or of an index.
+
+        `pattern` is the access pattern it serves (`AP8`) and `purpose` what it is for: the rows of
+        `check-patterns`, the IAM Query grants and the docs read them.
+        """
+        declared = Listing(self, self.table.index(index) if index else None, newest_first, pattern, purpose)
+        self.listings += (declared,)
+        return declared
 
 
 @dataclass(frozen=True)
@@ -248,6 +383,9 @@ class Listing(Generic[T]):
     entity: Entity[T]
     index: Index | None
     newest_first: bool
+    pattern: str = ""
+    """The access pattern it serves (`AP3`)."""
+    purpose: str = ""
 
     @property
     def keys(self) -> tuple[Key, ...]:

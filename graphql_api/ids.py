@@ -1,4 +1,5 @@
-"""Identifier shapes: `cus_`, `ord_`, `prd_` and `rev_` followed by 32 lowercase hex digits; order lines `001`..`025`.
+"""Identifier shapes: a prefix of three lowercase letters (each entity declares its own: `cus_`, `ord_`, `prd_`,
+`rev_`) followed by 32 lowercase hex digits; order lines `001`..`025`.
 
 Review ids sort by time (`new_time_ordered_id`): their first 12 hex digits are the milliseconds since the
 epoch, the other 20 random, so a product's reviews in key order are in the order they were written.
@@ -11,11 +12,16 @@ import re
 import secrets
 import time
 import uuid
-from typing import Literal
 
-Kind = Literal["cus", "ord", "prd", "rev"]
+Kind = str
+"""An id prefix, as an entity declares it (graphql_api.entity.Entity's `id_prefix`)."""
 
-_SHAPE = re.compile(r"^(cus|ord|prd|rev)_[0-9a-f]{32}$")
+_PREFIX = re.compile(r"^[a-z]{3}$")
+_SHAPE = re.compile(r"^([a-z]{3})_[0-9a-f]{32}$")
+
+
+def is_prefix(kind: str) -> bool:
+    return _PREFIX.match(kind) is not None
 
 
 def new_id(kind: Kind) -> str:

@@ -44,6 +44,8 @@ class Table:
     indexes: tuple[Index, ...] = ()
     stream: StreamView | None = None
     """A DynamoDB stream of the table's changes (what subscriptions read), and what its records hold."""
+    ttl_attribute: str | None = None
+    """The attribute DynamoDB's time to live reads (epoch seconds), or None: items never expire."""
 
     @property
     def keys(self) -> tuple[Key, ...]:
@@ -86,6 +88,15 @@ class Table:
         if self.stream:
             params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream}
         return params
+
+    def time_to_live_params(self, prefix: str) -> dict[str, Any] | None:
+        """UpdateTimeToLive parameters (after CreateTable: CreateTable cannot set it), or None without TTL."""
+        if self.ttl_attribute is None:
+            return None
+        return {
+            "TableName": self.physical_name(prefix),
+            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": self.ttl_attribute},
+        }
 
 
 def _key_schema(keys: tuple[Key, ...]) -> list[dict[str, str]]:

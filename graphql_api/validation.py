@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from graphql_api import ids
 from graphql_api.errors import BadUserInput
 from graphql_api.money import money
+from graphql_api.repositories.products import PRODUCTS
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
@@ -44,10 +45,11 @@ MAX_PRODUCT_IDS = 100
 def check_product_ids(product_ids: Sequence[str], field: str = "productIds") -> list[str]:
     if len(product_ids) > MAX_PRODUCT_IDS:
         raise BadUserInput(field, f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
-    return [check_id("prd", product_id, field) for product_id in product_ids]
+    return [PRODUCTS.check_id(product_id, field) for product_id in product_ids]
 
 
 def check_id(kind: ids.Kind, value: str, field: str) -> str:
+    """An id with the prefix `kind`; prefer the entity's own `Entity.check_id`, whose prefix is declared."""
     if not ids.is_id(kind, value):
         raise BadUserInput(field, f"not a valid id ({ids.describe(kind)})")
     return value

@@ -157,7 +157,8 @@ def _attribute_docstrings(source: str, owner: str | None = None) -> dict[str, st
     tree = ast.parse(source)
     body = tree.body
     if owner is not None:
-        body = next(node.body for node in tree.body if isinstance(node, ast.ClassDef) and node.name == owner)
+        # A derived model (a guard table's) has no class in the source: no docstrings of its own.
+        body = next((node.body for node in tree.body if isinstance(node, ast.ClassDef) and node.name == owner), [])
     found = {}
     for statement, following in itertools.pairwise(body):
         target: ast.expr | None = statement.target if isinstance(statement, ast.AnnAssign) else None
@@ -186,21 +187,52 @@ def _key_line(entity: Entity[Any], attribute: str, role: str) -> str:
 
 
 def _references(entity: Entity[Any]) -> tuple[list[str], list[str]]:
-    """(this entity refers to, refers to this entity), as the ERD draws them."""
-    owners = {other.key_fields[0]: other for other in ALL_ENTITIES if len(other.key_fields) == 1}
+    """(this entity refers to, refers to this entity), from the declared references, as the ERD draws them."""
     outgoing, incoming = [], []
     for other in ALL_ENTITIES:
-        for field in other.mapping.fields:
-            owner = owners.get(field.name)
-            if owner is None or owner is other or not field.name.endswith("_id"):
-                continue
-            hierarchy = other.key_fields[0] == field.name and len(other.key_fields) > 1
+        for name, reference in other.references.items():
+            owner = reference.target
+            attribute = other.attribute(name)
+            hierarchy = other.key_fields[0] == name and len(other.key_fields) > 1
             kind = "one-to-many, the hierarchy of its composite key" if hierarchy else "one-to-many"
+            checked = f"; `validate` checks it exists: {reference.checked_by}" if reference.checked_by else ""
             if other is entity:
-                outgoing.append(f"- `{field.attribute}` refers to {_link(owner)} ({kind}: one {owner.table.name} item)")
+                outgoing.append(
+                    f"- `{attribute}` refers to {_link(owner)} ({kind}: one {owner.table.name} item{checked})"
+                )
             if owner is entity:
-                incoming.append(f"- {_link(other)} refers to this table by `{field.attribute}` ({kind})")
+                incoming.append(f"- {_link(other)} refers to this table by `{attribute}` ({kind})")
     return outgoing, incoming
+
+
+def _declared_facts(entity: Entity[Any]) -> list[str]:
+    """The id format, unique fields and time to live the declaration gives."""
+    lines = ["## Ids, unique fields, time to live", ""]
+    if entity.id_prefix:
+        form = "time-ordered (milliseconds, then random)" if entity.id_format == "time_ordered" else "random"
+        lines.append(f"- **Ids**: `{entity.id_field}` is `{entity.id_prefix}_` and 32 lowercase hex digits, {form}")
+    else:
+        lines.append("- **Ids**: none of its own")
+    if entity.unique is not None:
+        unique = entity.unique.unique
+        fields = ", ".join(f"`{entity.attribute(name)}`" for name in unique.fields)
+        lines.append(
+            f"- **Unique**: {fields} ({unique.description or 'one item per value'}): a guard item in "
+            f"{_link(entity.unique.entity)}, written in the same transaction; `validate`: {unique.reserved_by}, "
+            f"{unique.reserves}"
+        )
+    elif entity.guard_of is not None:
+        owner = entity.guard_of
+        fields = ", ".join(f"`{entity.attribute(name)}`" for name in owner.unique.fields)
+        lines.append(f"- **Unique**: the guard table of {_link(owner.owner)}'s unique {fields}, derived from it")
+    else:
+        lines.append("- **Unique**: none")
+    lines.append(
+        f"- **Time to live**: `{entity.table.ttl_attribute}` (epoch seconds)"
+        if entity.table.ttl_attribute
+        else "- **Time to live**: none (items never expire)"
+    )
+    return [*lines, ""]
 
 
 def _link(entity: Entity[Any]) -> str:
@@ -250,6 +282,7 @@ def entity_page(entity: Entity[Any]) -> str:
         if not serving:
             lines.append("- **Purpose**: no listing of this module reads it")
         lines.append("")
+    lines += ([""] if lines[-1] else []) + _declared_facts(entity)
     lines += ["## Stream", ""]
     lines.append(
         f"`{table.stream}`: the changes that subscriptions read ([Live updates](../../live-updates.md))."
@@ -313,8 +346,8 @@ def erd_page() -> str:
     return (
         f"{GENERATED}# The model at a glance\n\n"
         "Generated from the entity declarations by `graphql-api erd`: each table with its attributes (DynamoDB "
-        "type, PK/SK, the GSIs an attribute keys) and its relationships (an id field named like another table's "
-        "single key field refers to it; a composite key whose first field is such a reference is a hierarchy).\n\n"
+        "type, PK/SK, the GSIs an attribute keys) and its relationships (each reference the declarations name; "
+        "a composite key whose first field is such a reference is a hierarchy).\n\n"
         f"```mermaid\n{mermaid()}```\n"
     )
 

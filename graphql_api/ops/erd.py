@@ -1,18 +1,20 @@
 """`graphql-api erd`: the model as a Mermaid entity-relationship diagram, generated from the entity declarations.
 
 Each table with its attributes (DynamoDB type, PK/SK, the GSIs an attribute keys) and its relationships:
-an id field named like another table's single key field is a reference to it (`customer_id` -> Customers),
-drawn one-to-many, or as the hierarchy of a composite key when it is also the first key of the referring
-table (Orders -> OrderItems). docs/reference/erd.md embeds this output; a test fails when it is stale.
+each declared reference (`references={"customer_id": Reference(CUSTOMERS)}`) drawn one-to-many, or as the
+hierarchy of a composite key when it is also the first key of the referring table (Orders -> OrderItems).
+docs/reference/erd.md embeds this output; a test fails when it is stale.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from graphql_api.entity import Entity
 from graphql_api.repositories import ALL_ENTITIES
 
 
-def _attribute_lines(entity: Entity[object]) -> list[str]:
+def _attribute_lines(entity: Entity[Any]) -> list[str]:
     table = entity.table
     keys = {table.hash_key.name: "PK"}
     if table.range_key is not None:
@@ -29,21 +31,17 @@ def _attribute_lines(entity: Entity[object]) -> list[str]:
     return lines
 
 
-def _relationships(entities: tuple[Entity[object], ...]) -> list[str]:
-    owners = {entity.key_fields[0]: entity for entity in entities if len(entity.key_fields) == 1}
+def _relationships(entities: tuple[Entity[Any], ...]) -> list[str]:
     lines = []
     for entity in entities:
-        for field in entity.mapping.fields:
-            owner = owners.get(field.name)
-            if owner is None or owner is entity or not field.name.endswith("_id"):
-                continue
-            hierarchy = entity.key_fields[0] == field.name and len(entity.key_fields) > 1
+        for name, reference in entity.references.items():
+            hierarchy = entity.key_fields[0] == name and len(entity.key_fields) > 1
             shape = "||--|{" if hierarchy else "||--o{"
-            lines.append(f'    {owner.table.name} {shape} {entity.table.name} : "{field.attribute}"')
+            lines.append(f'    {reference.target.table.name} {shape} {entity.table.name} : "{entity.attribute(name)}"')
     return lines
 
 
-def mermaid(entities: tuple[Entity[object], ...] = ALL_ENTITIES) -> str:
+def mermaid(entities: tuple[Entity[Any], ...] = ALL_ENTITIES) -> str:
     lines = ["erDiagram"]
     for entity in entities:
         if entity.table.stream:

@@ -22,11 +22,11 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.repositories import order_items
-from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS, Address, Customer, email_guards
+from graphql_api.repositories.customers import CUSTOMERS, Address, Customer
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
 from graphql_api.repositories.products import PRODUCTS, Product
-from graphql_api.repositories.reviews import PRODUCT_REVIEWERS, REVIEWS, ProductReviewer, Review
+from graphql_api.repositories.reviews import REVIEWS, Review
 
 CATEGORIES = ("books", "garden", "kitchen", "music", "office", "outdoor", "toys", "tools")
 DEMO_EMAIL = "ada@example.com"
@@ -50,13 +50,14 @@ class Dataset:
         return next(customer for customer in self.customers if customer.customer_id == customer_id)
 
 
-def _id(rng: random.Random, kind: str) -> str:
-    return f"{kind}_{rng.getrandbits(128):032x}"
+def _id(rng: random.Random, entity: Entity[Any]) -> str:
+    """A new id of `entity` in its declared shape, from the seeded generator (the same data every run)."""
+    return f"{entity.id_prefix}_{rng.getrandbits(128):032x}"
 
 
 def make_product(rng: random.Random, category: str, name: str, at: datetime) -> Product:
     return Product(
-        product_id=_id(rng, "prd"),
+        product_id=_id(rng, PRODUCTS),
         name=name,
         description=f"A {name.lower()} for everyday use.",
         category=category,
@@ -79,7 +80,7 @@ def make_customer(rng: random.Random, name: str, email: str, at: datetime) -> Cu
         country=country,
     )
     return Customer(
-        customer_id=_id(rng, "cus"),
+        customer_id=_id(rng, CUSTOMERS),
         email=email,
         name=name,
         addresses=(address,),
@@ -99,7 +100,7 @@ def add_order(
     placed: datetime,
 ) -> Order:
     """An order with its lines, priced from the products; the customer's OrderCount follows."""
-    order_id = _id(rng, "ord")
+    order_id = _id(rng, ORDERS)
     total = Decimal(0)
     for number, (product, quantity) in enumerate(lines, start=1):
         line_total = product.price * quantity
@@ -180,7 +181,7 @@ def add_review(data: Dataset, rng: random.Random, customer: Customer, product: P
     """A review by `customer` (once per product); the product's ReviewCount and RatingSum follow."""
     review = Review(
         product_id=product.product_id,
-        review_id=f"rev_{int(at.timestamp() * 1000):012x}{rng.getrandbits(80):020x}",
+        review_id=f"{REVIEWS.id_prefix}_{int(at.timestamp() * 1000):012x}{rng.getrandbits(80):020x}",
         customer_id=customer.customer_id,
         author_name=customer.name,
         rating=rng.randint(1, 5),
@@ -199,15 +200,20 @@ def add_review(data: Dataset, rng: random.Random, customer: Customer, product: P
 
 
 def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
-    return [
+    """Each entity's items, each followed by the guards its declared unique fields need."""
+    declared: list[tuple[Entity[Any], list[Any]]] = [
         (CUSTOMERS, data.customers),
-        (CUSTOMER_EMAILS, email_guards(data.customers)),
         (PRODUCTS, data.products),
         (ORDERS, data.orders),
         (ORDER_ITEMS, data.order_items),
         (REVIEWS, data.reviews),
-        (PRODUCT_REVIEWERS, [ProductReviewer(r.product_id, r.customer_id, r.review_id) for r in data.reviews]),
     ]
+    contents = []
+    for entity, values in declared:
+        contents.append((entity, values))
+        if entity.unique is not None:
+            contents.append((entity.unique.entity, [entity.unique.of(value) for value in values]))
+    return contents
 
 
 async def write_dataset(dynamo: Dynamo, data: Dataset, progress: Progress = quiet) -> dict[str, int]:

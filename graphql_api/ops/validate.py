@@ -11,6 +11,11 @@ and their lines are a few hundred MB at most). A scan is not a snapshot, so a wr
 like a violation (an order read before its transaction, its lines after). A violation is therefore
 reported only when a second full scan, made when the first found anything, finds it again: the
 answer on a live system is what stayed wrong, not what was moving.
+
+The reference and uniqueness invariants are derived from the declarations (graphql_api.entity): each
+`Reference` with `checked_by` is checked to exist, and each `Unique` both ways (every item reserved by its own
+guard, every guard reserving for an existing item with those values). Only rules of the domain are written here
+(totals, counts, stock, the identity binding).
 """
 
 from __future__ import annotations
@@ -18,22 +23,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from graphql_api.auth.identity import customer_id_for
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.entity import Entity
+from graphql_api.entity import Entity, Guard, Reference
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, scan_items
 from graphql_api.repositories import ALL_ENTITIES
-from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS, Customer, EmailGuard
+from graphql_api.repositories.customers import CUSTOMERS, Customer
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem, item_id
 from graphql_api.repositories.orders import ORDERS, Order
 from graphql_api.repositories.products import PRODUCTS, Product
-from graphql_api.repositories.reviews import PRODUCT_REVIEWERS, REVIEWS, ProductReviewer, Review
+from graphql_api.repositories.reviews import REVIEWS, Review
 
 
 @dataclass(frozen=True)
@@ -68,20 +73,27 @@ class Tables:
         self._unreadable: dict[Entity[Any], set[tuple[Any, ...]]] = {entity: set() for entity in items}
         self._decoded = {entity: self._decode(entity, raw) for entity, raw in items.items()}
         self.customers: list[Customer] = self._decoded[CUSTOMERS]
-        self.email_guards: list[EmailGuard] = self._decoded[CUSTOMER_EMAILS]
         self.orders: list[Order] = self._decoded[ORDERS]
         self.order_items: list[OrderItem] = self._decoded[ORDER_ITEMS]
         self.products: list[Product] = self._decoded[PRODUCTS]
         self.reviews: list[Review] = self._decoded[REVIEWS]
-        self.reviewers: list[ProductReviewer] = self._decoded[PRODUCT_REVIEWERS]
-        self._keys = {entity: {entity.key_of(value) for value in decoded} for entity, decoded in self._decoded.items()}
-        self.customer_by_id = {customer.customer_id: customer for customer in self.customers}
+        self._by_key = {
+            entity: {entity.key_of(value): value for value in decoded} for entity, decoded in self._decoded.items()
+        }
         self.order_by_id = {order.order_id: order for order in self.orders}
+
+    def of(self, entity: Entity[Any]) -> list[Any]:
+        """The decoded items of a table."""
+        return self._decoded[entity]
+
+    def get(self, entity: Entity[Any], key: tuple[Any, ...]) -> Any:
+        """The decoded item at `key` (stored key values), or None."""
+        return self._by_key[entity].get(key)
 
     def exists(self, entity: Entity[Any], *key: Any) -> bool:
         """Whether the item is there, decoded or not: a reference to an undecodable item is not dangling (that item
         is reported once, as item-shape, rather than again by everything that refers to it)."""
-        return key in self._keys[entity] or key in self._unreadable[entity]
+        return key in self._by_key[entity] or key in self._unreadable[entity]
 
     @property
     def item_count(self) -> int:
@@ -119,14 +131,11 @@ def _order_lines(tables: Tables) -> Iterator[Violation]:
             )
 
 
-def _orphan_lines(tables: Tables) -> Iterator[Violation]:
+def _lines_within_count(tables: Tables) -> Iterator[Violation]:
+    # That a line's order exists is its declared reference's invariant (orphan-line); here, that it is counted.
     for line in tables.order_items:
         order = tables.order_by_id.get(line.order_id)
-        if order is None and tables.exists(ORDERS, line.order_id):
-            continue
-        if order is None:
-            yield Violation("orphan-line", (where(ORDER_ITEMS, line),), f"its order {line.order_id} does not exist")
-        elif line.item_id not in {item_id(number) for number in range(1, order.item_count + 1)}:
+        if order is not None and line.item_id not in {item_id(number) for number in range(1, order.item_count + 1)}:
             yield Violation(
                 "orphan-line",
                 (where(ORDER_ITEMS, line), where(ORDERS, order)),
@@ -158,22 +167,6 @@ def _line_total(tables: Tables) -> Iterator[Violation]:
             )
 
 
-def _line_product(tables: Tables) -> Iterator[Violation]:
-    for line in tables.order_items:
-        if not tables.exists(PRODUCTS, line.product_id):
-            yield Violation(
-                "line-product", (where(ORDER_ITEMS, line),), f"its product {line.product_id} does not exist"
-            )
-
-
-def _order_customer(tables: Tables) -> Iterator[Violation]:
-    for order in tables.orders:
-        if not tables.exists(CUSTOMERS, order.customer_id):
-            yield Violation(
-                "order-customer", (where(ORDERS, order),), f"its customer {order.customer_id} does not exist"
-            )
-
-
 def _order_count(tables: Tables) -> Iterator[Violation]:
     counted = Counter(order.customer_id for order in tables.orders)
     for customer in tables.customers:
@@ -182,41 +175,6 @@ def _order_count(tables: Tables) -> Iterator[Violation]:
                 "order-count",
                 (where(CUSTOMERS, customer),),
                 f"OrderCount {customer.order_count} but {counted[customer.customer_id]} orders",
-            )
-
-
-def _email_guard(tables: Tables) -> Iterator[Violation]:
-    guards = {guard.email: guard for guard in tables.email_guards}
-    for customer in tables.customers:
-        guard = guards.get(customer.email)
-        if guard is None:
-            yield Violation(
-                "email-guard", (where(CUSTOMERS, customer),), f"no guard reserves its email {customer.email}"
-            )
-        elif guard.customer_id != customer.customer_id:
-            yield Violation(
-                "email-guard",
-                (where(CUSTOMERS, customer), where(CUSTOMER_EMAILS, guard)),
-                f"its email's guard reserves it for {guard.customer_id}",
-            )
-
-
-def _guard_customer(tables: Tables) -> Iterator[Violation]:
-    for guard in tables.email_guards:
-        customer = tables.customer_by_id.get(guard.customer_id)
-        if customer is None and tables.exists(CUSTOMERS, guard.customer_id):
-            continue
-        if customer is None:
-            yield Violation(
-                "guard-customer",
-                (where(CUSTOMER_EMAILS, guard),),
-                f"reserves for {guard.customer_id}, who does not exist",
-            )
-        elif customer.email != guard.email:
-            yield Violation(
-                "guard-customer",
-                (where(CUSTOMER_EMAILS, guard), where(CUSTOMERS, customer)),
-                f"reserves for a customer whose email is {customer.email}",
             )
 
 
@@ -262,32 +220,6 @@ def _review_aggregates(tables: Tables) -> Iterator[Violation]:
             )
 
 
-def _review_product(tables: Tables) -> Iterator[Violation]:
-    for review in tables.reviews:
-        if not tables.exists(PRODUCTS, review.product_id):
-            yield Violation(
-                "review-product", (where(REVIEWS, review),), f"its product {review.product_id} does not exist"
-            )
-
-
-def _reviewer_guard(tables: Tables) -> Iterator[Violation]:
-    guards = {(guard.product_id, guard.customer_id): guard for guard in tables.reviewers}
-    reviews = {(review.product_id, review.review_id): review for review in tables.reviews}
-    for review in tables.reviews:
-        guard = guards.get((review.product_id, review.customer_id))
-        if guard is None or guard.review_id != review.review_id:
-            holds = "no guard" if guard is None else f"the guard holds review {guard.review_id}"
-            yield Violation("reviewer-guard", (where(REVIEWS, review),), f"{holds} for its author {review.customer_id}")
-    for guard in tables.reviewers:
-        held = reviews.get((guard.product_id, guard.review_id))
-        if held is None or held.customer_id != guard.customer_id:
-            yield Violation(
-                "reviewer-guard",
-                (where(PRODUCT_REVIEWERS, guard),),
-                f"holds review {guard.review_id}, which does not exist for that customer",
-            )
-
-
 def _lines_by_order(tables: Tables) -> dict[str, list[OrderItem]]:
     lines: dict[str, list[OrderItem]] = defaultdict(list)
     for line in tables.order_items:
@@ -302,22 +234,130 @@ class Invariant:
     check: Callable[[Tables], Iterator[Violation]]
 
 
-INVARIANTS: tuple[Invariant, ...] = (
-    Invariant("item-shape", "every item has the attributes and types its table declares", _item_shape),
+# --- Derived from the declarations: references and unique fields ----------------------------------------------
+
+
+def _noun(field: str) -> str:
+    """`customer_id` -> `customer`; `product_id` -> `product`: what a reference field names."""
+    return field.removesuffix("_id").replace("_", " ")
+
+
+def _values(value: Any, fields: Iterable[str]) -> str:
+    return ", ".join(str(getattr(value, name)) for name in fields)
+
+
+def _reference(entity: Entity[Any], field: str, reference: Reference) -> Invariant:
+    name = reference.checked_by or ""
+    target = reference.target
+
+    def check(tables: Tables) -> Iterator[Violation]:
+        for value in tables.of(entity):
+            referred = getattr(value, field)
+            if not tables.exists(target, *target.key(referred)):
+                yield Violation(name, (where(entity, value),), f"its {_noun(field)} {referred} does not exist")
+
+    return Invariant(
+        name, f"every {entity.table.name} item's {field} refers to an existing {target.table.name} item", check
+    )
+
+
+def _reserved(guard: Guard[Any]) -> Invariant:
+    """Every item's unique fields are reserved by a guard that names that item."""
+    name, owner, fields = guard.unique.reserved_by, guard.owner, guard.unique.fields
+    what = " and ".join(field.replace("_", " ") for field in fields)
+
+    def check(tables: Tables) -> Iterator[Violation]:
+        for value in tables.of(owner):
+            key = guard.entity.key_of(guard.of(value))
+            held = tables.get(guard.entity, key)
+            if held is None and not tables.exists(guard.entity, *key):
+                yield Violation(name, (where(owner, value),), f"no guard reserves its {what} {_values(value, fields)}")
+            elif held is not None and guard.holder(held) != owner.key_of(value):
+                yield Violation(
+                    name,
+                    (where(owner, value), where(guard.entity, held)),
+                    f"its {what}'s guard reserves it for {_values(held, guard.owner_fields)}",
+                )
+
+    return Invariant(name, f"every {owner.table.name} item's {what} is reserved by a guard naming it", check)
+
+
+def _reserves(guard: Guard[Any]) -> Invariant:
+    """Every guard reserves for an existing item that holds those values."""
+    name, owner, fields = guard.unique.reserves, guard.owner, guard.unique.fields
+    what = " and ".join(field.replace("_", " ") for field in fields)
+    noun = owner.model.__name__.lower()
+
+    def check(tables: Tables) -> Iterator[Violation]:
+        for held in tables.of(guard.entity):
+            key = guard.holder(held)
+            value = tables.get(owner, key)
+            if value is None and not tables.exists(owner, *key):
+                yield Violation(
+                    name,
+                    (where(guard.entity, held),),
+                    f"reserves for {_values(held, guard.owner_fields)}, which does not exist",
+                )
+            elif value is not None and guard.entity.key_of(guard.of(value)) != guard.entity.key_of(held):
+                yield Violation(
+                    name,
+                    (where(guard.entity, held), where(owner, value)),
+                    f"reserves for a {noun} whose {what} is {_values(value, fields)}",
+                )
+
+    return Invariant(name, f"every {guard.entity.table.name} guard names an existing {noun} with those values", check)
+
+
+def declared_invariants(entities: Iterable[Entity[Any]]) -> list[Invariant]:
+    """The reference and uniqueness invariants of these declarations."""
+    found = []
+    for entity in entities:
+        for field, reference in entity.references.items():
+            if reference.checked_by:
+                found.append(_reference(entity, field, reference))
+        if entity.unique is not None:
+            found += [_reserved(entity.unique), _reserves(entity.unique)]
+    return found
+
+
+def _merged(invariants: Iterable[Invariant]) -> tuple[Invariant, ...]:
+    """One invariant per name: the checks declared under one name run together, the first description kept."""
+    by_name: dict[str, list[Invariant]] = {}
+    for invariant in invariants:
+        by_name.setdefault(invariant.name, []).append(invariant)
+
+    def together(parts: list[Invariant]) -> Callable[[Tables], Iterator[Violation]]:
+        def check(tables: Tables) -> Iterator[Violation]:
+            for part in parts:
+                yield from part.check(tables)
+
+        return check
+
+    return tuple(
+        parts[0] if len(parts) == 1 else Invariant(name, parts[0].description, together(parts))
+        for name, parts in by_name.items()
+    )
+
+
+# --- The rules of the domain, written by hand --------------------------------------------------------------
+
+DOMAIN: tuple[Invariant, ...] = (
     Invariant("order-lines", "every order has its lines 001..ItemCount", _order_lines),
-    Invariant("orphan-line", "every line belongs to an existing order, within its ItemCount", _orphan_lines),
+    Invariant("orphan-line", "every line is within its order's ItemCount", _lines_within_count),
     Invariant("order-total", "an order's Total is the sum of its lines' LineTotal", _order_total),
     Invariant("line-total", "a line's LineTotal is Quantity x UnitPrice, Quantity at least 1", _line_total),
-    Invariant("line-product", "every line's product exists", _line_product),
-    Invariant("order-customer", "every order's customer exists", _order_customer),
     Invariant("order-count", "a customer's OrderCount is the number of their orders", _order_count),
-    Invariant("email-guard", "every customer's email is reserved by a guard naming that customer", _email_guard),
-    Invariant("guard-customer", "every email guard names an existing customer with that email", _guard_customer),
     Invariant("identity-binding", "an identity is bound to one customer, whose id derives from it", _identity_binding),
     Invariant("stock", "no product's Stock is negative", _stock),
     Invariant("review-aggregates", "a product's ReviewCount and RatingSum match its reviews", _review_aggregates),
-    Invariant("review-product", "every review's product exists", _review_product),
-    Invariant("reviewer-guard", "reviews and reviewer guards match one to one", _reviewer_guard),
+)
+
+INVARIANTS: tuple[Invariant, ...] = _merged(
+    [
+        Invariant("item-shape", "every item has the attributes and types its table declares", _item_shape),
+        *declared_invariants(ALL_ENTITIES),
+        *DOMAIN,
+    ]
 )
 
 

@@ -1,33 +1,34 @@
 """The entities, one module each: its dataclass and declaration (graphql_api.entity), its listings and writes.
 
-Every module of this package is imported here and every `Entity` it declares is collected, in module
-order: `ALL_ENTITIES` and their `ALL_TABLES` are what `tables create|verify`, the loaders, the pattern
-checks, the Terraform data and the tests read. A new entity is a new module; nothing else lists it.
+`DECLARED` lists every entity's declaration, once and by name, so that a reader and a type checker follow it to
+its module (no import-time discovery); `ALL_ENTITIES` adds the guard tables each declaration derives (its
+`unique` fields). `ALL_ENTITIES` and their `ALL_TABLES` are what `tables create|verify`, the loaders, the
+pattern checks, the Terraform data, the IAM grants, `validate` and the tests read. A new entity is a new module
+and one line here.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from typing import Any
 
-from graphql_api.entity import Entity
+from graphql_api.entity import Entity, Listing
+from graphql_api.repositories import customers, order_items, orders, products, reviews
 from graphql_api.tables import Table
 
+DECLARED: tuple[Entity[Any], ...] = (
+    customers.CUSTOMERS,
+    order_items.ORDER_ITEMS,
+    orders.ORDERS,
+    products.PRODUCTS,
+    reviews.REVIEWS,
+)
+"""Every declared entity, in the order the tables, pages and reports list them."""
 
-def _declared() -> tuple[Entity[object], ...]:
-    found: dict[int, Entity[object]] = {}
-    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
-        if module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        for value in vars(module).values():
-            if isinstance(value, Entity):
-                found.setdefault(id(value), value)
-    return tuple(found.values())
-
-
-ALL_ENTITIES = _declared()
+ALL_ENTITIES: tuple[Entity[Any], ...] = tuple(table for entity in DECLARED for table in (entity, *entity.guards))
 ALL_TABLES: tuple[Table, ...] = tuple(entity.table for entity in ALL_ENTITIES)
+
+LISTINGS: tuple[Listing[Any], ...] = tuple(listing for entity in ALL_ENTITIES for listing in entity.listings)
+"""Every declared listing (one Query shape per access pattern): the IAM Query grants and the pattern rows."""
 
 
 def table_named(name: str) -> Table:

@@ -1,21 +1,22 @@
 """Customers: the customer record, its bounded list of addresses (denormalized), lookup by email (AP2).
 
-Emails are unique among customers, case-insensitively: a guard item in CustomerEmails, keyed by the
-lower-cased email, is written in the same transaction as the customer (a GSI cannot enforce it).
+Emails are unique among customers, case-insensitively (declared `unique`): a guard item in CustomerEmails,
+keyed by the lower-cased email, is written in the same transaction as the customer (a GSI cannot enforce it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
-from graphql_api.entity import Entity
+from graphql_api.entity import Entity, Unique
 from graphql_api.errors import ApiError, Conflict, NotFound
 from graphql_api.ids import customer_id_for
+from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import (
     Check,
     delete_if,
@@ -54,17 +55,24 @@ class Customer:
     """The identity this customer is bound to (graphql_api.auth.identity); None when created by staff."""
 
 
-@dataclass(frozen=True)
-class EmailGuard:
-    """Reserves an email for one customer."""
-
-    email: str
-    customer_id: str
-
-
-CUSTOMERS = Entity(Customer, "Customers", key=("customer_id",), indexes={"EmailIndex": ("email",)})
-CUSTOMER_EMAILS = Entity(EmailGuard, "CustomerEmails", key=("email",))
-BY_EMAIL = CUSTOMERS.listing("EmailIndex")
+CUSTOMERS = Entity(
+    Customer,
+    "Customers",
+    key=("customer_id",),
+    id_prefix="cus",
+    indexes={"EmailIndex": ("email",)},
+    unique=Unique(
+        ("email",),
+        guard_table="CustomerEmails",
+        reserved_by="email-guard",
+        reserves="guard-customer",
+        description="an email, lower-cased, is one customer's",
+    ),
+)
+EMAIL_GUARD = CUSTOMERS.guard()
+CUSTOMER_EMAILS = EMAIL_GUARD.entity
+"""The guard table derived from `unique`: an item keyed by the email, naming its customer."""
+BY_EMAIL = CUSTOMERS.listing("EmailIndex", pattern="AP2", purpose="Customer by email (login)")
 """AP2: Query EmailIndex (emails are unique, so at most one item matches)."""
 
 
@@ -78,24 +86,18 @@ async def find_by_email(dynamo: Dynamo, email: str) -> Customer | None:
     return page.entries[0][0] if page.entries else None
 
 
-def email_guards(customers: list[Customer]) -> list[EmailGuard]:
+def email_guards(customers: list[Customer]) -> list[Any]:
     """The guards that reserve these customers' emails (for bulk loads)."""
-    return [EmailGuard(customer.email, customer.customer_id) for customer in customers]
+    return [EMAIL_GUARD.of(customer) for customer in customers]
 
 
-def _release_guard(email: str, customer_id: str) -> Action:
-    # A missing guard (data loaded before guards existed) is nothing to release.
-    return delete_if(
-        CUSTOMER_EMAILS,
-        CUSTOMER_EMAILS.key(email),
-        checks=[Check("customer_id", "=", customer_id, True)],
-        fails_with=changed_concurrently("customer"),
-    )
+def _release_guard(customer: Customer) -> Action:
+    return release(EMAIL_GUARD, customer, fails_with=changed_concurrently("customer"))
 
 
-def _reserve(email: str, customer_id: str) -> Action:
-    taken = Conflict(f"email: {email} is already used by another customer", field="email")
-    return put_new(CUSTOMER_EMAILS, EmailGuard(email, customer_id), fails_with=taken)
+def _reserve(customer: Customer) -> Action:
+    taken = Conflict(f"email: {customer.email} is already used by another customer", field="email")
+    return claim(EMAIL_GUARD, customer, fails_with=taken)
 
 
 def _undeletable(customer: Customer | None, expected_version: int) -> ApiError | None:
@@ -117,7 +119,7 @@ async def create(
     """
     at = now()
     customer = Customer(
-        customer_id=customer_id_for(subject) if subject else ids.new_id("cus"),
+        customer_id=customer_id_for(subject) if subject else CUSTOMERS.new_id(),
         email=normalize_email(email),
         name=name,
         addresses=addresses,
@@ -130,7 +132,7 @@ async def create(
         Transaction(dynamo)
         .add(
             put_new(CUSTOMERS, customer, fails_with=Conflict("you already have a customer: use `me` to read it")),
-            _reserve(customer.email, customer.customer_id),
+            _reserve(customer),
         )
         .commit()
     )
@@ -169,7 +171,7 @@ async def update(
         )
     )
     if changed.email != current.email:
-        transaction.add(_release_guard(current.email, customer_id), _reserve(changed.email, customer_id))
+        transaction.add(_release_guard(current), _reserve(changed))
     await transaction.commit()
     return changed
 
@@ -191,7 +193,7 @@ async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> Non
                 checks=[Check("order_count", "=", 0, or_missing=True)],
                 fails_with=lambda latest: _undeletable(latest, expected_version) or changed_concurrently("customer"),
             ),
-            _release_guard(current.email, customer_id),
+            _release_guard(current),
         )
         .commit()
     )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphql_api.entity import Entity
+from graphql_api.entity import Entity, Reference
 from graphql_api.money import Money
+from graphql_api.repositories.orders import ORDERS
+from graphql_api.repositories.products import PRODUCTS
 
 MAX_LINES = 25
 
@@ -24,7 +26,15 @@ class OrderItem:
     line_total: Money
 
 
-ORDER_ITEMS = Entity(OrderItem, "OrderItems", key=("order_id", "item_id"))
+ORDER_ITEMS = Entity(
+    OrderItem,
+    "OrderItems",
+    key=("order_id", "item_id"),
+    references={
+        "order_id": Reference(ORDERS, checked_by="orphan-line"),
+        "product_id": Reference(PRODUCTS, checked_by="line-product"),
+    },
+)
 
 
 def item_id(line_number: int) -> str:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
@@ -55,7 +54,7 @@ class OrderLine:
 def order_id_for(customer_id: str, idempotency_key: str) -> str:
     """The OrderId a placement with this idempotency key gets: the same for every replay."""
     digest = hashlib.sha256(f"{customer_id}\x00{idempotency_key}".encode()).hexdigest()
-    return f"ord_{digest[:32]}"
+    return f"{ORDERS.id_prefix}_{digest[:32]}"
 
 
 def _fingerprint(lines: list[OrderLine]) -> str:
@@ -75,7 +74,7 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 async def place_order(
     dynamo: Dynamo, customer_id: str, lines: list[OrderLine], idempotency_key: str | None
 ) -> Placement:
-    order_id = order_id_for(customer_id, idempotency_key) if idempotency_key else ids.new_id("ord")
+    order_id = order_id_for(customer_id, idempotency_key) if idempotency_key else ORDERS.new_id()
     fingerprint = _fingerprint(lines)
     for _ in range(MAX_PLACEMENT_ATTEMPTS):
         # One round trip: the customer, the products and, with a key, the order a replay would find.

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from graphql_api.entity import Entity
+from graphql_api.entity import Entity, Reference
 from graphql_api.money import Money
+from graphql_api.repositories.customers import CUSTOMERS
 
 
 class OrderStatus(Enum):
@@ -42,10 +43,14 @@ ORDERS = Entity(
     Order,
     "Orders",
     key=("order_id",),
+    id_prefix="ord",
     indexes={"CustomerIndex": ("customer_id", "order_date"), "StatusIndex": ("status", "order_date")},
     stream="NEW_AND_OLD_IMAGES",  # orderChanged, ordersChanged (graphql_api.live)
+    references={"customer_id": Reference(CUSTOMERS, checked_by="order-customer")},
 )
-BY_CUSTOMER = ORDERS.listing("CustomerIndex", newest_first=True)
+BY_CUSTOMER = ORDERS.listing(
+    "CustomerIndex", newest_first=True, pattern="AP3", purpose="Orders of a customer, newest first"
+)
 """AP3: a customer's orders, newest first; a date range in the key condition, a status as a filter."""
-BY_STATUS = ORDERS.listing("StatusIndex", newest_first=True)
+BY_STATUS = ORDERS.listing("StatusIndex", newest_first=True, pattern="AP7", purpose="Orders by status")
 """AP7: the orders in a status, newest first (the fulfilment dashboard)."""

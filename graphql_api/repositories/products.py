@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction, changed_concurrently
@@ -37,10 +36,11 @@ PRODUCTS = Entity(
     Product,
     "Products",
     key=("product_id",),
+    id_prefix="prd",
     indexes={"CategoryIndex": ("category", "name")},
     stream="NEW_AND_OLD_IMAGES",  # productChanged (graphql_api.live)
 )
-BY_CATEGORY = PRODUCTS.listing("CategoryIndex")
+BY_CATEGORY = PRODUCTS.listing("CategoryIndex", pattern="AP8", purpose="Products of a category")
 """AP8: the products of a category in name order."""
 
 
@@ -70,7 +70,7 @@ async def create(
 ) -> Product:
     at = now()
     product = Product(
-        product_id=ids.new_id("prd"),
+        product_id=PRODUCTS.new_id(),
         name=name,
         description=description,
         category=category,

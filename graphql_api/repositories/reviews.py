@@ -2,7 +2,7 @@
 
 The composite key (ProductId, ReviewId) is the faux-SQL hierarchy of a 1:N relationship, and ReviewIds
 sort by time, so key order is time order. One review per customer and product is enforced atomically
-by a guard item (ProductReviewers, keyed by ProductId and CustomerId) written in the review's own
+by a guard item (declared `unique`: ProductReviewers, keyed by ProductId and CustomerId) written in the review's own
 transaction, which also keeps the product's ReviewCount and RatingSum (its average rating).
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from graphql_api import ids
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction, changed_concurrently
-from graphql_api.entity import Entity
+from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import Conflict, NotFound
+from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.products import PRODUCTS
@@ -39,22 +39,31 @@ class Review:
     version: int
 
 
-@dataclass(frozen=True)
-class ProductReviewer:
-    """Reserves a product's review for one customer: the second review by the same customer conflicts."""
-
-    product_id: str
-    customer_id: str
-    review_id: str
-
-
 REVIEWS = Entity(
-    Review, "Reviews", key=("product_id", "review_id"), indexes={"CustomerIndex": ("customer_id", "created_at")}
+    Review,
+    "Reviews",
+    key=("product_id", "review_id"),
+    id_prefix="rev",
+    id_format="time_ordered",
+    indexes={"CustomerIndex": ("customer_id", "created_at")},
+    # A review stays when its author's customer is deleted (it shows AuthorName): not checked by validate.
+    references={"product_id": Reference(PRODUCTS, checked_by="review-product"), "customer_id": Reference(CUSTOMERS)},
+    unique=Unique(
+        ("product_id", "customer_id"),
+        guard_table="ProductReviewers",
+        reserved_by="reviewer-guard",
+        reserves="reviewer-guard",
+        description="one review per customer and product",
+    ),
 )
-PRODUCT_REVIEWERS = Entity(ProductReviewer, "ProductReviewers", key=("product_id", "customer_id"))
-OF_PRODUCT = REVIEWS.listing(newest_first=True)
+REVIEWER_GUARD = REVIEWS.guard()
+PRODUCT_REVIEWERS = REVIEWER_GUARD.entity
+"""The guard table derived from `unique`: an item keyed by ProductId and CustomerId, naming the review."""
+OF_PRODUCT = REVIEWS.listing(newest_first=True, pattern="AP9", purpose="Reviews of a product, newest first")
 """AP9: a product's reviews, newest first (a Query on the table's own key)."""
-BY_CUSTOMER = REVIEWS.listing("CustomerIndex", newest_first=True)
+BY_CUSTOMER = REVIEWS.listing(
+    "CustomerIndex", newest_first=True, pattern="AP10", purpose="Reviews by a customer, newest first"
+)
 """AP10: the reviews a customer wrote, newest first."""
 
 
@@ -66,7 +75,7 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
     at = now()
     review = Review(
         product_id=product_id,
-        review_id=ids.new_time_ordered_id("rev"),
+        review_id=REVIEWS.new_id(),
         customer_id=customer_id,
         author_name=customer.name,
         rating=rating,
@@ -81,9 +90,9 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
         .add(
             # A new time-ordered id is never taken, short of a concurrent write of the same review.
             put_new(REVIEWS, review, fails_with=changed_concurrently("review")),
-            put_new(
-                PRODUCT_REVIEWERS,
-                ProductReviewer(product_id, customer_id, review.review_id),
+            claim(
+                REVIEWER_GUARD,
+                review,
                 fails_with=Conflict("you have already reviewed this product", field="productId"),
             ),
             versioned_update(
@@ -123,12 +132,8 @@ async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str
                 checks=[Check("review_id", "exists")],
                 fails_with=NotFound("review not found", field="reviewId"),  # deleted concurrently
             ),
-            # Unconditional: its guard goes with the review.
-            delete_if(
-                PRODUCT_REVIEWERS,
-                PRODUCT_REVIEWERS.key(product_id, review.customer_id),
-                fails_with=changed_concurrently("review"),
-            ),
+            # Its guard goes with the review.
+            release(REVIEWER_GUARD, review, fails_with=changed_concurrently("review")),
             versioned_update(
                 PRODUCTS,
                 PRODUCTS.key(product_id),

@@ -45,6 +45,7 @@ def test_an_entity_page_follows_the_entity_file_template() -> None:
     assert headings == [
         "## Primary key",
         "## Global secondary indexes",
+        "## Ids, unique fields, time to live",
         "## Stream",
         "## Implemented access patterns",
         "## Attributes",
@@ -53,6 +54,14 @@ def test_an_entity_page_follows_the_entity_file_template() -> None:
     assert "### StatusIndex" in page
     assert "- **Access pattern**: AP7 Orders by status" in page
     assert "[OrderItems](order-items.md) refers to this table by `OrderId`" in page
+    assert "- **Ids**: `order_id` is `ord_` and 32 lowercase hex digits, random" in page
+    assert "`CustomerId` refers to [Customers](customers.md) (one-to-many: one Customers item; `validate` checks" in page
+
+
+def test_an_entity_page_shows_its_unique_fields_and_time_to_live() -> None:
+    page = docs_pages.entity_page(next(entity for entity in ALL_ENTITIES if entity.table.name == "Customers"))
+    assert "- **Unique**: `Email` (an email, lower-cased, is one customer's): a guard item in [CustomerEmails]" in page
+    assert "- **Time to live**: none (items never expire)" in page
 
 
 def test_the_cli_page_has_every_command() -> None:
