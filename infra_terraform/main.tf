@@ -46,6 +46,7 @@ module "table" {
   global_secondary_indexes = each.value.global_secondary_indexes
   stream_enabled           = each.value.stream_view_type != null
   stream_view_type         = coalesce(each.value.stream_view_type, "NEW_AND_OLD_IMAGES")
+  ttl_attribute            = each.value.ttl_attribute
 
   # Shared by every table, once: envs/*.tfvars decide. Billing stays the module's on-demand default.
   point_in_time_recovery_enabled     = var.point_in_time_recovery_enabled

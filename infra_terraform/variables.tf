@@ -85,7 +85,8 @@ variable "tables" {
     indexes and stream. Generated from the code's declarations into tables.auto.tfvars.json, which
     Terraform loads by itself: regenerate that file (python -m graphql_api.ops.terraform_data), do not
     edit it or set this variable anywhere else. Every attribute is present, null where absent
-    (Terraform 1.0 has no optional object attributes); stream_view_type null means no stream.
+    (Terraform 1.0 has no optional object attributes); stream_view_type null means no stream, ttl_attribute
+    null means no time to live.
   EOT
   type = map(object({
     hash_key       = string
@@ -102,6 +103,7 @@ variable "tables" {
       non_key_attributes = list(string)
     }))
     stream_view_type = string
+    ttl_attribute    = string
   }))
 
   validation {

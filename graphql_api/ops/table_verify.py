@@ -1,4 +1,4 @@
-"""`graphql-api tables verify`: compare the live tables (DescribeTable) with the declarations.
+"""`graphql-api tables verify`: compare the live tables (DescribeTable, DescribeTimeToLive) with the declarations.
 
 `differences` and `plan_gsi_changes` are pure functions over DescribeTable's "Table" dict, so
 every kind of drift is unit-tested without a server; `verify` only fetches the descriptions.
@@ -35,6 +35,7 @@ class DriftKind(Enum):
     INDEX_NOT_ACTIVE = "GSI not ACTIVE"
     EXTRA_LOCAL_INDEX = "extra LSI"
     STREAM = "stream"
+    TIME_TO_LIVE = "time to live"
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,41 @@ class GsiPlan:
         ]
 
 
-def differences(declared: Table, described: Description | None) -> list[Drift]:
-    """Every difference between the declaration and DescribeTable's "Table" (None: no such table)."""
+UNKNOWN_TIME_TO_LIVE: Description = {"TimeToLiveStatus": "UNKNOWN"}
+"""What `verify` compares when the endpoint cannot DescribeTimeToLive: reported as its own difference."""
+
+
+def time_to_live_difference(declared: Table, described: Description | None) -> Drift | None:
+    """How DescribeTimeToLive's "TimeToLiveDescription" differs from the declared TTL attribute (None: it does not).
+
+    ENABLING counts as on and DISABLING as off: the change is under way.
+    """
+    if described is None:
+        return None
+    status = described.get("TimeToLiveStatus", "DISABLED")
+    if status == "UNKNOWN":
+        if declared.ttl_attribute is None:
+            return None  # nothing declared, nothing to miss
+        return Drift(
+            declared.name,
+            DriftKind.TIME_TO_LIVE,
+            f"time to live cannot be read at this endpoint (DescribeTimeToLive failed); declared "
+            f"{declared.ttl_attribute or 'off'}",
+        )
+    live = described.get("AttributeName") if status in ("ENABLED", "ENABLING") else None
+    if live == declared.ttl_attribute:
+        return None
+    return Drift(
+        declared.name,
+        DriftKind.TIME_TO_LIVE,
+        f"time to live is {live or 'off'}; declared {declared.ttl_attribute or 'off'} "
+        "(set it with UpdateTimeToLive or Terraform)",
+    )
+
+
+def differences(declared: Table, described: Description | None, time_to_live: Description | None = None) -> list[Drift]:
+    """Every difference between the declaration and DescribeTable's "Table" (None: no such table), and
+    DescribeTimeToLive's "TimeToLiveDescription" when given."""
     if described is None:
         return [Drift(declared.name, DriftKind.MISSING_TABLE, "table is missing")]
     drifts: list[Drift] = []
@@ -118,6 +152,8 @@ def differences(declared: Table, described: Description | None) -> list[Drift]:
                 + (" (subscriptions need it: enable it with UpdateTable or Terraform)" if declared.stream else ""),
             )
         )
+    if (ttl_drift := time_to_live_difference(declared, time_to_live)) is not None:
+        drifts.append(ttl_drift)
     live_indexes = {index["IndexName"]: index for index in described.get("GlobalSecondaryIndexes") or []}
     for index in declared.indexes:
         drifts.extend(_index_differences(declared.name, index, live_indexes.get(index.name), types))
@@ -306,7 +342,29 @@ async def describe_table(dynamo: Dynamo, table: Table) -> dict[str, Any] | None:
     return described
 
 
+async def describe_time_to_live(dynamo: Dynamo, table: Table) -> dict[str, Any]:
+    """DescribeTimeToLive's "TimeToLiveDescription"; `UNKNOWN_TIME_TO_LIVE` when the endpoint cannot answer it
+    (an emulator without the operation): `verify` then says so rather than guessing."""
+    try:
+        response = await dynamo.call("describe_time_to_live", TableName=table.physical_name(dynamo.table_prefix))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return {}
+        return dict(UNKNOWN_TIME_TO_LIVE)
+    described: dict[str, Any] = response.get("TimeToLiveDescription") or {}
+    return described
+
+
+async def _described(dynamo: Dynamo, table: Table) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    live = await describe_table(dynamo, table)
+    return live, (await describe_time_to_live(dynamo, table) if live is not None else None)
+
+
 async def verify(dynamo: Dynamo, tables: Sequence[Table] = ALL_TABLES) -> list[Drift]:
     """Every difference between the declared tables and the live ones, table by table."""
-    described = await asyncio.gather(*(describe_table(dynamo, table) for table in tables))
-    return [drift for table, live in zip(tables, described, strict=True) for drift in differences(table, live)]
+    described = await asyncio.gather(*(_described(dynamo, table) for table in tables))
+    return [
+        drift
+        for table, (live, time_to_live) in zip(tables, described, strict=True)
+        for drift in differences(table, live, time_to_live)
+    ]

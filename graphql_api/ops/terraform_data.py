@@ -40,6 +40,8 @@ class TableData(TypedDict):
     range_key_type: KeyType | None
     global_secondary_indexes: list[IndexData]
     stream_view_type: StreamViewType | None
+    ttl_attribute: str | None
+    """The declared time-to-live attribute: the module's `ttl` block, enabled only when it is set."""
 
 
 class TerraformData(TypedDict):
@@ -74,11 +76,13 @@ def table_data(table: Table) -> TableData:
         "range_key_type": _type(table.range_key),
         "global_secondary_indexes": [index_data(index) for index in table.indexes],
         "stream_view_type": table.stream,
+        "ttl_attribute": table.ttl_attribute,
     }
 
 
 def tables_data(tables: Iterable[Table] = ALL_TABLES) -> TerraformData:
-    """The value of Terraform's `tables` variable: each table's keys and indexes, by table name (no prefix)."""
+    """The value of Terraform's `tables` variable: each table's keys, indexes, stream and time to live, by table
+    name (no prefix)."""
     data: dict[str, TableData] = {}
     for table in tables:
         if table.name in data:

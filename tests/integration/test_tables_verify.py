@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
@@ -10,7 +11,13 @@ from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.ops.table_admin import create_tables
-from graphql_api.ops.table_verify import GsiChange, describe_table, plan_gsi_changes, verify
+from graphql_api.ops.table_verify import (
+    GsiChange,
+    describe_table,
+    describe_time_to_live,
+    plan_gsi_changes,
+    verify,
+)
 from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.tables import Table
@@ -174,4 +181,42 @@ def test_following_the_printed_order_clears_the_gsi_drift(endpoint: str) -> None
         "(keys cannot change in place: the table must be replaced)",
         "OrderItems: table is missing",
         "Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
+    ]
+
+
+def _with_time_to_live(name: str, attribute: str | None) -> Table:
+    """A declared table like Customers, under another name, with the given time-to-live attribute."""
+    return dataclasses.replace(CUSTOMERS.table, name=name, indexes=(), ttl_attribute=attribute)
+
+
+async def _time_to_live_round(dynamo: Dynamo) -> list[list[str]]:
+    """Create two tables (with and without a declared TTL), verify, then make each differ and verify again."""
+    expiring, lasting = _with_time_to_live("Expiring", "ExpiresAt"), _with_time_to_live("Lasting", None)
+    tables = [expiring, lasting]
+    await create_tables(dynamo, tables=tables)
+    rounds = [[drift.message for drift in await verify(dynamo, tables)]]
+    described = await describe_time_to_live(dynamo, expiring)
+    rounds.append([f"{described.get('TimeToLiveStatus')} {described.get('AttributeName')}"])
+    await dynamo.call(
+        "update_time_to_live",
+        TableName=expiring.physical_name(dynamo.table_prefix),
+        TimeToLiveSpecification={"Enabled": False, "AttributeName": "ExpiresAt"},
+    )
+    await dynamo.call(
+        "update_time_to_live",
+        TableName=lasting.physical_name(dynamo.table_prefix),
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "GoneAt"},
+    )
+    rounds.append([f"{drift.table}: {drift.message}" for drift in await verify(dynamo, tables)])
+    return rounds
+
+
+def test_a_declared_time_to_live_is_created_and_verified(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)
+    first, described, drifted = run_with_dynamo(settings, _time_to_live_round)
+    assert first == []
+    assert described == ["ENABLED ExpiresAt"]
+    assert drifted == [
+        "Expiring: time to live is off; declared ExpiresAt (set it with UpdateTimeToLive or Terraform)",
+        "Lasting: time to live is GoneAt; declared off (set it with UpdateTimeToLive or Terraform)",
     ]

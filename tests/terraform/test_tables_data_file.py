@@ -59,9 +59,15 @@ def test_an_entry_holds_every_attribute_null_where_absent() -> None:
                     }
                 ],
                 "stream_view_type": None,
+                "ttl_attribute": None,
             }
         }
     }
+
+
+def test_a_declared_time_to_live_is_in_the_entry() -> None:
+    table = Table("Carts", Key("CustomerId"), Key("ProductId"), ttl_attribute="ExpiresAt")
+    assert tables_data([table])["tables"]["Carts"]["ttl_attribute"] == "ExpiresAt"
 
 
 def test_a_table_declared_twice_is_refused() -> None:

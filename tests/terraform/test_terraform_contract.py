@@ -50,6 +50,7 @@ PER_TABLE_WIRING = {
     "global_secondary_indexes": "each.value.global_secondary_indexes",
     "stream_enabled": "each.value.stream_view_type != null",
     "stream_view_type": 'coalesce(each.value.stream_view_type, "NEW_AND_OLD_IMAGES")',
+    "ttl_attribute": "each.value.ttl_attribute",
 }
 # Root variables that every table's module call must pass through, so that envs/*.tfvars decide.
 POSTURE_ARGUMENTS = (
@@ -287,6 +288,7 @@ def table_from_inputs(name: str, inputs: Any) -> Table:
         hash_key=_key(inputs.get("hash_key"), inputs.get("hash_key_type"), f"{name}: hash key"),
         range_key=range_key,
         indexes=tuple(_index(name, index) for index in indexes),
+        ttl_attribute=inputs.get("ttl_attribute"),
     )
 
 
@@ -357,6 +359,11 @@ def _single_table_differences(code: Table, terraform: Table) -> list[str]:
         *_key_differences(f"{table}:", "hash key", code.hash_key, terraform.hash_key),
         *_key_differences(f"{table}:", "range key", code.range_key, terraform.range_key),
     ]
+    if code.ttl_attribute != terraform.ttl_attribute:
+        differences.append(
+            f"{table}: time to live is {code.ttl_attribute or 'off'} in code, {terraform.ttl_attribute or 'off'} "
+            "in Terraform"
+        )
     code_indexes: dict[str, Index] = {index.name: index for index in code.indexes}
     terraform_indexes: dict[str, Index] = _by_name_with_duplicates(
         terraform.indexes, f"{table}: GSI {{name}} in Terraform", differences
@@ -521,6 +528,11 @@ def test_identical_declarations_have_no_differences() -> None:
             _with_table(ALL_TABLES, replace(ORDER_ITEMS.table, hash_key=Key("OrderId", "B"))),
             ["OrderItems: hash key OrderId has type S in code, B in Terraform"],
             id="hash-key-type",
+        ),
+        pytest.param(
+            _with_table(ALL_TABLES, replace(ORDER_ITEMS.table, ttl_attribute="ExpiresAt")),
+            ["OrderItems: time to live is off in code, ExpiresAt in Terraform"],
+            id="time-to-live",
         ),
         pytest.param(
             [table for table in ALL_TABLES if table.name != "Products"],

@@ -55,7 +55,9 @@ def test_an_entity_page_follows_the_entity_file_template() -> None:
     assert "- **Access pattern**: AP7 Orders by status" in page
     assert "[OrderItems](order-items.md) refers to this table by `OrderId`" in page
     assert "- **Ids**: `order_id` is `ord_` and 32 lowercase hex digits, random" in page
-    assert "`CustomerId` refers to [Customers](customers.md) (one-to-many: one Customers item; `validate` checks" in page
+    assert (
+        "`CustomerId` refers to [Customers](customers.md) (one-to-many: one Customers item; `validate` checks" in page
+    )
 
 
 def test_an_entity_page_shows_its_unique_fields_and_time_to_live() -> None:
