@@ -526,6 +526,13 @@ SCENARIOS: list[tuple[str, str, dict[str, Any], bool]] = [
         True,
     ),
     ("delete-table", "delete_table", {"TableName": OTHERS}, True),
+    (
+        "update-time-to-live",
+        "update_time_to_live",
+        {"TableName": THINGS, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"}},
+        True,
+    ),
+    ("describe-time-to-live", "describe_time_to_live", {"TableName": THINGS}, True),
 ]
 
 
