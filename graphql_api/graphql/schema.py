@@ -9,7 +9,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -17,18 +16,19 @@ from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
 from graphql_api.graphql.entities import customer, order, order_item, product, review
-from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.entities._roots import Roots, merge
 from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
 
-ENTITIES: tuple[Roots, ...] = (customer.ROOTS, order.ROOTS, order_item.ROOTS, product.ROOTS, review.ROOTS)
-"""Every entity's part of the roots, in this order (a new entity's module adds its line here)."""
+ENTITIES: tuple[Roots, ...] = (customer.ROOTS, product.ROOTS, order.ROOTS, order_item.ROOTS, review.ROOTS)
+"""Every entity's part of the roots; a new entity adds its module's ROOTS here. An entity comes after those it
+refers to (an order to its customer and products, a review to its product), and so do its root fields."""
 
-Query = merge_types("Query", tuple(roots.query for roots in ENTITIES if roots.query))
-Mutation = merge_types("Mutation", tuple(roots.mutation for roots in ENTITIES if roots.mutation))
-Subscription = merge_types("Subscription", tuple(roots.subscription for roots in ENTITIES if roots.subscription))
+Query = merge("Query", (roots.query for roots in ENTITIES))
+Mutation = merge("Mutation", (roots.mutation for roots in ENTITIES))
+Subscription = merge("Subscription", (roots.subscription for roots in ENTITIES))
 
 
 class Schema(strawberry.Schema):
