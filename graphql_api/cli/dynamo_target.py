@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql_api.dynamo.client import Dynamo, open_dynamo
+from graphql_api.local.embedded import QUEUE_READ_TIMEOUT
 from graphql_api.local.user_pool import LOCAL_STATE_FILE, read_local_state
 from graphql_api.settings import Settings
 
@@ -25,7 +26,10 @@ def with_dynamo(settings: Settings, work: Callable[[Dynamo], Awaitable[Any]]) ->
                 "no DynamoDB to work on: set DYNAMODB_ENDPOINT_URL (or AWS credentials and AWS_REGION), or run "
                 f"`graphql-api serve` (the local default) in this directory, which writes {LOCAL_STATE_FILE}"
             )
-        settings = settings.replace(dynamodb_endpoint_url=local.endpoint_url)
+        settings = settings.replace(
+            dynamodb_endpoint_url=local.endpoint_url,
+            dynamodb_read_timeout=max(settings.dynamodb_read_timeout, QUEUE_READ_TIMEOUT),  # it queues: see there
+        )
 
     async def run() -> Any:
         async with open_dynamo(settings) as dynamo:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from graphql_api.cli.command import Command, argument, fail, positive
 from graphql_api.cli.dynamo_target import with_dynamo
 from graphql_api.cli.queries import ME_QUERY
-from graphql_api.local.embedded import embedded_dynamodb, is_loopback
+from graphql_api.local.embedded import QUEUE_READ_TIMEOUT, embedded_dynamodb, is_loopback
 from graphql_api.local.user_pool import (
     DEMO_PASSWORD,
     LOCAL_STATE_FILE,
@@ -107,6 +107,7 @@ def serve_local_default(settings: Settings, host: str, port: int, allow_forgeabl
         )
         settings = settings.replace(
             dynamodb_endpoint_url=endpoint,
+            dynamodb_read_timeout=max(settings.dynamodb_read_timeout, QUEUE_READ_TIMEOUT),
             auth_issuer=local.pool.issuer,
             auth_jwks_url=local.pool.jwks_url,
             auth_audience=(local.pool.client_id,),

@@ -21,6 +21,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
+QUEUE_READ_TIMEOUT = 60.0
+"""The least read timeout for clients of the embedded server (`serve`'s local default and the data commands run
+against it). It answers one request at a time, so a burst queues: `validate`'s parallel scans, or a page of
+concurrent requests on a busy laptop, waited past DYNAMODB_READ_TIMEOUT's default of 5 s (made for DynamoDB,
+which does not queue) and failed after three attempts. A call waiting its turn is not a failure."""
+
 
 def is_loopback(host: str) -> bool:
     """Whether listening on `host` keeps a server on this machine (localhost, 127.0.0.0/8, ::1)."""
