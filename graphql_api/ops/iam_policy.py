@@ -2,7 +2,10 @@
 
 Each `Access` below names a piece of the service (a resolver's repository function, the loaders, a listing,
 `/readyz`, the stream readers) and the IAM actions it needs on which table, index or stream. Table and
-index names come from the entity declarations (graphql_api.repositories), never from strings. The grants
+index names come from the entity declarations (graphql_api.repositories), never from strings. Derived, not
+restated: a Query grant per declared listing (`Entity.listing`, `repositories.LISTINGS`), and the grants of
+each repository write from what it declares beside it (`@uses`, `repositories.WRITES`); written here are
+only the loaders', `/readyz`'s and the stream readers'. The grants
 are written to infra_terraform/dynamodb_access.auto.tfvars.json, which Terraform loads by itself into
 `var.dynamodb_access`; infra_terraform/service.tf turns each into an ARN (the table's, the table's with
 `/index/<name>`, or the table's stream) and modules/lambda_service makes the role's policy of exactly those
@@ -38,12 +41,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql_api.entity import Entity, Listing
-from graphql_api.repositories import ALL_ENTITIES, customers, orders, products, reviews
-from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS
+from graphql_api.repositories import ALL_ENTITIES, LISTINGS, WRITES
+from graphql_api.repositories._access import DeclaredAccess
+from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
-from graphql_api.repositories.reviews import PRODUCT_REVIEWERS, REVIEWS
 
 REGENERATE = "python -m graphql_api.ops.iam_policy > infra_terraform/dynamodb_access.auto.tfvars.json"
 DATA_FILE = "dynamodb_access.auto.tfvars.json"
@@ -143,6 +146,27 @@ def read_stream(entity: Entity[Any]) -> tuple[Grant, ...]:
     return tuple(Grant(action, entity.table.name, stream=True) for action in STREAM_ACTIONS)
 
 
+def listing_access(listing: Listing[Any]) -> Access:
+    """A declared listing's Query grant: on its index, or on the table's own key."""
+    table = listing.entity.table.name
+    where = f"{listing.index.name} of {table}" if listing.index else f"the {table} table on its own key"
+    order = ", newest first" if listing.newest_first else ""
+    return Access(
+        f"{listing.pattern}: {listing.purpose}",
+        f"{listing.pattern}: Query {where}{order}.",
+        (query(listing),),
+    )
+
+
+def write_access(declared: DeclaredAccess) -> Access:
+    """A repository function's grants, from what it declares beside it (graphql_api.repositories._access)."""
+    return Access(
+        declared.code,
+        declared.does,
+        tuple(Grant(f"dynamodb:{action}", entity.table.name) for action, entity in declared.actions),
+    )
+
+
 # --- The service ---------------------------------------------------------------------------------
 
 API: tuple[Access, ...] = (
@@ -158,108 +182,8 @@ API: tuple[Access, ...] = (
         "OrderItem.product, Review.product (Products).",
         (batch_get_item(CUSTOMERS), batch_get_item(ORDERS), batch_get_item(ORDER_ITEMS), batch_get_item(PRODUCTS)),
     ),
-    Access(
-        "customerByEmail: repositories.customers.find_by_email",
-        "AP2: Query EmailIndex.",
-        (query(customers.BY_EMAIL),),
-    ),
-    Access(
-        "Customer.orders: repositories.orders.BY_CUSTOMER",
-        "AP3: Query CustomerIndex of Orders, newest first.",
-        (query(orders.BY_CUSTOMER),),
-    ),
-    Access(
-        "ordersByStatus: repositories.orders.BY_STATUS",
-        "AP7: Query StatusIndex of Orders, newest first.",
-        (query(orders.BY_STATUS),),
-    ),
-    Access(
-        "productsByCategory: repositories.products.BY_CATEGORY",
-        "AP8: Query CategoryIndex of Products.",
-        (query(products.BY_CATEGORY),),
-    ),
-    Access(
-        "Product.reviews: repositories.reviews.OF_PRODUCT",
-        "AP9: Query the Reviews table on its own key, newest first.",
-        (query(reviews.OF_PRODUCT),),
-    ),
-    Access(
-        "Customer.reviews: repositories.reviews.BY_CUSTOMER",
-        "AP10: Query CustomerIndex of Reviews, newest first.",
-        (query(reviews.BY_CUSTOMER),),
-    ),
-    Access(
-        "createCustomer: repositories.customers.create",
-        "The customer and the guard reserving its email, both create-only, in one transaction.",
-        (put_item(CUSTOMERS), put_item(CUSTOMER_EMAILS)),
-    ),
-    Access(
-        "updateCustomer: repositories.customers.update",
-        "Read the customer at its version, update it; a new email deletes the old guard and puts the new one "
-        "in the same transaction.",
-        (get_item(CUSTOMERS), update_item(CUSTOMERS), delete_item(CUSTOMER_EMAILS), put_item(CUSTOMER_EMAILS)),
-    ),
-    Access(
-        "deleteCustomer: repositories.customers.delete",
-        "Read the customer at its version, delete it and its email guard in one transaction.",
-        (get_item(CUSTOMERS), delete_item(CUSTOMERS), delete_item(CUSTOMER_EMAILS)),
-    ),
-    Access(
-        "createProduct: repositories.products.create",
-        "A create-only put.",
-        (put_item(PRODUCTS),),
-    ),
-    Access(
-        "updateProduct: repositories.products.update",
-        "Read the product at its version, then a versioned update.",
-        (get_item(PRODUCTS), update_item(PRODUCTS)),
-    ),
-    Access(
-        "placeOrder: repositories.order_writes.place_order",
-        "One BatchGetItem of the customer, the products and (with an idempotency key) the order a replay "
-        "would find; one transaction putting the order and its lines and updating every product's stock and "
-        "the customer's OrderCount; after a failed product condition, the product again by key.",
-        (
-            batch_get_item(CUSTOMERS),
-            batch_get_item(PRODUCTS),
-            batch_get_item(ORDERS),
-            put_item(ORDERS),
-            put_item(ORDER_ITEMS),
-            update_item(PRODUCTS),
-            update_item(CUSTOMERS),
-            get_item(PRODUCTS),
-        ),
-    ),
-    Access(
-        "updateOrderStatus: repositories.order_writes.change_status",
-        "Read the order at its version, then a versioned update of its status; CANCELLED cancels it as "
-        "cancelOrder does.",
-        (get_item(ORDERS), update_item(ORDERS), batch_get_item(ORDER_ITEMS), update_item(PRODUCTS)),
-    ),
-    Access(
-        "cancelOrder: repositories.order_writes.cancel_order",
-        "Read the order at its version and its lines (BatchGetItem), then one transaction updating the order "
-        "and giving each product its stock back.",
-        (get_item(ORDERS), batch_get_item(ORDER_ITEMS), update_item(ORDERS), update_item(PRODUCTS)),
-    ),
-    Access(
-        "createReview: repositories.reviews.create",
-        "Read the author's customer (its name), then one transaction: the review and its guard (create-only), "
-        "the product's aggregates, and a ConditionCheck that the customer still exists.",
-        (
-            get_item(CUSTOMERS),
-            put_item(REVIEWS),
-            put_item(PRODUCT_REVIEWERS),
-            update_item(PRODUCTS),
-            condition_check_item(CUSTOMERS),
-        ),
-    ),
-    Access(
-        "deleteReview: repositories.reviews.delete",
-        "Read the review, then one transaction deleting it and its guard and taking it out of the product's "
-        "aggregates.",
-        (get_item(REVIEWS), delete_item(REVIEWS), delete_item(PRODUCT_REVIEWERS), update_item(PRODUCTS)),
-    ),
+    *(listing_access(listing) for listing in LISTINGS),
+    *(write_access(declared) for declared in WRITES),
 )
 
 SUBSCRIPTIONS: tuple[Access, ...] = (

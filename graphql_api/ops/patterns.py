@@ -13,9 +13,11 @@ from typing import Any
 from graphql_api.auth.identity import OPEN_ACCESS, Identity, Role
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item
+from graphql_api.entity import Listing
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.schema import Schema
 from graphql_api.loaders import Loaders
+from graphql_api.repositories import LISTINGS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
@@ -31,39 +33,38 @@ class Pattern:
     query: str
 
 
-PATTERNS = (
+BY_KEY = (
     Pattern("AP1", "Customer by id", "query($c: ID!) { customer(customerId: $c) { customerId name } }"),
-    Pattern("AP2", "Customer by email", "query($e: String!) { customerByEmail(email: $e) { customerId } }"),
-    Pattern(
-        "AP3",
-        "Orders of a customer, newest first",
-        "query($c: ID!) { customer(customerId: $c) { orders(first: 5) { edges { node { orderId } } } } }",
-    ),
     Pattern("AP4", "Order by id", "query($o: ID!) { order(orderId: $o) { orderId total } }"),
     Pattern("AP5", "Items of an order", "query($o: ID!) { order(orderId: $o) { items { itemId quantity } } }"),
     Pattern("AP6", "Products by id", "query($p: [ID!]!) { products(productIds: $p) { productId name } }"),
-    Pattern(
-        "AP7",
-        "Orders by status",
-        "query($s: OrderStatus!) { ordersByStatus(status: $s, first: 5) { edges { node { orderId } } } }",
-    ),
-    Pattern(
-        "AP8",
-        "Products of a category",
-        "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
-    ),
-    Pattern(
-        "AP9",
-        "Reviews of a product, newest first",
-        "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
-    ),
-    Pattern(
-        "AP10",
-        "Reviews by a customer, newest first",
-        "query($a: ID!) { customer(customerId: $a) { reviews(first: 5) { edges { node { reviewId } } } } }",
-    ),
     Pattern("AP11", "The caller's own customer", "{ me { customerId name } }"),
 )
+"""The patterns served by key (BatchGetItem through the loaders): no listing declares them."""
+
+LISTING_QUERIES = {
+    "AP2": "query($e: String!) { customerByEmail(email: $e) { customerId } }",
+    "AP3": "query($c: ID!) { customer(customerId: $c) { orders(first: 5) { edges { node { orderId } } } } }",
+    "AP7": "query($s: OrderStatus!) { ordersByStatus(status: $s, first: 5) { edges { node { orderId } } } }",
+    "AP8": "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
+    "AP9": "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
+    "AP10": "query($a: ID!) { customer(customerId: $a) { reviews(first: 5) { edges { node { reviewId } } } } }",
+}
+"""The GraphQL document that exercises each declared listing, by its access pattern."""
+
+
+def _listing_pattern(listing: Listing[Any]) -> Pattern:
+    if listing.pattern not in LISTING_QUERIES:
+        raise LookupError(
+            f"{listing.entity!r} declares a listing for {listing.pattern or 'no pattern'}: give it a query"
+        )
+    return Pattern(listing.pattern, listing.purpose, LISTING_QUERIES[listing.pattern])
+
+
+PATTERNS = tuple(
+    sorted((*BY_KEY, *(_listing_pattern(listing) for listing in LISTINGS)), key=lambda pattern: int(pattern.number[2:]))
+)
+"""Every access pattern, in number order: those by key, and one per declared listing (its number and purpose)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.entity import Entity, Listing
-from graphql_api.repositories import customers, order_items, orders, products, reviews
+from graphql_api.repositories import customers, order_items, order_writes, orders, products, reviews
+from graphql_api.repositories._access import DECLARED_ACCESS, DeclaredAccess
 from graphql_api.tables import Table
 
 DECLARED: tuple[Entity[Any], ...] = (
@@ -29,6 +30,12 @@ ALL_TABLES: tuple[Table, ...] = tuple(entity.table for entity in ALL_ENTITIES)
 
 LISTINGS: tuple[Listing[Any], ...] = tuple(listing for entity in ALL_ENTITIES for listing in entity.listings)
 """Every declared listing (one Query shape per access pattern): the IAM Query grants and the pattern rows."""
+
+
+WRITING_MODULES = (customers, order_writes, products, reviews)
+"""The modules whose functions write; their `@uses` declarations are made as they are imported, above."""
+WRITES: tuple[DeclaredAccess, ...] = tuple(DECLARED_ACCESS)
+"""What each repository function does to DynamoDB, declared beside it (`@uses`): the IAM grants of the writes."""
 
 
 def table_named(name: str) -> Table:

@@ -16,6 +16,7 @@ from graphql_api.dynamo.transactions import Action, Transaction, changed_concurr
 from graphql_api.entity import Entity, Unique
 from graphql_api.errors import ApiError, Conflict, NotFound
 from graphql_api.ids import customer_id_for
+from graphql_api.repositories._access import uses
 from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import (
     Check,
@@ -72,7 +73,7 @@ CUSTOMERS = Entity(
 EMAIL_GUARD = CUSTOMERS.guard()
 CUSTOMER_EMAILS = EMAIL_GUARD.entity
 """The guard table derived from `unique`: an item keyed by the email, naming its customer."""
-BY_EMAIL = CUSTOMERS.listing("EmailIndex", pattern="AP2", purpose="Customer by email (login)")
+BY_EMAIL = CUSTOMERS.listing("EmailIndex", pattern="AP2", purpose="Customer by email")
 """AP2: Query EmailIndex (emails are unique, so at most one item matches)."""
 
 
@@ -109,6 +110,10 @@ def _undeletable(customer: Customer | None, expected_version: int) -> ApiError |
     return version_error(customer, expected_version, "customer")
 
 
+@uses(
+    "The customer and the guard reserving its email, both create-only, in one transaction.",
+    PutItem=(CUSTOMERS, CUSTOMER_EMAILS),
+)
 async def create(
     dynamo: Dynamo, *, email: str, name: str, addresses: tuple[Address, ...], subject: str | None = None
 ) -> Customer:
@@ -139,6 +144,14 @@ async def create(
     return customer
 
 
+@uses(
+    "Read the customer at its version, update it; a new email deletes the old guard and puts the new one in the "
+    "same transaction.",
+    GetItem=CUSTOMERS,
+    UpdateItem=CUSTOMERS,
+    DeleteItem=CUSTOMER_EMAILS,
+    PutItem=CUSTOMER_EMAILS,
+)
 async def update(
     dynamo: Dynamo,
     customer_id: str,
@@ -176,6 +189,11 @@ async def update(
     return changed
 
 
+@uses(
+    "Read the customer at its version, delete it and its email guard in one transaction.",
+    GetItem=CUSTOMERS,
+    DeleteItem=(CUSTOMERS, CUSTOMER_EMAILS),
+)
 async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> None:
     """Delete a customer without orders, releasing its email in the same transaction."""
     key = CUSTOMERS.key(customer_id)

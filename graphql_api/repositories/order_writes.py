@@ -21,6 +21,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
 from graphql_api.errors import ApiError, BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
 from graphql_api.repositories import order_items
+from graphql_api.repositories._access import uses
 from graphql_api.repositories._writes import Check, get, put_new, version_error, versioned_update
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
@@ -71,6 +72,15 @@ def _replay(existing: Order, fingerprint: str) -> Order:
     return existing
 
 
+@uses(
+    "One BatchGetItem of the customer, the products and (with an idempotency key) the order a replay would find; "
+    "one transaction putting the order and its lines and updating every product's stock and the customer's "
+    "OrderCount; after a failed product condition, the product again by key.",
+    BatchGetItem=(CUSTOMERS, PRODUCTS, ORDERS),
+    PutItem=(ORDERS, ORDER_ITEMS),
+    UpdateItem=(PRODUCTS, CUSTOMERS),
+    GetItem=PRODUCTS,
+)
 async def place_order(
     dynamo: Dynamo, customer_id: str, lines: list[OrderLine], idempotency_key: str | None
 ) -> Placement:
@@ -224,6 +234,12 @@ def _transition_error(order: Order, status: OrderStatus) -> InvalidTransition | 
     )
 
 
+@uses(
+    "Read the order at its version, then a versioned update of its status; CANCELLED cancels it as cancel_order does.",
+    GetItem=ORDERS,
+    UpdateItem=(ORDERS, PRODUCTS),
+    BatchGetItem=ORDER_ITEMS,
+)
 async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expected_version: int) -> Order:
     """Move an order along PENDING -> PAID -> SHIPPED -> DELIVERED; CANCELLED restores stock."""
     order = await _movable(dynamo, order_id, status, expected_version)
@@ -234,6 +250,13 @@ async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expe
     return replace(order, status=status, updated_at=at, version=order.version + 1)
 
 
+@uses(
+    "Read the order at its version and its lines (BatchGetItem), then one transaction updating the order and "
+    "giving each product its stock back.",
+    GetItem=ORDERS,
+    BatchGetItem=ORDER_ITEMS,
+    UpdateItem=(ORDERS, PRODUCTS),
+)
 async def cancel_order(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
     """Cancel an order (restoring its stock); with `owner`, only an order of that customer."""
     order = await _movable(dynamo, order_id, OrderStatus.CANCELLED, expected_version, owner)

@@ -12,6 +12,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction, changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.money import Money
+from graphql_api.repositories._access import uses
 from graphql_api.repositories._writes import get_at_version, put_new, stale, versioned_update
 
 
@@ -65,6 +66,7 @@ class ProductChanges:
         return given
 
 
+@uses("A create-only put.", PutItem=PRODUCTS)
 async def create(
     dynamo: Dynamo, *, name: str, description: str | None, category: str, price: Decimal, currency: str, stock: int
 ) -> Product:
@@ -86,6 +88,7 @@ async def create(
     return product
 
 
+@uses("Read the product at its version, then a versioned update.", GetItem=PRODUCTS, UpdateItem=PRODUCTS)
 async def update(dynamo: Dynamo, product_id: str, expected_version: int, changes: ProductChanges) -> Product:
     key = PRODUCTS.key(product_id)
     current = await get_at_version(dynamo, PRODUCTS, key, expected_version)

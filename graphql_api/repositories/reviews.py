@@ -16,6 +16,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction, changed_concurrently
 from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import Conflict, NotFound
+from graphql_api.repositories._access import uses
 from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
 from graphql_api.repositories.customers import CUSTOMERS
@@ -67,6 +68,14 @@ BY_CUSTOMER = REVIEWS.listing(
 """AP10: the reviews a customer wrote, newest first."""
 
 
+@uses(
+    "Read the author's customer (its name), then one transaction: the review and its guard (create-only), the "
+    "product's aggregates, and a ConditionCheck that the customer still exists.",
+    GetItem=CUSTOMERS,
+    PutItem=(REVIEWS, PRODUCT_REVIEWERS),
+    UpdateItem=PRODUCTS,
+    ConditionCheckItem=CUSTOMERS,
+)
 async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: int, title: str, body: str) -> Review:
     """The review, its guard and the product's aggregates in one transaction; the customer must exist."""
     customer = await get(dynamo, CUSTOMERS, CUSTOMERS.key(customer_id))
@@ -117,6 +126,12 @@ def _product_missing() -> NotFound:
     return NotFound("product not found", field="productId")
 
 
+@uses(
+    "Read the review, then one transaction deleting it and its guard and taking it out of the product's aggregates.",
+    GetItem=REVIEWS,
+    DeleteItem=(REVIEWS, PRODUCT_REVIEWERS),
+    UpdateItem=PRODUCTS,
+)
 async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str | None) -> None:
     """Delete a review and give back its guard and its share of the aggregates; with `author`, only theirs."""
     review = await get(dynamo, REVIEWS, REVIEWS.key(product_id, review_id))

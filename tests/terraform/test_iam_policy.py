@@ -39,11 +39,13 @@ from graphql_api.ops.iam_policy import (
     grants_of_call,
     iam_action,
     load,
+    query,
     read_stream,
     render,
     stream_grant,
 )
-from graphql_api.repositories import ALL_ENTITIES, ALL_TABLES
+from graphql_api.repositories import ALL_ENTITIES, ALL_TABLES, LISTINGS, WRITES
+from graphql_api.repositories._access import uses
 from graphql_api.repositories._writes import delete_if, put_new
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
 from graphql_api.repositories.products import PRODUCTS
@@ -276,8 +278,8 @@ def test_a_grant_the_code_never_uses_is_reported() -> None:
     assert "granted but never used" in report
     assert "- dynamodb:Scan on Orders" in report
     assert (
-        "- dynamodb:DeleteItem on CustomerEmails    (declared for updateCustomer: "
-        "repositories.customers.update; deleteCustomer: repositories.customers.delete)"
+        "- dynamodb:DeleteItem on CustomerEmails    (declared for "
+        "repositories.customers.update; repositories.customers.delete)"
     ) in report
 
 
@@ -295,3 +297,25 @@ def _an_order() -> Order:
         updated_at=at,
         version=1,
     )
+
+
+def test_every_declared_listing_is_a_query_grant_and_nothing_else_is() -> None:
+    """The Query grants are the declared listings' (Entity.listing), each on its index or its table."""
+    queries = {grant for grant in grants(API) if grant.action == "dynamodb:Query"}
+    assert queries == {query(listing) for listing in LISTINGS}
+    assert {listing.pattern for listing in LISTINGS} == {"AP2", "AP3", "AP7", "AP8", "AP9", "AP10"}
+
+
+def test_the_write_grants_are_what_the_repository_functions_declare() -> None:
+    """Each repository write's grants come from its own `@uses`, named by its function."""
+    by_code = {access.code: set(access.grants) for access in API}
+    assert by_code["repositories.customers.create"] == {
+        Grant("dynamodb:PutItem", "Customers"),
+        Grant("dynamodb:PutItem", "CustomerEmails"),
+    }
+    assert {declared.code for declared in WRITES} <= set(by_code)
+
+
+def test_an_undeclared_action_is_refused_where_it_is_declared() -> None:
+    with pytest.raises(TypeError, match="Scan"):
+        uses("reads everything", Scan=PRODUCTS)
