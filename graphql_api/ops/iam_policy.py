@@ -186,19 +186,17 @@ API: tuple[Access, ...] = (
     *(write_access(declared) for declared in WRITES),
 )
 
-SUBSCRIPTIONS: tuple[Access, ...] = (
+SUBSCRIPTIONS: tuple[Access, ...] = tuple(
     Access(
-        "orderChanged, ordersChanged: graphql_api.live.service.LiveUpdates",
-        "The Orders stream reader: DescribeTable for the stream's ARN, then the stream's shards, iterators and "
-        "records (graphql_api.live.streams.StreamReader).",
-        (describe_table(ORDERS), *read_stream(ORDERS)),
-    ),
-    Access(
-        "productChanged: graphql_api.live.service.LiveUpdates",
-        "The Products stream reader, the same way.",
-        (describe_table(PRODUCTS), *read_stream(PRODUCTS)),
-    ),
+        f"graphql_api.live.service.LiveUpdates: the {entity.table.name} stream",
+        f"The {entity.table.name} stream reader: DescribeTable for the stream's ARN, then the stream's shards, "
+        "iterators and records (graphql_api.live.streams.StreamReader).",
+        (describe_table(entity), *read_stream(entity)),
+    )
+    for entity in ALL_ENTITIES
+    if entity.table.stream is not None
 )
+"""Every declared stream (`Entity(..., stream=...)`) is read by the live updates: derived from the declarations."""
 
 PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS}
 
