@@ -179,5 +179,7 @@ def test_generated_queries_answer_alike_through_their_plans(both: Both) -> None:
     run()
     outcomes = both.outcomes - before
     assert sum(outcomes.values()) >= EXAMPLES
-    assert outcomes["plan"] >= 0.5 * EXAMPLES, outcomes
+    # Most answers must come from plans for the comparison to exercise them; how many depends on the schema's shape
+    # (hypothesis-graphql draws root fields in their order: 132-193 of 250 were seen), hence a margin.
+    assert outcomes["plan"] >= 0.4 * EXAMPLES, outcomes
     print(f"\n{EXAMPLES} generated queries: {dict(outcomes)}")
