@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 
-from graphql_api import ids
 from graphql_api.errors import BadUserInput
 from graphql_api.money import money
 from graphql_api.repositories.products import PRODUCTS
@@ -46,13 +45,6 @@ def check_product_ids(product_ids: Sequence[str], field: str = "productIds") -> 
     if len(product_ids) > MAX_PRODUCT_IDS:
         raise BadUserInput(field, f"at most {MAX_PRODUCT_IDS} ids, got {len(product_ids)}")
     return [PRODUCTS.check_id(product_id, field) for product_id in product_ids]
-
-
-def check_id(kind: ids.Kind, value: str, field: str) -> str:
-    """An id with the prefix `kind`; prefer the entity's own `Entity.check_id`, whose prefix is declared."""
-    if not ids.is_id(kind, value):
-        raise BadUserInput(field, f"not a valid id ({ids.describe(kind)})")
-    return value
 
 
 def check_email(value: str, field: str = "email") -> str:

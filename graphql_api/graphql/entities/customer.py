@@ -22,7 +22,7 @@ from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.customers import CUSTOMERS, MAX_ADDRESSES
 from graphql_api.repositories.customers import Address as AddressValue
 from graphql_api.repositories.orders import OrderStatus
-from graphql_api.validation import check_country, check_email, check_id, check_text
+from graphql_api.validation import check_country, check_email, check_text
 
 
 @follows_parent
@@ -139,7 +139,7 @@ class CustomerQuery:
         extensions=allow(SIGNED_IN),
     )
     async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer | None:
-        wanted = check_id("cus", customer_id, "customerId")
+        wanted = CUSTOMERS.check_id(customer_id, "customerId")
         if not info.context.identity.may_see_customer(wanted):
             return None  # decided from the token: another customer's id reads as missing, at no cost
         return await load_one(info, CUSTOMERS, wanted, Customer)
@@ -180,7 +180,7 @@ class CustomerMutation:
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> Customer:
         customer = await customers.update(
             info.context.dynamo,
-            own_customer(info.context.identity, check_id("cus", input.customer_id, "customerId")),
+            own_customer(info.context.identity, CUSTOMERS.check_id(input.customer_id, "customerId")),
             check_version(input.expected_version),
             email=None if input.email is None else check_email(input.email),
             name=None if input.name is None else check_text(input.name, "name"),
@@ -194,7 +194,7 @@ class CustomerMutation:
     async def delete_customer(self, info: Info, customer_id: strawberry.ID, expected_version: int) -> bool:
         await customers.delete(
             info.context.dynamo,
-            own_customer(info.context.identity, check_id("cus", customer_id, "customerId")),
+            own_customer(info.context.identity, CUSTOMERS.check_id(customer_id, "customerId")),
             check_version(expected_version),
         )
         return True

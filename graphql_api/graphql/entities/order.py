@@ -31,7 +31,7 @@ from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import MAX_LINES, ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.repositories.products import PRODUCTS
-from graphql_api.validation import check_id, check_idempotency_key, check_range
+from graphql_api.validation import check_idempotency_key, check_range
 
 MAX_QUANTITY = 1000
 
@@ -144,7 +144,7 @@ def _lines(items: list[OrderLineInput]) -> list[order_writes.OrderLine]:
     seen: set[str] = set()
     lines = []
     for n, item in enumerate(items):
-        product_id = check_id("prd", item.product_id, f"items[{n}].productId")
+        product_id = PRODUCTS.check_id(item.product_id, f"items[{n}].productId")
         if product_id in seen:
             # Rejected, not merged: a product twice in one order is almost always a client bug.
             raise BadUserInput(f"items[{n}].productId", "this product is already in the order: combine the quantities")
@@ -157,7 +157,7 @@ def _lines(items: list[OrderLineInput]) -> list[order_writes.OrderLine]:
 
 def _ordering_customer(identity: Identity, customer_id: strawberry.ID | None) -> str:
     if customer_id is not None:
-        return own_customer(identity, check_id("cus", customer_id, "customerId"))
+        return own_customer(identity, CUSTOMERS.check_id(customer_id, "customerId"))
     if identity.is_staff or identity.customer_id is None:
         raise BadUserInput("customerId", "name the customer the order is for")
     return identity.customer_id
@@ -170,7 +170,7 @@ class OrderQuery:
         extensions=allow(SIGNED_IN),
     )
     async def order(self, info: Info, order_id: strawberry.ID) -> Order | None:
-        order = await load_one(info, ORDERS, check_id("ord", order_id, "orderId"), Order)
+        order = await load_one(info, ORDERS, ORDERS.check_id(order_id, "orderId"), Order)
         if order is None or not info.context.identity.may_see_customer(order.customer_id):
             return None
         return order
@@ -223,7 +223,7 @@ class OrderMutation:
     async def update_order_status(self, info: Info, input: UpdateOrderStatusInput) -> Order:
         order = await order_writes.change_status(
             info.context.dynamo,
-            check_id("ord", input.order_id, "orderId"),
+            ORDERS.check_id(input.order_id, "orderId"),
             input.status,
             check_version(input.expected_version),
         )
@@ -238,7 +238,7 @@ class OrderMutation:
         identity = info.context.identity
         order = await order_writes.cancel_order(
             info.context.dynamo,
-            check_id("ord", order_id, "orderId"),
+            ORDERS.check_id(order_id, "orderId"),
             check_version(expected_version),
             owner=None if identity.is_staff else identity.customer_id,
         )
@@ -251,7 +251,7 @@ class OrderSubscription:
         description="Every change of one order: its owner, staff and admins.", extensions=allow(SIGNED_IN)
     )
     async def order_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
-        wanted = check_id("ord", order_id, "orderId")
+        wanted = ORDERS.check_id(order_id, "orderId")
         current = await info.context.loaders.one(ORDERS, wanted)
         if current is None or not info.context.identity.may_see_customer(current.customer_id):
             raise NotFound("order not found", field="orderId")  # another customer's reads as missing

@@ -25,7 +25,6 @@ from graphql_api.validation import (
     MAX_DESCRIPTION_LENGTH,
     MAX_STOCK,
     check_currency,
-    check_id,
     check_price,
     check_product_ids,
     check_range,
@@ -86,7 +85,7 @@ class UpdateProductInput:
 class ProductQuery:
     @strawberry.field(description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE))
     async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
-        return await load_one(info, PRODUCTS, check_id("prd", product_id, "productId"), Product)
+        return await load_one(info, PRODUCTS, PRODUCTS.check_id(product_id, "productId"), Product)
 
     @strawberry.field(
         description="AP6: products in the order asked, null where missing; at most 100 ids.", extensions=allow(EVERYONE)
@@ -138,7 +137,7 @@ class ProductMutation:
         )
         product = await products.update(
             info.context.dynamo,
-            check_id("prd", input.product_id, "productId"),
+            PRODUCTS.check_id(input.product_id, "productId"),
             check_version(input.expected_version),
             changes,
         )

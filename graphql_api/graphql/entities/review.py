@@ -15,7 +15,7 @@ from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.repositories import reviews
 from graphql_api.repositories.products import PRODUCTS
-from graphql_api.validation import check_id, check_range, check_text
+from graphql_api.validation import check_range, check_text
 
 
 @public
@@ -55,7 +55,7 @@ class ReviewMutation:
         review = await reviews.create(
             info.context.dynamo,
             customer_id,
-            check_id("prd", input.product_id, "productId"),
+            PRODUCTS.check_id(input.product_id, "productId"),
             rating=check_range(input.rating, "rating", 1, 5),
             title=check_text(input.title, "title", reviews.MAX_TITLE_LENGTH),
             body=check_text(input.body, "body", reviews.MAX_BODY_LENGTH, multiline=True),
@@ -69,8 +69,8 @@ class ReviewMutation:
         identity = info.context.identity
         await reviews.delete(
             info.context.dynamo,
-            check_id("prd", product_id, "productId"),
-            check_id("rev", review_id, "reviewId"),
+            PRODUCTS.check_id(product_id, "productId"),
+            reviews.REVIEWS.check_id(review_id, "reviewId"),
             author=None if identity.is_staff else identity.customer_id,
         )
         return True
