@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -11,16 +12,22 @@ from graphql_api.repositories import ALL_TABLES
 from graphql_api.tables import Table
 
 
-async def table_status(dynamo: Dynamo, table: Table) -> str | None:
-    """The table's status (ACTIVE, CREATING, ...), or None if it does not exist."""
+async def describe_table(dynamo: Dynamo, table: Table) -> dict[str, Any] | None:
+    """DescribeTable's "Table" for the declared table, or None when it does not exist."""
     try:
         response = await dynamo.call("describe_table", TableName=table.physical_name(dynamo.table_prefix))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return None
         raise
-    status: str = response["Table"]["TableStatus"]
-    return status
+    described: dict[str, Any] = response["Table"]
+    return described
+
+
+async def table_status(dynamo: Dynamo, table: Table) -> str | None:
+    """The table's status (ACTIVE, CREATING, ...), or None if it does not exist."""
+    described = await describe_table(dynamo, table)
+    return None if described is None else str(described["TableStatus"])
 
 
 async def missing_tables(dynamo: Dynamo) -> list[str]:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.repositories import ALL_TABLES
+from graphql_api.table_status import describe_table
 from graphql_api.tables import Index, Key, Table
 
 Description = Mapping[str, Any]
@@ -328,18 +329,6 @@ def report_lines(
     drifted = {drift.table for drift in drifts}
     lines.append(f"Drift: {len(drifts)} {noun} in {len(drifted)} of {len(tables)} tables (prefix {prefix!r}, {where}).")
     return lines
-
-
-async def describe_table(dynamo: Dynamo, table: Table) -> dict[str, Any] | None:
-    """DescribeTable's "Table" for the declared table, or None when it does not exist."""
-    try:
-        response = await dynamo.call("describe_table", TableName=table.physical_name(dynamo.table_prefix))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return None
-        raise
-    described: dict[str, Any] = response["Table"]
-    return described
 
 
 async def describe_time_to_live(dynamo: Dynamo, table: Table) -> dict[str, Any]:

@@ -13,13 +13,13 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.ops.table_verify import (
     GsiChange,
-    describe_table,
     describe_time_to_live,
     plan_gsi_changes,
     verify,
 )
 from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
+from graphql_api.table_status import describe_table
 from graphql_api.tables import Table
 from tests.support import fresh_settings, run_with_dynamo
 
