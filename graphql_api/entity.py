@@ -417,6 +417,8 @@ class Listing(Generic[T]):
         until it has `first` matches or the listing ends, within `read_budget` requests; if the budget
         runs out the page ends early with hasNextPage true, so that a request costs bounded work.
         """
+        if within is not None and within.start is not None and within.end is not None and within.start >= within.end:
+            return Page([], has_next=False)  # an empty range holds nothing (and DynamoDB refuses BETWEEN on it)
         hash_key, *range_keys = self.keys
         names = {"#h": hash_key.name}
         values: dict[str, Any] = {":h": self.entity.stored(self._field(hash_key.name), hash_value)}

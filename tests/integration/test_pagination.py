@@ -112,3 +112,21 @@ def test_first_out_of_range_is_bad_user_input_and_costs_no_listing_query(api: Ap
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "first" in body["errors"][0]["message"]
     assert response.headers["x-dynamodb-requests"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("after", "before"),
+    [("2026-03-01T00:00:00Z", "2026-02-01T00:00:00Z"), ("2026-03-01T00:00:00Z", "2026-03-01T00:00:00Z")],
+)
+def test_an_empty_date_range_is_an_empty_page_at_no_listing_cost(api: Api, after: str, before: str) -> None:
+    """placedAfter at or past placedBefore holds no order: an empty page, not DynamoDB's refusal of the BETWEEN."""
+    query = """query($a: DateTime, $b: DateTime, $id: ID!) {
+      ordersByStatus(status: PENDING, placedAfter: $a, placedBefore: $b) { edges { cursor } pageInfo { hasNextPage } }
+      customer(customerId: $id) { orders(placedAfter: $a, placedBefore: $b) { edges { cursor } pageInfo { hasNextPage } } }
+    }"""
+    response = api.post(query, {"a": after, "b": before, "id": api.data.canonical.customer_id})
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    for connection in (body["data"]["ordersByStatus"], body["data"]["customer"]["orders"]):
+        assert connection == {"edges": [], "pageInfo": {"hasNextPage": False}}
+    assert response.headers["x-dynamodb-requests"] == "1"  # the customer only: no Query for an empty range
