@@ -108,7 +108,12 @@ EXPLORE = Command(
     ),
 )
 
-CHECK_PATTERNS = Command("check-patterns", help="run every access pattern (AP1-AP11) and report", run=check_patterns)
+CHECK_PATTERNS = Command(
+    "check-patterns",
+    # No numbers here: the patterns are those by key and one per declared listing (graphql_api.ops.patterns).
+    help="run every access pattern (those by key, and each declared listing's) and report its DynamoDB requests",
+    run=check_patterns,
+)
 
 VALIDATE = Command(
     "validate",

@@ -55,7 +55,7 @@ class Priced:
     returns: str
     kind: Kind
     per_parent: int = 1
-    """Objects per parent (keys per parent for a load; requests per call for a write)."""
+    """Objects per parent (keys per parent for a load; requests per call for a write; items per Query)."""
     filtered_by: tuple[str, ...] = ()
     """Arguments that add a filter after the key condition: the listing then reads up to the read budget."""
 
@@ -196,7 +196,8 @@ class _Walk:
         if priced.kind == "write":
             return Cost(priced.per_parent * objects), _At(priced.returns, objects, objects)
         if priced.kind == "query":
-            return Cost(objects, objects), _At(priced.returns, objects, objects)
+            # One Query per parent, reading up to `per_parent` items.
+            return Cost(objects, objects * priced.per_parent), _At(priced.returns, objects, objects)
         if priced.kind == "load":
             keys = _product_ids(self.arguments(field)) if field.name.value == "products" else priced.per_parent
             if field.name.value in at.prefetched:

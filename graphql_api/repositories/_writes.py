@@ -122,6 +122,16 @@ def put_new(entity: Entity[T], value: T, *, fails_with: Fails[T]) -> Action:
     )
 
 
+def put(entity: Entity[T], value: T) -> Action:
+    """A Put with no condition: it replaces any item with the same key (an unversioned item such as a cart line)."""
+    return Action(
+        "Put",
+        entity.table,
+        {"Item": serialize_item(entity.to_item(value))},
+        changed_concurrently(entity.model.__name__.lower()),  # never its own failure: it has no condition
+    )
+
+
 def versioned_update(
     entity: Entity[T],
     key: tuple[Any, ...],
