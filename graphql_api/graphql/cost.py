@@ -38,6 +38,7 @@ from graphql import (
 
 from graphql_api.entity import FILTERED_SLICE
 from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
+from graphql_api.repositories import carts
 from graphql_api.repositories.customers import MAX_ADDRESSES
 from graphql_api.repositories.order_items import MAX_LINES
 from graphql_api.validation import MAX_PRODUCT_IDS
@@ -88,13 +89,19 @@ FIELDS: dict[tuple[str, str], Priced] = {
     ("Product", "reviews"): Priced("ReviewConnection", "listing"),
     ("Review", "product"): Priced("Product", "load"),
     ("OrderChange", "order"): Priced("Order", "plain"),
+    # A cart is one Query (up to MAX_LINES items); its totals load the lines' products in one batch.
+    ("Customer", "cart"): Priced("Cart", "query", carts.MAX_LINES),
+    ("Cart", "lines"): Priced("CartLine", "plain", carts.MAX_LINES),
+    ("Cart", "subtotal"): Priced("Decimal", "load", carts.MAX_LINES),
+    ("CartLine", "product"): Priced("Product", "load"),
+    ("CartLine", "lineTotal"): Priced("Decimal", "load"),
     **_connection("Product"),
     **_connection("Order"),
     **_connection("Review"),
     # Mutations: the requests of their ordinary path (a read, the write, a read explaining a refusal).
     ("Mutation", "createCustomer"): Priced("Customer", "write", 2),
     ("Mutation", "updateCustomer"): Priced("Customer", "write", 3),
-    ("Mutation", "deleteCustomer"): Priced("Boolean", "write", 3),
+    ("Mutation", "deleteCustomer"): Priced("Boolean", "write", 5),  # and its cart: a Query, a transaction
     ("Mutation", "createProduct"): Priced("Product", "write", 1),
     ("Mutation", "updateProduct"): Priced("Product", "write", 3),
     ("Mutation", "placeOrder"): Priced("Order", "write", 3),
@@ -102,6 +109,8 @@ FIELDS: dict[tuple[str, str], Priced] = {
     ("Mutation", "cancelOrder"): Priced("Order", "write", 4),
     ("Mutation", "createReview"): Priced("Review", "write", 2),
     ("Mutation", "deleteReview"): Priced("Boolean", "write", 2),
+    ("Mutation", "setCartLine"): Priced("Cart", "write", 2),
+    ("Mutation", "clearCart"): Priced("Boolean", "write", 2),
     ("Subscription", "orderChanged"): Priced("Order", "plain"),
     ("Subscription", "ordersChanged"): Priced("OrderChange", "plain"),
     ("Subscription", "productChanged"): Priced("Product", "plain"),

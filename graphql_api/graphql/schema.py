@@ -15,14 +15,21 @@ from strawberry.types.graphql import OperationType
 from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
-from graphql_api.graphql.entities import customer, order, order_item, product, review
+from graphql_api.graphql.entities import cart, customer, order, order_item, product, review
 from graphql_api.graphql.entities._roots import Roots, merge
 from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
 
-ENTITIES: tuple[Roots, ...] = (customer.ROOTS, product.ROOTS, order.ROOTS, order_item.ROOTS, review.ROOTS)
+ENTITIES: tuple[Roots, ...] = (
+    customer.ROOTS,
+    product.ROOTS,
+    order.ROOTS,
+    order_item.ROOTS,
+    review.ROOTS,
+    cart.ROOTS,
+)
 """Every entity's part of the roots; a new entity adds its module's ROOTS here. An entity comes after those it
 refers to (an order to its customer and products, a review to its product), and so do its root fields."""
 

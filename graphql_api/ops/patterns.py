@@ -1,8 +1,9 @@
-"""The access patterns AP1-AP11 as runnable GraphQL operations, for `graphql-api check-patterns`.
+"""The access patterns (AP1-AP12) as runnable GraphQL operations, for `graphql-api check-patterns`.
 
 Each runs in-process against the configured endpoint and reports the DynamoDB requests it made.
 Sample ids are taken from the data (one order, its customer, its first product) before the run. They run
-with every right, as an admin would, except AP11 (`me`), which runs as the sample customer's own sign-in.
+with every right, as an admin would, except those asking `me` (AP11, AP12: the caller's own customer and cart),
+which run as the sample customer's own sign-in.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class Pattern:
     name: str
     query: str
 
+    @property
+    def asks_me(self) -> bool:
+        """Asked as the caller's own (`me`): run as the sample customer's sign-in."""
+        return self.query.startswith("{ me ")
+
 
 BY_KEY = (
     Pattern("AP1", "Customer by id", "query($c: ID!) { customer(customerId: $c) { customerId name } }"),
@@ -49,6 +55,7 @@ LISTING_QUERIES = {
     "AP8": "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
     "AP9": "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
     "AP10": "query($a: ID!) { customer(customerId: $a) { reviews(first: 5) { edges { node { reviewId } } } } }",
+    "AP12": "{ me { cart { itemCount lines { productId quantity } } } }",
 }
 """The GraphQL document that exercises each declared listing, by its access pattern."""
 
@@ -117,7 +124,7 @@ async def check_patterns(schema: Schema, dynamo: Dynamo, settings: Settings) -> 
                 pattern.query,
                 variable_values=sample,
                 context_value=RequestContext(
-                    dynamo=dynamo, settings=settings, identity=own if pattern.number == "AP11" else OPEN_ACCESS
+                    dynamo=dynamo, settings=settings, identity=own if pattern.asks_me else OPEN_ACCESS
                 ),
             )
         ok = not outcome.errors and _has_data(outcome.data)

@@ -1,10 +1,11 @@
 """Demo data: a reproducible e-commerce data set, written through the repositories' transforms.
 
 `demo_dataset()` gives about 50 customers, 200 products in 8 categories, 500 orders over every
-status and the past year, and 300 reviews. The first customer, Ada (ada@example.com), has 25 orders
-of 3 lines each (the shape of the canonical frontend query) and a few reviews. Given `ada_subject` (the local default's
-user pool), Ada is the customer bound to that identity: her id is derived from it, as for a
-customer who signed up with a token, and everything else in the data set stays the same.
+status and the past year, 300 reviews and a cart for every fifth customer. The first customer, Ada
+(ada@example.com), has 25 orders of 3 lines each (the shape of the canonical frontend query), a few
+reviews and a cart. Given `ada_subject` (the local default's user pool), Ada is the customer bound to
+that identity: her id is derived from it, as for a customer who signed up with a token, and everything
+else in the data set stays the same.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity
 from graphql_api.ops.progress import Progress, quiet
-from graphql_api.repositories import order_items
+from graphql_api.repositories import carts, order_items
+from graphql_api.repositories.carts import CARTS, CartItem
 from graphql_api.repositories.customers import CUSTOMERS, Address, Customer
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
@@ -45,6 +47,7 @@ class Dataset:
     orders: list[Order] = field(default_factory=list)
     order_items: list[OrderItem] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    carts: list[CartItem] = field(default_factory=list)
 
     def customer(self, customer_id: str) -> Customer:
         return next(customer for customer in self.customers if customer.customer_id == customer_id)
@@ -174,6 +177,19 @@ def demo_dataset(
         if (customer.customer_id, product.product_id) not in reviewed:
             reviewed.add((customer.customer_id, product.product_id))
             add_review(data, rng, customer, product, start + timedelta(seconds=rng.randrange(365 * 24 * 3600)))
+    # Carts last (the data above stays as it was): every fifth customer, Ada first, changed in the past days.
+    for customer in data.customers[::5]:
+        for product in rng.sample(data.products, min(len(data.products), rng.randint(1, 4))):
+            added = now().replace(microsecond=0) - timedelta(hours=rng.randrange(1, 24 * 7))
+            data.carts.append(
+                CartItem(
+                    customer_id=customer.customer_id,
+                    product_id=product.product_id,
+                    quantity=rng.randint(1, 3),
+                    added_at=added,
+                    expires_at=carts.expiry(added),
+                )
+            )
     return data
 
 
@@ -207,6 +223,7 @@ def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
         (ORDERS, data.orders),
         (ORDER_ITEMS, data.order_items),
         (REVIEWS, data.reviews),
+        (CARTS, data.carts),
     ]
     contents = []
     for entity, values in declared:

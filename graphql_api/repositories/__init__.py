@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.entity import Entity, Listing
-from graphql_api.repositories import customers, order_items, order_writes, orders, products, reviews
+from graphql_api.repositories import carts, customers, order_items, order_writes, orders, products, reviews
 from graphql_api.repositories._access import DECLARED_ACCESS, DeclaredAccess
 from graphql_api.tables import Table
 
@@ -22,6 +22,7 @@ DECLARED: tuple[Entity[Any], ...] = (
     orders.ORDERS,
     products.PRODUCTS,
     reviews.REVIEWS,
+    carts.CARTS,
 )
 """Every declared entity, in the order the tables, pages and reports list them."""
 
@@ -32,7 +33,7 @@ LISTINGS: tuple[Listing[Any], ...] = tuple(listing for entity in ALL_ENTITIES fo
 """Every declared listing (one Query shape per access pattern): the IAM Query grants and the pattern rows."""
 
 
-WRITING_MODULES = (customers, order_writes, products, reviews)
+WRITING_MODULES = (customers, order_writes, products, reviews, carts)
 """The modules whose functions write; their `@uses` declarations are made as they are imported, above."""
 WRITES: tuple[DeclaredAccess, ...] = tuple(DECLARED_ACCESS)
 """What each repository function does to DynamoDB, declared beside it (`@uses`): the IAM grants of the writes."""

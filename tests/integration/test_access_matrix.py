@@ -62,6 +62,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     # createReview has no other customer to aim at: "other" is A reviewing like "own" (nothing of B involved).
     "Mutation.createReview": row(UNAUTH, DATA, DATA, FORBIDDEN, FORBIDDEN),
     "Mutation.deleteReview": row(UNAUTH, DATA, NOT_FOUND, DATA, DATA),
+    # A cart is the caller's own: no argument aims at another's ("other" is A on A's), staff and admins have none.
+    "Mutation.setCartLine": row(UNAUTH, DATA, DATA, FORBIDDEN, FORBIDDEN),
+    "Mutation.clearCart": row(UNAUTH, DATA, DATA, FORBIDDEN, FORBIDDEN),
 }
 NO_ORDERS = {"Mutation.deleteCustomer"}  # a customer with orders cannot be deleted: its targets have none
 
@@ -200,6 +203,7 @@ ARGUMENTS: dict[str, Values] = {
     "productIds": lambda w, t, f: [w.product_id],
     "category": lambda w, t, f: w.category,
     "status": lambda w, t, f: "PENDING",
+    "quantity": lambda w, t, f: 2,
     "reviewId": lambda w, t, f: t.review["reviewId"] if t.review else None,
     "expectedVersion": lambda w, t, f: (t.order if "Order" in f and t.order else t.customer)["version"],
 }

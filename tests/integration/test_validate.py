@@ -21,6 +21,7 @@ from graphql_api.ops.seed import Dataset, demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.ops.validate import INVARIANTS, ValidationReport, validate_tables
 from graphql_api.repositories import ALL_ENTITIES
+from graphql_api.repositories.carts import CARTS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
@@ -230,6 +231,13 @@ CORRUPTIONS = [
         "a line of a product that does not exist",
         lambda d: [_item(ORDER_ITEMS, _lines_of(d, d.orders[3].order_id)[0], product_id="prd_" + "2" * 32)],
         lambda d: {("line-product", (_at("OrderItems", OrderId=d.orders[3].order_id, ItemId="001"),))},
+    ),
+    Corruption(
+        "a cart line of a customer that does not exist",
+        lambda d: [_item(CARTS, d.carts[0], customer_id="cus_" + "3" * 32)],
+        lambda d: {
+            ("cart-customer", (_at("CartItems", CustomerId="cus_" + "3" * 32, ProductId=d.carts[0].product_id),))
+        },
     ),
     Corruption(
         "an item that does not match its declaration",

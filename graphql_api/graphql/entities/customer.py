@@ -9,16 +9,17 @@ import strawberry
 
 from graphql_api.entity import Range
 from graphql_api.errors import BadUserInput
-from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, allow, follows_parent
+from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, CUSTOMERS_ONLY, SIGNED_IN, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
 from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.entities.cart import Cart, cart_of
 from graphql_api.graphql.entities.order import Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
-from graphql_api.repositories import customers, orders, reviews
+from graphql_api.repositories import carts, customers, orders, reviews
 from graphql_api.repositories.customers import CUSTOMERS, MAX_ADDRESSES
 from graphql_api.repositories.customers import Address as AddressValue
 from graphql_api.repositories.orders import OrderStatus
@@ -80,6 +81,13 @@ class Customer(DomainType):
     reviews = related_listing(
         reviews.BY_CUSTOMER, "customer_id", Review, description="AP10: the reviews this customer wrote, newest first."
     )
+
+    @strawberry.field(
+        description="AP12: the customer's cart; only the customer themselves reads it.",
+        extensions=allow(CUSTOMERS_ONLY),
+    )
+    async def cart(self, info: Info) -> Cart:
+        return cart_of(await carts.lines(info.context.dynamo, self.customer_id))
 
 
 @strawberry.input
@@ -189,14 +197,14 @@ class CustomerMutation:
         return Customer.from_domain(customer)
 
     @strawberry.mutation(
-        description="CONFLICT if the customer has orders. Releases the email.", extensions=allow(CUSTOMERS_AND_ADMINS)
+        description="CONFLICT if the customer has orders. Releases the email; empties the cart.",
+        extensions=allow(CUSTOMERS_AND_ADMINS),
     )
     async def delete_customer(self, info: Info, customer_id: strawberry.ID, expected_version: int) -> bool:
-        await customers.delete(
-            info.context.dynamo,
-            own_customer(info.context.identity, CUSTOMERS.check_id(customer_id, "customerId")),
-            check_version(expected_version),
-        )
+        deleted = own_customer(info.context.identity, CUSTOMERS.check_id(customer_id, "customerId"))
+        await customers.delete(info.context.dynamo, deleted, check_version(expected_version))
+        # Its cart goes too, once the customer is gone (else its lines would wait for their time to live).
+        await carts.clear(info.context.dynamo, deleted)
         return True
 
 
