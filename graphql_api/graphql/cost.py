@@ -104,7 +104,7 @@ FIELDS: dict[tuple[str, str], Priced] = {
     ("Mutation", "deleteCustomer"): Priced("Boolean", "write", 5),  # and its cart: a Query, a transaction
     ("Mutation", "createProduct"): Priced("Product", "write", 1),
     ("Mutation", "updateProduct"): Priced("Product", "write", 3),
-    ("Mutation", "placeOrder"): Priced("Order", "write", 3),
+    ("Mutation", "placeOrder"): Priced("Order", "write", 4),  # from the cart: and its Query
     ("Mutation", "updateOrderStatus"): Priced("Order", "write", 4),
     ("Mutation", "cancelOrder"): Priced("Order", "write", 4),
     ("Mutation", "createReview"): Priced("Review", "write", 2),

@@ -4,13 +4,15 @@ placeOrder is one TransactWriteItems: the order (create-only), every line, a con
 decrement per product (`Stock >= quantity AND Price = the price charged`) and the customer's
 OrderCount. Idempotency: the OrderId of a placement with an idempotency key is derived from the
 customer and the key, so a replay, however late or concurrent, finds the order and writes nothing.
+Placed from the cart, the same transaction also deletes each cart line as it was read (its quantity
+unchanged): the cart is emptied exactly once, by the order that took its lines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +24,8 @@ from graphql_api.dynamo.transactions import Action, Transaction, changed_concurr
 from graphql_api.errors import ApiError, BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
 from graphql_api.repositories import order_items
 from graphql_api.repositories._access import uses
-from graphql_api.repositories._writes import Check, get, put_new, version_error, versioned_update
+from graphql_api.repositories._writes import Check, delete_if, get, put_new, version_error, versioned_update
+from graphql_api.repositories.carts import CARTS, CartItem
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
@@ -75,15 +78,27 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 @uses(
     "One BatchGetItem of the customer, the products and (with an idempotency key) the order a replay would find; "
     "one transaction putting the order and its lines and updating every product's stock and the customer's "
-    "OrderCount; after a failed product condition, the product again by key.",
+    "OrderCount (placed from the cart, deleting its lines as read); after a failed product condition, the "
+    "product again by key.",
     BatchGetItem=(CUSTOMERS, PRODUCTS, ORDERS),
     PutItem=(ORDERS, ORDER_ITEMS),
     UpdateItem=(PRODUCTS, CUSTOMERS),
+    DeleteItem=CARTS,
     GetItem=PRODUCTS,
 )
 async def place_order(
-    dynamo: Dynamo, customer_id: str, lines: list[OrderLine], idempotency_key: str | None
+    dynamo: Dynamo,
+    customer_id: str,
+    lines: list[OrderLine],
+    idempotency_key: str | None,
+    *,
+    cart: Sequence[CartItem] = (),
+    lines_field: str = "items",
 ) -> Placement:
+    """Place the order; with `cart` (the lines read from it), empty the cart in the same transaction.
+
+    `lines_field` names the lines in errors (`items[2].productId`; `fromCart[2].productId` from the cart).
+    """
     order_id = order_id_for(customer_id, idempotency_key) if idempotency_key else ORDERS.new_id()
     fingerprint = _fingerprint(lines)
     for _ in range(MAX_PLACEMENT_ATTEMPTS):
@@ -100,7 +115,7 @@ async def place_order(
         if customer_item is None:
             raise NotFound("customer not found", field="customerId")
         stocked = [
-            _in_stock(PRODUCTS.from_item(item) if item else None, line, index)
+            _in_stock(PRODUCTS.from_item(item) if item else None, line, f"{lines_field}[{index}]")
             for index, (item, line) in enumerate(zip(product_items, lines, strict=True))
         ]
         order, items = _price(order_id, customer_id, lines, stocked, idempotency_key, fingerprint)
@@ -115,9 +130,18 @@ async def place_order(
                     at=order.created_at,
                     add_fields={"stock": -line.quantity},
                     checks=[Check("stock", ">=", line.quantity), Check("price", "=", product.price)],
-                    fails_with=_unavailable(line, index),
+                    fails_with=_unavailable(line, f"{lines_field}[{index}]"),
                 )
                 for index, (product, line) in enumerate(zip(stocked, lines, strict=True))
+            ),
+            *(
+                delete_if(
+                    CARTS,
+                    CARTS.key_of(line),
+                    checks=[Check("quantity", "=", line.quantity)],
+                    fails_with=_CART_CHANGED,
+                )
+                for line in cart
             ),
             versioned_update(
                 CUSTOMERS,
@@ -135,30 +159,39 @@ async def place_order(
     raise changed_concurrently("the products")
 
 
-def _shortage(product: Product | None, line: OrderLine, index: int) -> ApiError | None:
+_CART_CHANGED = Conflict("the cart changed while the order was placed (or another order took it): read it again")
+
+
+@uses("The order a placement with this idempotency key made, by key.", GetItem=ORDERS)
+async def placed_with_key(dynamo: Dynamo, customer_id: str, idempotency_key: str) -> Order | None:
+    """The order placed for this customer with this idempotency key, if any (a replay after the cart emptied)."""
+    return await get(dynamo, ORDERS, ORDERS.key(order_id_for(customer_id, idempotency_key)))
+
+
+def _shortage(product: Product | None, line: OrderLine, at: str) -> ApiError | None:
     """NOT_FOUND or OUT_OF_STOCK (naming the product and what is left), unless the line can be had."""
     if product is None:
-        return NotFound(f"product {line.product_id} not found", field=f"items[{index}].productId")
+        return NotFound(f"product {line.product_id} not found", field=f"{at}.productId")
     if product.stock < line.quantity:
         return OutOfStock(
             f"product {line.product_id} has {product.stock} in stock, {line.quantity} asked",
-            field=f"items[{index}].quantity",
+            field=f"{at}.quantity",
             productId=line.product_id,
             available=product.stock,
         )
     return None
 
 
-def _in_stock(product: Product | None, line: OrderLine, index: int) -> Product:
-    shortage = _shortage(product, line, index)
+def _in_stock(product: Product | None, line: OrderLine, at: str) -> Product:
+    shortage = _shortage(product, line, at)
     if shortage is not None or product is None:
         raise shortage or _PlaceAgain()
     return product
 
 
-def _unavailable(line: OrderLine, index: int) -> Callable[[Product | None], Exception]:
+def _unavailable(line: OrderLine, at: str) -> Callable[[Product | None], Exception]:
     """A line's failed stock decrement: gone or short now; else its price moved, and the next round prices again."""
-    return lambda latest: _shortage(latest, line, index) or _PlaceAgain()
+    return lambda latest: _shortage(latest, line, at) or _PlaceAgain()
 
 
 def _price(

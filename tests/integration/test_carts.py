@@ -3,6 +3,7 @@ their limits and bad input writing nothing, who may touch a cart, the time to li
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from decimal import Decimal
@@ -13,10 +14,11 @@ import pytest
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import serialize_value
 from graphql_api.repositories import carts
+from graphql_api.repositories.order_items import MAX_LINES as MAX_ORDER_LINES
 from graphql_api.repositories.products import PRODUCTS
 from tests.issuer import admin_headers, bearer, shared_issuer
-from tests.operations import create_product
-from tests.support import Api, run_with_dynamo, snapshot
+from tests.operations import create_product, stock_of
+from tests.support import Api, outcomes, post_concurrently, run_with_dynamo, snapshot
 
 CREATE_CUSTOMER = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customerId version } }"
 CART = "{ itemCount subtotal lines { productId quantity addedAt lineTotal product { productId name price } } }"
@@ -24,6 +26,8 @@ SET_LINE = "mutation($p: ID!, $q: Int!) { setCartLine(productId: $p, quantity: $
 CLEAR = "mutation { clearCart }"
 MY_CART = "{ me { customerId cart " + CART + " } }"
 THIRTY_DAYS = 30 * 24 * 3600
+FROM_CART = """mutation($k: String) { placeOrder(input: {fromCart: true, idempotencyKey: $k}) {
+  orderId total itemCount items { productId quantity unitPrice } } }"""
 
 
 def signed_up(api: Api) -> dict[str, str]:
@@ -167,12 +171,7 @@ def test_a_line_whose_product_is_gone_reads_null_and_the_subtotal_is_over_the_re
     set_line(api, headers, kept, 2)
     set_line(api, headers, gone, 1)
 
-    async def delete_product(dynamo: Dynamo) -> None:
-        # There is no deleteProduct mutation: the item goes directly.
-        key = {PRODUCTS.table.hash_key.name: serialize_value(gone)}
-        await dynamo.call("delete_item", TableName=PRODUCTS.table.physical_name(dynamo.table_prefix), Key=key)
-
-    run_with_dynamo(api.settings, delete_product)
+    delete_product(api, gone)
     cart = my_cart(api, headers)
     by_product = {line["productId"]: line for line in cart["lines"]}
     assert by_product[gone]["product"] is None
@@ -181,6 +180,16 @@ def test_a_line_whose_product_is_gone_reads_null_and_the_subtotal_is_over_the_re
     assert Decimal(by_product[kept]["lineTotal"]) == Decimal("8.00")
     assert cart["itemCount"] == 2
     assert Decimal(cart["subtotal"]) == Decimal("8.00")
+
+
+def delete_product(api: Api, product_id: str) -> None:
+    """There is no deleteProduct mutation: the item goes directly."""
+
+    async def delete(dynamo: Dynamo) -> None:
+        key = {PRODUCTS.table.hash_key.name: serialize_value(product_id)}
+        await dynamo.call("delete_item", TableName=PRODUCTS.table.physical_name(dynamo.table_prefix), Key=key)
+
+    run_with_dynamo(api.settings, delete)
 
 
 def test_deleting_a_customer_empties_its_cart(api: Api) -> None:
@@ -206,3 +215,95 @@ def test_a_cart_with_its_products_is_three_requests_within_its_estimate(api: Api
     # me (a load by key), the cart (one Query), its products (one BatchGetItem shared by every total).
     assert response.headers["x-dynamodb-requests"] == "3"
     assert int(response.headers["x-estimated-dynamodb-requests"]) >= 3
+
+
+def orders_of(api: Api, customer_id: str) -> list[dict[str, Any]]:
+    return [order for order in snapshot(api.settings)["Orders"] if order["CustomerId"] == customer_id]
+
+
+def test_placing_the_cart_makes_its_lines_the_order_and_empties_it(api: Api) -> None:
+    headers = signed_up(api)
+    customer_id = api.data_of("{ me { customerId } }", {}, headers)["me"]["customerId"]
+    first, second = create_product(api, price="3.00", stock=10), create_product(api, price="5.00", stock=10)
+    set_line(api, headers, first["productId"], 2)
+    set_line(api, headers, second["productId"], 1)
+    order = api.data_of(FROM_CART, {"k": None}, headers)["placeOrder"]
+    assert order["itemCount"] == 2
+    assert Decimal(order["total"]) == Decimal("11.00")
+    assert sorted((item["productId"], item["quantity"]) for item in order["items"]) == sorted(
+        [(first["productId"], 2), (second["productId"], 1)]
+    )
+    assert my_cart(api, headers)["lines"] == []
+    assert stored_lines(api, customer_id) == []
+    assert (stock_of(api, first["productId"]), stock_of(api, second["productId"])) == (8, 9)
+
+
+def test_an_empty_cart_or_one_over_an_orders_lines_is_refused_writing_nothing(api: Api) -> None:
+    headers = signed_up(api)
+    before = snapshot(api.settings)
+    empty = api.query(FROM_CART, {"k": "empty-1"}, headers)
+    assert empty["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "fromCart"}, empty
+    assert snapshot(api.settings) == before
+    for _ in range(MAX_ORDER_LINES + 1):
+        set_line(api, headers, create_product(api)["productId"], 1)
+    before = snapshot(api.settings)
+    over = api.query(FROM_CART, {"k": None}, headers)
+    assert over["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "fromCart"}, over
+    assert str(MAX_ORDER_LINES) in over["errors"][0]["message"]
+    assert snapshot(api.settings) == before
+    both = api.query(
+        "mutation($p: ID!) { placeOrder(input: {fromCart: true, items: [{productId: $p, quantity: 1}]}) { orderId } }",
+        {"p": create_product(api)["productId"]},
+        headers,
+    )
+    assert both["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", both
+
+
+def test_staff_cannot_place_a_cart(api: Api) -> None:
+    headers = signed_up(api)
+    customer_id = api.data_of("{ me { customerId } }", {}, headers)["me"]["customerId"]
+    set_line(api, headers, create_product(api)["productId"], 1)
+    before = snapshot(api.settings)
+    refused = api.query(
+        "mutation($c: ID!) { placeOrder(input: {fromCart: true, customerId: $c}) { orderId } }", {"c": customer_id}
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+    assert snapshot(api.settings) == before
+
+
+def test_a_cart_line_whose_product_is_gone_fails_the_checkout_naming_it_and_writing_nothing(api: Api) -> None:
+    headers = signed_up(api)
+    kept, gone = create_product(api)["productId"], create_product(api)["productId"]
+    set_line(api, headers, kept, 1)
+    set_line(api, headers, gone, 1)
+    delete_product(api, gone)
+    before = snapshot(api.settings)
+    failed = api.query(FROM_CART, {"k": "gone-1"}, headers)
+    error = failed["errors"][0]
+    assert error["extensions"]["code"] == "NOT_FOUND", failed
+    assert gone in error["message"]
+    assert snapshot(api.settings) == before
+
+
+@pytest.mark.parametrize("same_key", [True, False], ids=["same-key", "different-keys"])
+def test_twenty_concurrent_checkouts_of_one_cart_place_it_once(api: Api, live_url: str, same_key: bool) -> None:
+    headers = signed_up(api)
+    customer_id = api.data_of("{ me { customerId } }", {}, headers)["me"]["customerId"]
+    products = [create_product(api, stock=100)["productId"] for _ in range(3)]
+    for quantity, product in enumerate(products, start=1):
+        set_line(api, headers, product, quantity)
+    keys = ["same"] * 20 if same_key else [f"key-{n}" for n in range(20)]
+    bodies = [{"query": FROM_CART, "variables": {"k": key}} for key in keys]
+    results = asyncio.run(post_concurrently(live_url, bodies, headers))
+
+    placed = {body["data"]["placeOrder"]["orderId"] for body in results if not body.get("errors")}
+    assert len(placed) == 1, outcomes(results)  # one order, whatever the keys
+    assert [order["OrderId"] for order in orders_of(api, customer_id)] == list(placed)
+    if same_key:
+        assert outcomes(results) == {"ok": 20}  # every replay answers with the one order
+    else:
+        # The others find the cart taken (changed under them) or already empty.
+        assert outcomes(results)["ok"] == 1
+        assert set(outcomes(results)) <= {"ok", "CONFLICT", "BAD_USER_INPUT"}, outcomes(results)
+    assert [stock_of(api, product) for product in products] == [99, 98, 97]
+    assert stored_lines(api, customer_id) == []

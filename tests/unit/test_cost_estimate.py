@@ -128,4 +128,5 @@ def test_leaves_introspection_and_typename_cost_nothing() -> None:
 
 def test_mutations_are_priced_with_their_answer() -> None:
     query = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId items { product { name } } } }"
-    assert requests(query) == 3 + 1 + 1
+    # Its writes and reads (from the cart: its Query too), then the answer's lines and their products.
+    assert requests(query) == 4 + 1 + 1

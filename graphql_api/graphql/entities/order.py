@@ -26,7 +26,7 @@ from graphql_api.graphql.entities.order_item import OrderItem
 from graphql_api.graphql.entities.product import Product
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.selection import selected
-from graphql_api.repositories import order_writes, orders
+from graphql_api.repositories import carts, order_writes, orders
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import MAX_LINES, ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS, OrderStatus
@@ -122,7 +122,12 @@ class OrderLineInput:
 
 @strawberry.input
 class PlaceOrderInput:
-    items: list[OrderLineInput]
+    items: list[OrderLineInput] | None = strawberry.field(default=None, description="The lines; or fromCart.")
+    from_cart: bool | None = strawberry.field(
+        default=None,
+        description=f"true: the caller's cart's lines (1 to {MAX_LINES}) are the order's, and the cart is emptied in "
+        "the same transaction. A line whose product is gone is NOT_FOUND naming it, and nothing is written.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="The same key for the same customer returns the same order, writing nothing new."
     )
@@ -153,6 +158,28 @@ def _lines(items: list[OrderLineInput]) -> list[order_writes.OrderLine]:
             order_writes.OrderLine(product_id, check_range(item.quantity, f"items[{n}].quantity", 1, MAX_QUANTITY))
         )
     return lines
+
+
+async def _place_from_cart(info: Info, customer_id: str, key: str | None) -> Order:
+    """The caller's cart as the order (the cart is a customer's own: staff and admins have none)."""
+    if info.context.identity.customer_id != customer_id:
+        raise Forbidden("only a customer orders from a cart, their own")
+    dynamo = info.context.dynamo
+    cart = await carts.lines(dynamo, customer_id)
+    if not cart:
+        # A replay of a placement that emptied the cart: its order (by the key), writing nothing.
+        placed = None if key is None else await order_writes.placed_with_key(dynamo, customer_id, key)
+        if placed is None:
+            raise BadUserInput("fromCart", "the cart is empty")
+        return Order.from_domain(placed)
+    if len(cart) > MAX_LINES:
+        # Its lines, their products and the cart's deletes must fit one transaction (100 actions).
+        raise BadUserInput("fromCart", f"an order has at most {MAX_LINES} lines, the cart has {len(cart)}")
+    lines = [order_writes.OrderLine(line.product_id, line.quantity) for line in cart]
+    placement = await order_writes.place_order(dynamo, customer_id, lines, key, cart=cart, lines_field="fromCart")
+    if placement.lines is not None:
+        info.context.loaders.prime(ORDER_ITEMS, placement.lines)
+    return Order.from_domain(placement.order)
 
 
 def _ordering_customer(identity: Identity, customer_id: strawberry.ID | None) -> str:
@@ -204,15 +231,18 @@ class OrderQuery:
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(
-        description="Atomic: the order, its lines and every stock decrement, or nothing. A customer orders for "
-        "their own customer only; staff and admins for any.",
+        description="Atomic: the order, its lines and every stock decrement (from the cart: and the cart emptied), "
+        "or nothing. A customer orders for their own customer only; staff and admins for any, not from a cart.",
         extensions=allow(SIGNED_IN),
     )
     async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
         customer_id = _ordering_customer(info.context.identity, input.customer_id)
-        lines = _lines(input.items)
         key = None if input.idempotency_key is None else check_idempotency_key(input.idempotency_key)
-        placement = await order_writes.place_order(info.context.dynamo, customer_id, lines, key)
+        if input.from_cart:
+            if input.items is not None:
+                raise BadUserInput("items", "give items or fromCart, not both")
+            return await _place_from_cart(info, customer_id, key)
+        placement = await order_writes.place_order(info.context.dynamo, customer_id, _lines(input.items or []), key)
         if placement.lines is not None:
             info.context.loaders.prime(ORDER_ITEMS, placement.lines)  # the answer's items cost no read
         return Order.from_domain(placement.order)
