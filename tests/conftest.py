@@ -29,6 +29,7 @@ from starlette.testclient import TestClient
 from graphql_api.app import create_app
 from graphql_api.ops.seed import write_dataset
 from graphql_api.ops.table_admin import create_tables
+from graphql_api.tables import Table
 from tests.backends import DYNAMODB_LOCAL_ENDPOINT_VARIABLE, dynamodb_local, moto_server, service_process
 from tests.dynamodb_access import RECORD, WORKER_OUTPUT_KEY, AccessRecord, drift_report
 from tests.fixtures_data import TestData, build_test_data
@@ -37,6 +38,7 @@ from tests.support import ONE_BACKEND, SELECTED_BACKENDS, Api, backend_of, fresh
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "one_backend: the backend does not matter here; run on one (ONE_BACKEND)")
+    config.addinivalue_line("markers", "time_to_live: the test's tables get their declared time to live")
     if _is_xdist_controller(config) and "dynamodb-local" in SELECTED_BACKENDS:
         # One DynamoDB Local for every worker (a JVM, multi-threaded, slow to warm up): the workers inherit
         # its address (tests.backends.dynamodb_local). Each worker keeps a moto of its own: moto answers one
@@ -96,6 +98,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tables_without_time_to_live() -> Iterator[Any]:
+    """The tests' tables get no time to live, unless a test is marked `time_to_live` (tests/integration/
+    test_tables_verify.py). DynamoDB Local's table and index status changes wait behind its time-to-live sweeps,
+    which grow with every table that has one: with 40 prefixes of tables, each with CartItems' TTL on, a GSI
+    deletion took 55 s instead of 0.5 s, and the suite's tail grew by minutes. The attribute itself (ExpiresAt)
+    is written either way; only DynamoDB's deletion of expired items is off, which no other test waits for."""
+    original = Table.time_to_live_params
+    patches = pytest.MonkeyPatch()
+    patches.setattr(Table, "time_to_live_params", lambda self, prefix: None)
+    yield original
+    patches.undo()
+
+
+@pytest.fixture(autouse=True)
+def _time_to_live_when_marked(request: pytest.FixtureRequest, _tables_without_time_to_live: Any) -> Iterator[None]:
+    if request.node.get_closest_marker("time_to_live") is None:
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patches:
+        patches.setattr(Table, "time_to_live_params", _tables_without_time_to_live)
+        yield
 
 
 @pytest.fixture(scope="session")

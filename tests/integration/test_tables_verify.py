@@ -9,6 +9,8 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.ops.table_verify import (
@@ -22,6 +24,8 @@ from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.table_status import describe_table
 from graphql_api.tables import Table
 from tests.support import fresh_settings, run_with_dynamo
+
+pytestmark = pytest.mark.time_to_live  # verify compares the declared time to live with the tables'
 
 
 def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
