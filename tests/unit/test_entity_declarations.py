@@ -81,6 +81,7 @@ def test_every_table_is_a_declaration_or_a_guard_derived_from_one() -> None:
     assert PRODUCT_REVIEWERS in ALL_ENTITIES
 
 
+@pytest.mark.time_to_live  # the tests' tables otherwise get none (tests/conftest.py)
 def test_time_to_live_reaches_the_table_and_terraform() -> None:
     assert WISHES.table.ttl_attribute == "ExpiresAt"
     assert table_data(WISHES.table)["ttl_attribute"] == "ExpiresAt"
