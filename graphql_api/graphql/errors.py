@@ -50,15 +50,12 @@ def error_entry(error: ApiError) -> dict[str, Any]:
     return error.entry()
 
 
-def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
-    entry = error_entry(api_error_of(error, request_id))
-    formatted: dict[str, Any] = {"message": entry["message"]}
-    if error.locations:
-        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
-    if error.path:
-        formatted["path"] = error.path
-    formatted["extensions"] = entry["extensions"]
-    return formatted
+def present(errors: list[GraphQLError], request_id: str) -> None:
+    """Makes each error what a client may see, in place, once (Schema.process_errors): every transport then
+    sends `error.formatted` (message, locations, path, extensions) as graphql-core builds it."""
+    for error in errors:
+        entry = error_entry(api_error_of(error, request_id))
+        error.message, error.extensions = entry["message"], entry["extensions"]
 
 
 def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:

@@ -17,7 +17,7 @@ from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
 from graphql_api.graphql.entities import cart, customer, order, order_item, product, review
 from graphql_api.graphql.entities._roots import Roots, merge
-from graphql_api.graphql.errors import api_error_of, error_entry, log_unexpected
+from graphql_api.graphql.errors import log_unexpected, present
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
@@ -79,10 +79,8 @@ class Schema(strawberry.Schema):
         # Expected errors are answers, not incidents: only unexpected ones are logged.
         request_id = current_request_id()
         log_unexpected(errors, request_id)
-        # What a client may see, whatever carries it (the WebSocket transport sends `error.formatted`).
-        for error in errors:
-            entry = error_entry(api_error_of(error, request_id))
-            error.message, error.extensions = entry["message"], entry["extensions"]
+        # What a client may see, whatever carries it: HTTP and WebSocket both send `error.formatted`.
+        present(errors, request_id)
 
 
 class RecordOperation(SchemaExtension):

@@ -29,12 +29,12 @@ from graphql_api.auth.tokens import InvalidToken, TokenVerifier
 from graphql_api.errors import BadUserInput, MalformedRequest, QueryTooComplex, Unauthenticated, Unavailable
 from graphql_api.graphql.connection import ConnectionContext, TokenBoundConnection
 from graphql_api.graphql.context import RequestContext
-from graphql_api.graphql.errors import format_error, is_request_error
+from graphql_api.graphql.errors import is_request_error
 from graphql_api.graphql.schema import Schema
 from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
 from graphql_api.http.responses import error_response
 from graphql_api.metrics import LIVE_CONNECTIONS
-from graphql_api.request_scope import current_identity, current_request_id, current_scope, record_error_codes
+from graphql_api.request_scope import current_identity, current_scope, record_error_codes
 from graphql_api.services import services_of
 from graphql_api.settings import Settings
 
@@ -268,8 +268,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             request.state.request_error = True
             del body["data"]
         if result.errors:
-            request_id = current_request_id()
-            errors = [format_error(error, request_id) for error in result.errors]
+            # Schema.process_errors already made each error what a client may see (graphql_api.graphql.errors).
+            errors = [error.formatted for error in result.errors]
             record_error_codes([error["extensions"]["code"] for error in errors])
             body["errors"] = errors  # type: ignore[typeddict-item]
         if result.extensions:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from graphql import GraphQLError
 
 from graphql_api.errors import ApiError, BadUserInput, NotFound, QueryTooComplex, Unauthenticated
-from graphql_api.graphql.errors import format_error
+from graphql_api.graphql.errors import present
 from graphql_api.graphql.schema import build_schema
 from graphql_api.http.responses import error_response
 from graphql_api.request_scope import request_scope
@@ -27,6 +28,12 @@ def test_every_code_of_the_spec_is_one_domain_exception() -> None:
     codes = [cls.code for cls in ApiError.__subclasses__()]
     assert sorted(codes) == sorted(CODES)
     assert {cls.code for cls in _all_subclasses(ApiError)} == set(CODES)
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """What every transport sends: the error made presentable once, then graphql-core's own `formatted`."""
+    present([error], request_id)
+    return dict(error.formatted)
 
 
 def test_a_domain_error_keeps_its_message_code_and_extensions() -> None:
@@ -81,4 +88,6 @@ def test_strawberry_limiters_report_query_too_complex(
     error = result.errors[0]
     assert isinstance(error.original_error, QueryTooComplex)
     assert words in error.message
+    # Schema.process_errors already presented it: presenting is done once, and the answer is the same again.
+    assert error.extensions == {"code": "QUERY_TOO_COMPLEX", "limit": limit, "allowed": allowed}
     assert format_error(error, "rid")["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": limit, "allowed": allowed}
