@@ -67,27 +67,24 @@ class Subscriber(Generic[T]):
                     "and read the current state by query"
                 )
             )
+            return
+        self._wake.set()
 
     def close(self, reason: Unavailable) -> None:
         self.closed_by = reason
         self._wake.set()
 
     async def changes(self) -> AsyncIterator[Change[T]]:
+        # One event wakes the reader for a change or a close: no helper task is started, so a subscription
+        # ended while waiting leaves nothing pending (each used to leave a getter and a waiter behind).
         while True:
             if self.closed_by is not None:
                 raise self.closed_by
             if self.queue.empty():
                 self._wake.clear()
-                getter = asyncio.ensure_future(self.queue.get())
-                woken = asyncio.ensure_future(self._wake.wait())
-                done, _ = await asyncio.wait({getter, woken}, return_when=asyncio.FIRST_COMPLETED)
-                woken.cancel()
-                if getter not in done:
-                    getter.cancel()
-                    continue
-                change = getter.result()
-            else:
-                change = self.queue.get_nowait()
+                await self._wake.wait()
+                continue
+            change = self.queue.get_nowait()
             self.delivered += 1
             LIVE_EVENTS.labels("delivered").inc()
             yield change
