@@ -13,13 +13,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from graphql_api import tracing
 from graphql_api.auth.tokens import TokenVerifier
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.errors import ApiError, Throttled, Unavailable
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.graphql.schema import build_schema
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
 from graphql_api.http.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page
 from graphql_api.http.security_headers import SecurityHeadersMiddleware
+from graphql_api.http.tracing import TracingMiddleware
 from graphql_api.http.view import GraphQLView
 from graphql_api.live.service import LiveUpdates
 from graphql_api.metrics import metrics_endpoint
@@ -54,7 +57,7 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """DynamoDB answers and every declared table is ACTIVE."""
     try:
-        missing = await missing_tables(services_of(request.app).dynamo)
+        missing = await missing_tables(services_of(request.app).dynamo, ALL_TABLES)
     except Throttled:
         # DynamoDB answered: throttling is load, not an outage; taking replicas out would not help.
         return JSONResponse({"status": "ready", "note": "DynamoDB is throttling"})
@@ -96,6 +99,9 @@ def create_app(
             await verifier.keys.close()
 
     view = GraphQLView(schema, settings, verifier, graphiql, graphiql_defaults)
+    # Traces only when the OTEL_* variables ask for them (graphql_api.tracing): off, not even a middleware.
+    tracer = tracing.tracer() if tracing.configure_from_environment() else None
+    traced = [] if tracer is None else [Middleware(TracingMiddleware, tracer=tracer)]
     app = Starlette(
         routes=[
             Route("/graphql", view),
@@ -106,6 +112,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
         ],
         middleware=[
+            *traced,
             Middleware(RequestScopeMiddleware),
             Middleware(SecurityHeadersMiddleware, html_policy=graphiql_policy(graphiql)),
             Middleware(

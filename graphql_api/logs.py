@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
+from graphql_api import tracing
 from graphql_api.request_scope import scope_if_any
 
 LogFormat = Literal["json", "text"]
@@ -37,12 +38,17 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class RequestIdFilter(logging.Filter):
-    """Gives each record written during a request that request's id, whichever logger writes it."""
+    """Gives each record written during a request that request's id, whichever logger writes it, and with
+    tracing on the current span's `traceId` and `spanId`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         scope = scope_if_any()
         if scope is not None and not hasattr(record, "requestId"):
             record.requestId = scope.request_id
+        if tracing.tracer() is not None and not hasattr(record, "traceId"):
+            ids = tracing.current_ids()  # the span the line is written in: its trace, to find the line from it
+            if ids is not None:
+                record.traceId, record.spanId = ids
         return True
 
 

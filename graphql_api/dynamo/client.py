@@ -40,6 +40,7 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from graphql_api import tracing
 from graphql_api.dynamo.fast_parser import use_fast_parser
 from graphql_api.dynamo.observer import capacity_consumed, request_sent
 from graphql_api.errors import Throttled, Unavailable
@@ -102,6 +103,22 @@ class Dynamo:
         tables = self._tables_of(params)
         for table in tables:
             DYNAMODB_CALLS.labels(table, operation).inc()
+        tracer = tracing.tracer()
+        if tracer is None:
+            return await self._send(operation, params)
+        with tracing.dynamodb_span(tracer, operation, tables, params) as span:
+            try:
+                response = await self._send(operation, params)
+            except Exception as error:
+                # A refusal (a failed condition, throttling after retries) still tells its retries and capacity.
+                refusal = error if isinstance(error, ClientError) else error.__cause__
+                if isinstance(refusal, ClientError):
+                    tracing.note_dynamodb_response(span, refusal.response)
+                raise
+            tracing.note_dynamodb_response(span, response)
+            return response
+
+    async def _send(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._call(operation, params)
         except ClientError as error:

@@ -18,11 +18,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from graphql_api import tracing
 from graphql_api.auth.identity import ANONYMOUS
 from graphql_api.auth.jwks import JwksUnavailable
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
@@ -220,6 +221,33 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     "eventsSent": getattr(context, "events_sent", 0),
                 },
             )
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """As Strawberry's, inside a span for the operation when tracing is on (its DynamoDB calls its children)."""
+        traced = tracing.tracer()
+        if traced is None:
+            return await super().execute_single(request, request_adapter, sub_response, context, None, request_data)
+        scope = current_scope()
+        ran, estimated = len(scope.graphql_operations), scope.estimated_requests
+        with traced.start_as_current_span("GraphQL operation") as span:
+            result = await super().execute_single(request, request_adapter, sub_response, context, None, request_data)
+            # The name the operation ran under (the scope notes it once it ran), as the request's log line says it.
+            name = scope.graphql_operations[-1] if len(scope.graphql_operations) > ran else None
+            if name is not None:
+                span.update_name(f"GraphQL {name}")
+                span.set_attribute("graphql.operation.name", name)
+            span.set_attribute("graphql.estimated_dynamodb_requests", scope.estimated_requests - estimated)
+            if result.errors:
+                span.set_attribute("graphql.errors", len(result.errors))
+            return result
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict JSON: NaN and Infinity are not JSON, whatever Python's parser allows."""
