@@ -26,7 +26,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -264,6 +264,9 @@ class Entity(Generic[T]):
         self.listings: tuple[Listing[T], ...] = ()
         """Every listing declared on it (`listing`), in declaration order."""
         self.guard_of: Guard[Any] | None = None
+        self.on_delete: list[Callable[[Dynamo, str], Awaitable[None]]] = []
+        """What goes with an item when it is deleted: the items of other entities it owns, by its id. Each owning
+        entity's module adds its own (`Roots.deleted_with`, through graphql_api.graphql.registry)."""
         """Set on a guard table's entity: the declaration it was derived from."""
         self.table = Table(
             name=table,

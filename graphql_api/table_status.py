@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.tables import Table
 
 
@@ -30,7 +30,8 @@ async def table_status(dynamo: Dynamo, table: Table) -> str | None:
     return None if described is None else str(described["TableStatus"])
 
 
-async def missing_tables(dynamo: Dynamo) -> list[str]:
-    """Declared tables that are not ACTIVE at the endpoint (empty when the service can serve)."""
-    statuses = await asyncio.gather(*(table_status(dynamo, table) for table in ALL_TABLES))
-    return [table.name for table, status in zip(ALL_TABLES, statuses, strict=True) if status != "ACTIVE"]
+async def missing_tables(dynamo: Dynamo, tables: Sequence[Table]) -> list[str]:
+    """Of `tables` (the declared ones: graphql_api.graphql.registry), those not ACTIVE at the endpoint (empty when
+    the service can serve)."""
+    statuses = await asyncio.gather(*(table_status(dynamo, table) for table in tables))
+    return [table.name for table, status in zip(tables, statuses, strict=True) if status != "ACTIVE"]

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphql_api.cli.command import Command, argument, fail, positive
 from graphql_api.cli.dynamo_target import with_dynamo
+from graphql_api.graphql.registry import ALL_TABLES, table_named
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS
-from graphql_api.repositories import ALL_TABLES, table_named
 from graphql_api.settings import Settings
 
 if TYPE_CHECKING:

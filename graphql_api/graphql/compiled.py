@@ -299,7 +299,7 @@ class Plans:
         """The plan's answer, or None when it cannot give one (the generic path then answers)."""
         try:
             # The same limits and request budget as the generic path; a refusal is the generic path's to answer.
-            cost = check_shape(plan.document, variable_values or {}, self.settings, operation_name)
+            cost = check_shape(self.schema._schema, plan.document, variable_values or {}, self.settings, operation_name)
         except Exception:
             return None
         result = execute(

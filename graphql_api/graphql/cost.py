@@ -22,99 +22,90 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    get_named_type,
     value_from_ast_untyped,
 )
 
 from graphql_api.entity import FILTERED_SLICE
 from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
-from graphql_api.repositories import carts
-from graphql_api.repositories.customers import MAX_ADDRESSES
+from graphql_api.graphql.price import COST, Kind, Price
 from graphql_api.repositories.order_items import MAX_LINES
 from graphql_api.validation import MAX_PRODUCT_IDS
 
 BATCH_KEYS = 100
 """Keys per BatchGetItem request (graphql_api.dynamo.batch_get)."""
 
-Kind = Literal["plain", "edges", "load", "listing", "query", "write"]
+DEFINITION = "strawberry-definition"
+"""Where Strawberry keeps a graphql-core field's own StrawberryField (its metadata holds the price)."""
 
 
 @dataclass(frozen=True)
 class Priced:
-    """How one field of one type runs: what it returns, how many per parent, and what that costs."""
+    """How one field of one type runs: what it returns, and its declared price (graphql_api.graphql.price)."""
 
     returns: str
     kind: Kind
     per_parent: int = 1
-    """Objects per parent (keys per parent for a load; requests per call for a write; items per Query)."""
     filtered_by: tuple[str, ...] = ()
-    """Arguments that add a filter after the key condition: the listing then reads up to the read budget."""
 
 
-def _connection(node: str) -> dict[tuple[str, str], Priced]:
-    return {
-        (f"{node}Connection", "edges"): Priced(f"{node}Edge", "edges"),
-        (f"{node}Connection", "pageInfo"): Priced("PageInfo", "plain"),
-        (f"{node}Edge", "node"): Priced(node, "plain"),
-    }
+@cache
+def prices(schema: GraphQLSchema) -> dict[tuple[str, str], Priced]:
+    """Every field that returns an object or declares a price, by (type, field): the declared price, or plain."""
+    found = {}
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            returns = get_named_type(field.type)
+            declared = _declared(field)
+            if declared is not None:
+                found[(type_.name, name)] = Priced(
+                    returns.name, declared.kind, declared.per_parent, declared.filtered_by
+                )
+            elif isinstance(returns, GraphQLObjectType):
+                found[(type_.name, name)] = Priced(returns.name, "plain")
+    return found
 
 
-# Every field returning an object, and every field that reads DynamoDB (a unit test checks that the schema has
-# no other); a field not named here is a leaf that costs nothing.
-FIELDS: dict[tuple[str, str], Priced] = {
-    ("Query", "me"): Priced("Customer", "load"),
-    ("Query", "customer"): Priced("Customer", "load"),
-    ("Query", "customerByEmail"): Priced("Customer", "query"),
-    ("Query", "order"): Priced("Order", "load"),
-    ("Query", "product"): Priced("Product", "load"),
-    ("Query", "products"): Priced("Product", "load"),  # per_parent: len(productIds)
-    ("Query", "productsByCategory"): Priced("ProductConnection", "listing"),
-    ("Query", "ordersByStatus"): Priced("OrderConnection", "listing"),
-    ("Customer", "addresses"): Priced("Address", "plain", MAX_ADDRESSES),
-    ("Customer", "orders"): Priced("OrderConnection", "listing", filtered_by=("status",)),
-    ("Customer", "reviews"): Priced("ReviewConnection", "listing"),
-    ("Order", "customer"): Priced("Customer", "load"),
-    ("Order", "items"): Priced("OrderItem", "load", MAX_LINES),
-    ("OrderItem", "product"): Priced("Product", "load"),
-    ("Product", "reviews"): Priced("ReviewConnection", "listing"),
-    ("Review", "product"): Priced("Product", "load"),
-    ("OrderChange", "order"): Priced("Order", "plain"),
-    # A cart is one Query (up to MAX_LINES items); its totals load the lines' products in one batch.
-    ("Customer", "cart"): Priced("Cart", "query", carts.MAX_LINES),
-    ("Cart", "lines"): Priced("CartLine", "plain", carts.MAX_LINES),
-    ("Cart", "subtotal"): Priced("Decimal", "load", carts.MAX_LINES),
-    ("CartLine", "product"): Priced("Product", "load"),
-    ("CartLine", "lineTotal"): Priced("Decimal", "load"),
-    **_connection("Product"),
-    **_connection("Order"),
-    **_connection("Review"),
-    # Mutations: the requests of their ordinary path (a read, the write, a read explaining a refusal).
-    ("Mutation", "createCustomer"): Priced("Customer", "write", 2),
-    ("Mutation", "updateCustomer"): Priced("Customer", "write", 3),
-    ("Mutation", "deleteCustomer"): Priced("Boolean", "write", 5),  # and its cart: a Query, a transaction
-    ("Mutation", "createProduct"): Priced("Product", "write", 1),
-    ("Mutation", "updateProduct"): Priced("Product", "write", 3),
-    ("Mutation", "placeOrder"): Priced("Order", "write", 4),  # from the cart: and its Query
-    ("Mutation", "updateOrderStatus"): Priced("Order", "write", 4),
-    ("Mutation", "cancelOrder"): Priced("Order", "write", 4),
-    ("Mutation", "createReview"): Priced("Review", "write", 2),
-    ("Mutation", "deleteReview"): Priced("Boolean", "write", 2),
-    ("Mutation", "setCartLine"): Priced("Cart", "write", 2),
-    ("Mutation", "clearCart"): Priced("Boolean", "write", 2),
-    ("Subscription", "orderChanged"): Priced("Order", "plain"),
-    ("Subscription", "ordersChanged"): Priced("OrderChange", "plain"),
-    ("Subscription", "productChanged"): Priced("Product", "plain"),
-}
+def unpriced_fields(schema: GraphQLSchema) -> list[str]:
+    """Fields that must declare a price and do not: root fields, and fields with a resolver returning an object
+    (a relationship left unpriced would be free to nest)."""
+    roots = {root.name for root in (schema.query_type, schema.mutation_type, schema.subscription_type) if root}
+    missing = []
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            definition = (field.extensions or {}).get(DEFINITION)
+            resolved = definition is not None and definition.base_resolver is not None
+            if _declared(field) is None and (
+                type_.name in roots or (resolved and isinstance(get_named_type(field.type), GraphQLObjectType))
+            ):
+                missing.append(f"{type_.name}.{name}")
+    return missing
+
+
+def _declared(field: GraphQLField) -> Price | None:
+    definition = (field.extensions or {}).get(DEFINITION)
+    price = None if definition is None else definition.metadata.get(COST)
+    return price if isinstance(price, Price) else None
+
 
 _ROOTS = {OperationType.QUERY: "Query", OperationType.MUTATION: "Mutation", OperationType.SUBSCRIPTION: "Subscription"}
 
@@ -145,8 +136,13 @@ class _At:
 
 class _Walk:
     def __init__(
-        self, fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any], read_budget: int
+        self,
+        prices: Mapping[tuple[str, str], Priced],
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        read_budget: int,
     ) -> None:
+        self.prices = prices
         self.fragments = fragments
         self.variables = dict(variables)
         self.read_budget = read_budget
@@ -179,7 +175,7 @@ class _Walk:
     def cost(self, selection_set: SelectionSetNode, at: _At) -> Cost:
         total = Cost()
         for field in self.fields(selection_set):
-            priced = FIELDS.get((at.type_name, field.name.value))
+            priced = self.prices.get((at.type_name, field.name.value))
             if priced is not None:
                 total += self.field(field, priced, at)
         return total
@@ -261,9 +257,14 @@ def _product_ids(arguments: Mapping[str, Any]) -> int:
 
 
 def estimate(
-    document: DocumentNode, variables: Mapping[str, Any], read_budget: int, operation_name: str | None = None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any],
+    read_budget: int,
+    operation_name: str | None = None,
 ) -> Cost:
-    """The cost of the operation that runs (`operation_name`, else the only one; else the dearest)."""
+    """The cost of the operation that runs (`operation_name`, else the only one; else the dearest), priced as the
+    schema's fields declare."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
@@ -276,6 +277,6 @@ def estimate(
             for definition in operation.variable_definitions or ()
             if definition.default_value is not None
         }
-        walk = _Walk(fragments, {**defaults, **variables}, read_budget)
+        walk = _Walk(prices(schema), fragments, {**defaults, **variables}, read_budget)
         costs.append(walk.cost(operation.selection_set, _At(_ROOTS[operation.operation], 1, 1)))
     return max(costs, key=lambda cost: (cost.requests, cost.items), default=Cost())

@@ -20,6 +20,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -117,7 +118,8 @@ class ShapeLimits(SchemaExtension):
             provided = getattr(self.execution_context, "_provided_operation_name", None)
             if len(operations) > 1 and not provided:
                 raise BadUserInput("operationName", "required when the document holds several operations")
-            cost = check_shape(document, self.execution_context.variables or {}, self.settings, provided)
+            schema = self.execution_context.schema._schema
+            cost = check_shape(schema, document, self.execution_context.variables or {}, self.settings, provided)
             note_estimate(cost)
         yield
 
@@ -129,7 +131,11 @@ def note_estimate(cost: Cost) -> None:
 
 
 def check_shape(
-    document: DocumentNode, variables: Mapping[str, Any], settings: Settings, operation_name: str | None = None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any],
+    settings: Settings,
+    operation_name: str | None = None,
 ) -> Cost:
     """Refuses a document over a limit; its estimated cost otherwise."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -149,7 +155,7 @@ def check_shape(
                 "estimatedItems",
                 limit,
             )
-    cost = estimate(document, variables, settings.filter_read_budget, operation_name)
+    cost = estimate(schema, document, variables, settings.filter_read_budget, operation_name)
     if cost.requests > settings.graphql_max_requests:
         limit = settings.graphql_max_requests
         raise QueryTooComplex(

@@ -27,6 +27,7 @@ from graphql_api.clock import format_timestamp
 from graphql_api.entity import Listing, Page, Position, Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import follows_parent
+from graphql_api.graphql.price import costs
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -127,7 +128,7 @@ class Edge(Generic[N]):
 @follows_parent
 @strawberry.type
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
+    edges: list[Edge[N]] = strawberry.field(metadata=costs("edges"))
     page_info: PageInfo
     total_count: int | None = strawberry.field(
         default=None,

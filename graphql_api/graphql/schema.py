@@ -1,4 +1,5 @@
-"""The Strawberry schema: the roots merged from the entities' modules, with the limit and bookkeeping extensions."""
+"""The Strawberry schema: the roots merged from the entities' modules (graphql_api.graphql.registry), with the limit
+and bookkeeping extensions."""
 
 from __future__ import annotations
 
@@ -14,24 +15,14 @@ from strawberry.types.graphql import OperationType
 
 from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.compiled import Plans
+from graphql_api.graphql.cost import unpriced_fields
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
-from graphql_api.graphql.entities import cart, customer, order, order_item, product, review
-from graphql_api.graphql.entities._roots import Roots, merge
+from graphql_api.graphql.entities._roots import merge
 from graphql_api.graphql.errors import log_unexpected, present
 from graphql_api.graphql.limits import limit_extensions
+from graphql_api.graphql.registry import ENTITIES
 from graphql_api.request_scope import current_request_id, scope_if_any
 from graphql_api.settings import Settings
-
-ENTITIES: tuple[Roots, ...] = (
-    customer.ROOTS,
-    product.ROOTS,
-    order.ROOTS,
-    order_item.ROOTS,
-    review.ROOTS,
-    cart.ROOTS,
-)
-"""Every entity's part of the roots; a new entity adds its module's ROOTS here. An entity comes after those it
-refers to (an order to its customer and products, a review to its product), and so do its root fields."""
 
 Query = merge("Query", (roots.query for roots in ENTITIES))
 Mutation = merge("Mutation", (roots.mutation for roots in ENTITIES))
@@ -111,6 +102,10 @@ def build_schema(settings: Settings | None = None) -> Schema:
     )
     schema.documents = documents
     schema.plans = Plans(schema, settings)
+    unpriced = unpriced_fields(schema._schema)
+    if unpriced:
+        # A relationship without a price would be free to nest under every list (graphql_api.graphql.price).
+        raise TypeError(f"fields without a declared price (graphql_api.graphql.price): {', '.join(unpriced)}")
     unruled = unruled_fields(schema._schema)
     if unruled:
         # Deny by default: a field nobody declared a rule for is not served at all.

@@ -22,9 +22,9 @@ from typing import Any
 
 from graphql_api import errors, settings
 from graphql_api.entity import Entity, Listing
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops.erd import mermaid
 from graphql_api.ops.patterns import PATTERNS
-from graphql_api.repositories import ALL_ENTITIES
 
 REFERENCE = Path("reference")
 """Where the generated pages go, under the docs directory."""

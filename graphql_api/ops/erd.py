@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.entity import Entity
-from graphql_api.repositories import ALL_ENTITIES
+from graphql_api.graphql.registry import ALL_ENTITIES
 
 
 def _attribute_lines(entity: Entity[Any]) -> list[str]:

@@ -40,10 +40,10 @@ from graphql_api.clock import format_timestamp, now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, deserialize_value
 from graphql_api.entity import Codec, Entity, Kind, StoredField
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.money import CENT
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, WireItem, scan_pages
-from graphql_api.repositories import ALL_ENTITIES
 
 MONEY_PRECISION = 18
 """Digits of a money column, DECIMAL(18, 2): amounts below 10^16, stored in 8 bytes in Parquet."""

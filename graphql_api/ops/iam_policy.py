@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql_api.entity import Entity, Listing
-from graphql_api.repositories import ALL_ENTITIES, LISTINGS, WRITES
+from graphql_api.graphql.registry import ALL_ENTITIES, LISTINGS, WRITES
 from graphql_api.repositories._access import DeclaredAccess
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS

@@ -16,9 +16,9 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item
 from graphql_api.entity import Listing
 from graphql_api.graphql.context import RequestContext
+from graphql_api.graphql.registry import LISTINGS, SAMPLES
 from graphql_api.graphql.schema import Schema
 from graphql_api.loaders import Loaders
-from graphql_api.repositories import LISTINGS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
@@ -48,24 +48,14 @@ BY_KEY = (
 )
 """The patterns served by key (BatchGetItem through the loaders): no listing declares them."""
 
-LISTING_QUERIES = {
-    "AP2": "query($e: String!) { customerByEmail(email: $e) { customerId } }",
-    "AP3": "query($c: ID!) { customer(customerId: $c) { orders(first: 5) { edges { node { orderId } } } } }",
-    "AP7": "query($s: OrderStatus!) { ordersByStatus(status: $s, first: 5) { edges { node { orderId } } } }",
-    "AP8": "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
-    "AP9": "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
-    "AP10": "query($a: ID!) { customer(customerId: $a) { reviews(first: 5) { edges { node { reviewId } } } } }",
-    "AP12": "{ me { cart { itemCount lines { productId quantity } } } }",
-}
-"""The GraphQL document that exercises each declared listing, by its access pattern."""
-
 
 def _listing_pattern(listing: Listing[Any]) -> Pattern:
-    if listing.pattern not in LISTING_QUERIES:
+    if listing.pattern not in SAMPLES:
         raise LookupError(
-            f"{listing.entity!r} declares a listing for {listing.pattern or 'no pattern'}: give it a query"
+            f"{listing.entity!r} declares a listing for {listing.pattern or 'no pattern'}: give it a sample query "
+            "(its GraphQL module's Roots.samples)"
         )
-    return Pattern(listing.pattern, listing.purpose, LISTING_QUERIES[listing.pattern])
+    return Pattern(listing.pattern, listing.purpose, SAMPLES[listing.pattern])
 
 
 PATTERNS = tuple(

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Sequence
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.repositories import ALL_TABLES
-from graphql_api.table_status import missing_tables, table_status
+from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.table_status import table_status
 from graphql_api.tables import Table
 
-__all__ = ["create_tables", "missing_tables", "table_status"]
+__all__ = ["create_tables", "table_status"]
 
 
 async def create_tables(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.repositories import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.table_status import describe_table
 from graphql_api.tables import Index, Key, Table
 

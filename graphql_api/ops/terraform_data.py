@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from typing import Literal, TypedDict
 
-from graphql_api.repositories import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.tables import Index, Key, KeyType, Table
 
 Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]

@@ -31,9 +31,9 @@ from typing import Any
 from graphql_api.auth.identity import customer_id_for
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity, Guard, Reference
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, scan_items
-from graphql_api.repositories import ALL_ENTITIES
 from graphql_api.repositories.customers import CUSTOMERS, Customer
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem, item_id
 from graphql_api.repositories.orders import ORDERS, Order

@@ -215,3 +215,6 @@ async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> Non
         )
         .commit()
     )
+    # Then what it owned (its cart): declared by the owning entities (Entity.on_delete).
+    for cleanup in CUSTOMERS.on_delete:
+        await cleanup(dynamo, customer_id)

@@ -16,10 +16,11 @@ from graphql import parse
 
 from graphql_api.cli import ME_QUERY
 from graphql_api.graphql.cost import estimate
+from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.graphql.schema import build_schema
 from graphql_api.local.embedded import free_port
 from graphql_api.local.user_pool import DEMO_PASSWORD
 from graphql_api.ops.patterns import PATTERNS
-from graphql_api.repositories import ALL_TABLES
 from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
 from tests.support import fresh_settings
 
@@ -62,7 +63,8 @@ def test_tables_create_seed_explore_and_check_patterns(endpoint: str) -> None:
     # how each field runs): a pattern that starts making more requests than its fields declare fails here.
     requests = {line.split()[1]: int(line.split("dynamodb_requests=")[1].split()[0]) for line in lines}
     budget = fresh_settings(endpoint).filter_read_budget
-    estimated = {pattern.number: estimate(parse(pattern.query), {}, budget).requests for pattern in PATTERNS}
+    schema = build_schema()._schema
+    estimated = {pattern.number: estimate(schema, parse(pattern.query), {}, budget).requests for pattern in PATTERNS}
     assert requests == estimated, f"DynamoDB requests by pattern: made {requests}, estimated {estimated}"
 
 

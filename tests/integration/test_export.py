@@ -29,11 +29,11 @@ from starlette.testclient import TestClient
 from graphql_api.app import create_app
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.money import money
 from graphql_api.ops.export import EXAMPLE_QUERIES, ExportError, duckdb_setup, export_tables
 from graphql_api.ops.seed import Dataset, demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS

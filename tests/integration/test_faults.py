@@ -38,9 +38,9 @@ from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.errors import Throttled
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.order_writes import order_id_for
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings

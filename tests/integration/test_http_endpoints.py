@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from graphql_api.repositories import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES
 from tests.issuer import admin_headers
 from tests.support import Api, fresh_settings
 

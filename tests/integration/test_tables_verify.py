@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.ops.table_verify import (
     GsiChange,
@@ -19,7 +20,6 @@ from graphql_api.ops.table_verify import (
     plan_gsi_changes,
     verify,
 )
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.table_status import describe_table
 from graphql_api.tables import Table

@@ -16,11 +16,11 @@ import pytest
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import serialize_item, serialize_value
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops import validate as validate_module
 from graphql_api.ops.seed import Dataset, demo_dataset, write_dataset
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.ops.validate import INVARIANTS, ValidationReport, validate_tables
-from graphql_api.repositories import ALL_ENTITIES
 from graphql_api.repositories.carts import CARTS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.dynamo.serialization import deserialize_item
-from graphql_api.repositories import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.settings import Settings
 from tests.support.api import run_with_dynamo
 

@@ -33,8 +33,8 @@ from graphql.error import GraphQLError
 from starlette.types import Message, Receive, Scope, Send
 
 from graphql_api.graphql.errors import log_unexpected
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.logs import JsonLogFormatter, RequestIdFilter
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.request_scope import RequestScopeMiddleware, current_scope
 from graphql_api.tables import Table
 from tests.spec import CODES

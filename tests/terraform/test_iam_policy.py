@@ -24,6 +24,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction
 from graphql_api.entity import Entity
 from graphql_api.errors import Conflict, NotFound
+from graphql_api.graphql.registry import ALL_ENTITIES, ALL_TABLES, LISTINGS, WRITES
 from graphql_api.ops.iam_policy import (
     API,
     DATA_FILE,
@@ -44,7 +45,6 @@ from graphql_api.ops.iam_policy import (
     render,
     stream_grant,
 )
-from graphql_api.repositories import ALL_ENTITIES, ALL_TABLES, LISTINGS, WRITES
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._writes import delete_if, put_new
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from graphql_api import aws_lambda
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.ops import iam_policy
 from graphql_api.ops.package_lambda import DEFAULT_OUTPUT, PLATFORM, PYTHON_VERSION
-from graphql_api.repositories import ALL_TABLES
 from tests.terraform.hcl import blocks, console, documents, load_hcl, locals_of, resources, source, unquoted
 from tests.terraform.hcl import terraform_console as evaluate
 

@@ -15,8 +15,8 @@ from typing import Any
 import hcl2
 import pytest
 
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.ops.terraform_data import render, tables_data
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.tables import Index, Key, Table
 
 REGENERATE = "python -m graphql_api.ops.terraform_data > infra_terraform/tables.auto.tfvars.json"

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import pytest
 
-from graphql_api.repositories import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS

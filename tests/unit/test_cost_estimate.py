@@ -5,26 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, get_named_type, parse
 
 from graphql_api.cli import EXAMPLE_QUERY, ME_QUERY
 from graphql_api.errors import QueryTooComplex
-from graphql_api.graphql.cost import FIELDS, Cost, estimate
+from graphql_api.graphql.cost import Cost, estimate, prices, unpriced_fields
 from graphql_api.graphql.limits import check_shape
 from graphql_api.graphql.schema import build_schema
 from graphql_api.settings import Settings
 
 READ_BUDGET = 10
+SCHEMA = build_schema()._schema
+FIELDS = prices(SCHEMA)
 REVIEWS = "edges { node { title } }"
 
 
 def requests(query: str, variables: dict[str, Any] | None = None) -> int:
-    return estimate(parse(query), variables or {}, READ_BUDGET).requests
+    return estimate(SCHEMA, parse(query), variables or {}, READ_BUDGET).requests
 
 
 def test_every_object_field_of_the_schema_is_priced_and_nothing_else() -> None:
     """A new relationship field must say what it costs: unpriced, it would be free to nest."""
-    schema = build_schema()._schema
+    schema = SCHEMA
     expected = set()
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
@@ -45,7 +48,7 @@ def test_every_object_field_of_the_schema_is_priced_and_nothing_else() -> None:
 
 
 def test_list_sizes_match_the_schema() -> None:
-    schema = build_schema()._schema
+    schema = SCHEMA
     for (type_name, name), priced in FIELDS.items():
         parent = schema.type_map[type_name]
         assert isinstance(parent, GraphQLObjectType)
@@ -87,10 +90,10 @@ def test_the_issue_s_attacks_are_refused_by_the_request_budget_alone() -> None:
     aliases = " ".join(f"r{n}: reviews(first: 19) {{ {REVIEWS} }}" for n in range(29))
     query = f'{{ productsByCategory(category: "c", first: 100) {{ edges {{ node {{ {aliases} }} }} }} }}'
     with pytest.raises(QueryTooComplex) as refused:
-        check_shape(parse(query), {}, Settings())
+        check_shape(SCHEMA, parse(query), {}, Settings())
     assert refused.value.extensions == {"limit": "requests", "allowed": 50}
     # The same document within a budget large enough: every other limit lets it through.
-    assert check_shape(parse(query), {}, Settings(graphql_max_requests=3000)) == Cost(2901, 100 * 29 * 20 + 101)
+    assert check_shape(SCHEMA, parse(query), {}, Settings(graphql_max_requests=3000)) == Cost(2901, 100 * 29 * 20 + 101)
 
 
 def test_a_load_under_a_list_is_one_batch_per_100_keys() -> None:
@@ -130,3 +133,28 @@ def test_mutations_are_priced_with_their_answer() -> None:
     query = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId items { product { name } } } }"
     # Its writes and reads (from the cart: its Query too), then the answer's lines and their products.
     assert requests(query) == 4 + 1 + 1
+
+
+@strawberry.type
+class Thing:
+    name: str
+
+
+@strawberry.type
+class Holder:
+    @strawberry.field
+    def thing(self) -> Thing:
+        return Thing(name="x")
+
+
+@strawberry.type
+class UnpricedQuery:
+    @strawberry.field
+    def holder(self) -> Holder:
+        return Holder()
+
+
+def test_a_relationship_without_a_declared_price_stops_the_schema() -> None:
+    """A resolver returning an object, and every root field, must declare its price (graphql_api.graphql.price)."""
+    assert unpriced_fields(strawberry.Schema(query=UnpricedQuery)._schema) == ["UnpricedQuery.holder", "Holder.thing"]
+    assert unpriced_fields(SCHEMA) == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphql_api.cli import _parser
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops import docs_pages
-from graphql_api.repositories import ALL_ENTITIES
 from graphql_api.settings import Settings
 from tests.backends import ROOT
 

@@ -12,10 +12,10 @@ import pytest
 from graphql_api.dynamo.serialization import Item
 from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import BadUserInput
+from graphql_api.graphql.registry import ALL_ENTITIES, DECLARED, LISTINGS
 from graphql_api.ops.patterns import PATTERNS, _listing_pattern
 from graphql_api.ops.terraform_data import table_data
 from graphql_api.ops.validate import Tables, declared_invariants
-from graphql_api.repositories import ALL_ENTITIES, DECLARED, LISTINGS
 from graphql_api.repositories.customers import CUSTOMER_EMAILS, CUSTOMERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.repositories.reviews import PRODUCT_REVIEWERS, REVIEWS

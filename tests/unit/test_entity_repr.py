@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphql_api.repositories import ALL_ENTITIES
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.repositories.orders import ORDERS
 
 

@@ -12,7 +12,8 @@ from strawberry.types.base import get_object_definition
 
 from graphql_api.graphql import entities
 from graphql_api.graphql.entities._roots import Roots, merge
-from graphql_api.graphql.schema import ENTITIES, build_schema
+from graphql_api.graphql.registry import ENTITIES
+from graphql_api.graphql.schema import build_schema
 
 
 @strawberry.type
@@ -57,7 +58,7 @@ def test_every_entity_module_is_listed_once_in_the_schema() -> None:
     listed = [importlib.import_module(f"{entities.__name__}.{name}").ROOTS for name in modules]
     for name, roots in zip(modules, listed, strict=True):
         assert isinstance(roots, Roots), name
-        assert sum(roots is entry for entry in ENTITIES) == 1, f"{name}.ROOTS is not in schema.ENTITIES exactly once"
+        assert sum(roots is entry for entry in ENTITIES) == 1, f"{name}.ROOTS is not in registry.ENTITIES exactly once"
     assert len(ENTITIES) == len(modules)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from graphql_api import ids
-from graphql_api.repositories import ALL_TABLES, order_items, table_named
+from graphql_api.graphql.registry import ALL_TABLES, table_named
+from graphql_api.repositories import order_items
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.ops.table_verify import (
     Drift,
     DriftKind,
@@ -14,7 +15,6 @@ from graphql_api.ops.table_verify import (
     plan_gsi_changes,
     report_lines,
 )
-from graphql_api.repositories import ALL_TABLES
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS

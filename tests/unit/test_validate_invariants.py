@@ -9,9 +9,9 @@ from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.validate import Tables, Violation, check, confirmed
-from graphql_api.repositories import ALL_ENTITIES
 
 DATA = demo_dataset()
 

@@ -19,6 +19,7 @@ from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._prefetched import Prefetched
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.price import costs
 
 D = TypeVar("D", bound=DomainType)
 
@@ -52,7 +53,12 @@ def related_object(
         # A coroutine: graphql-core awaits what a resolver returns, a plain value it takes as it is.
         return load_one(info, entity, getattr(root, key), _class(node))
 
-    return strawberry.field(resolver=resolve, graphql_type=Optional[node], description=description)  # noqa: UP045
+    return strawberry.field(
+        resolver=resolve,
+        graphql_type=Optional[node],  # noqa: UP045
+        description=description,
+        metadata=costs("load"),
+    )
 
 
 def related_listing(
@@ -80,4 +86,6 @@ def related_listing(
         )
 
     connection: Any = Connection
-    return strawberry.field(resolver=resolve, graphql_type=connection[node], description=description)
+    return strawberry.field(
+        resolver=resolve, graphql_type=connection[node], description=description, metadata=costs("listing")
+    )

@@ -9,17 +9,17 @@ import strawberry
 
 from graphql_api.entity import Range
 from graphql_api.errors import BadUserInput
-from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, CUSTOMERS_ONLY, SIGNED_IN, allow, follows_parent
+from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
 from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
-from graphql_api.graphql.entities.cart import Cart, cart_of
 from graphql_api.graphql.entities.order import Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
-from graphql_api.repositories import carts, customers, orders, reviews
+from graphql_api.graphql.price import costs
+from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.customers import CUSTOMERS, MAX_ADDRESSES
 from graphql_api.repositories.customers import Address as AddressValue
 from graphql_api.repositories.orders import OrderStatus
@@ -48,11 +48,14 @@ class Customer(DomainType):
     version: int
     _domain: strawberry.Private[customers.Customer]
 
-    @strawberry.field
+    @strawberry.field(metadata=costs("plain", MAX_ADDRESSES))
     def addresses(self) -> list[Address]:
         return [Address.from_domain(address) for address in self._domain.addresses]
 
-    @strawberry.field(description="Newest first; placedAfter is inclusive, placedBefore exclusive.")
+    @strawberry.field(
+        description="Newest first; placedAfter is inclusive, placedBefore exclusive.",
+        metadata=costs("listing", filtered_by=("status",)),
+    )
     async def orders(
         self,
         info: Info,
@@ -81,13 +84,6 @@ class Customer(DomainType):
     reviews = related_listing(
         reviews.BY_CUSTOMER, "customer_id", Review, description="AP10: the reviews this customer wrote, newest first."
     )
-
-    @strawberry.field(
-        description="AP12: the customer's cart; only the customer themselves reads it.",
-        extensions=allow(CUSTOMERS_ONLY),
-    )
-    async def cart(self, info: Info) -> Cart:
-        return cart_of(await carts.lines(info.context.dynamo, self.customer_id))
 
 
 @strawberry.input
@@ -133,6 +129,7 @@ def _addresses(addresses: list[AddressInput]) -> tuple[AddressValue, ...]:
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(
+        metadata=costs("load"),
         description="AP11: the caller's own customer; null before sign-up (createCustomer).",
         extensions=allow(SIGNED_IN),
     )
@@ -143,6 +140,7 @@ class CustomerQuery:
         return await load_one(info, CUSTOMERS, customer_id, Customer)
 
     @strawberry.field(
+        metadata=costs("load"),
         description="AP1: a customer by id; null if there is none (or it is another customer's).",
         extensions=allow(SIGNED_IN),
     )
@@ -153,6 +151,7 @@ class CustomerQuery:
         return await load_one(info, CUSTOMERS, wanted, Customer)
 
     @strawberry.field(
+        metadata=costs("query"),
         description="AP2: a customer by email, case-insensitively; null if there is none (or it is another's).",
         extensions=allow(SIGNED_IN),
     )
@@ -166,6 +165,7 @@ class CustomerQuery:
 @strawberry.type
 class CustomerMutation:
     @strawberry.mutation(
+        metadata=costs("write", 2),
         description="A customer creates their own (bound to their sign-in; a second one is CONFLICT); staff and "
         "admins create unbound customers. CONFLICT if the email (case-insensitive) is taken.",
         extensions=allow(SIGNED_IN),
@@ -182,6 +182,7 @@ class CustomerMutation:
         return Customer.from_domain(customer)
 
     @strawberry.mutation(
+        metadata=costs("write", 3),
         description="Omitted fields stay as they are. VERSION_MISMATCH, NOT_FOUND, CONFLICT.",
         extensions=allow(CUSTOMERS_AND_ADMINS),
     )
@@ -197,15 +198,21 @@ class CustomerMutation:
         return Customer.from_domain(customer)
 
     @strawberry.mutation(
-        description="CONFLICT if the customer has orders. Releases the email; empties the cart.",
+        metadata=costs("write", 5),
+        description="CONFLICT if the customer has orders. Releases the email; what the customer owned goes too.",
         extensions=allow(CUSTOMERS_AND_ADMINS),
     )
     async def delete_customer(self, info: Info, customer_id: strawberry.ID, expected_version: int) -> bool:
         deleted = own_customer(info.context.identity, CUSTOMERS.check_id(customer_id, "customerId"))
         await customers.delete(info.context.dynamo, deleted, check_version(expected_version))
-        # Its cart goes too, once the customer is gone (else its lines would wait for their time to live).
-        await carts.clear(info.context.dynamo, deleted)
         return True
 
 
-ROOTS = Roots(query=CustomerQuery, mutation=CustomerMutation)
+ROOTS = Roots(
+    customers.CUSTOMERS,
+    query=CustomerQuery,
+    mutation=CustomerMutation,
+    samples={
+        "AP2": "query($e: String!) { customerByEmail(email: $e) { customerId } }",
+    },
+)

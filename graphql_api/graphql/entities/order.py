@@ -25,6 +25,7 @@ from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order_item import OrderItem
 from graphql_api.graphql.entities.product import Product
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.price import costs
 from graphql_api.graphql.selection import selected
 from graphql_api.repositories import carts, order_writes, orders
 from graphql_api.repositories.customers import CUSTOMERS
@@ -58,7 +59,7 @@ class Order(DomainType):
     _lines: strawberry.Private[Prefetched[list[OrderItem]] | None] = dataclasses.field(default=None, init=False)
     """Loaded ahead with the rest of the page's lines (prefetch_lines)."""
 
-    @strawberry.field
+    @strawberry.field(metadata=costs("load", MAX_LINES))
     def items(self, info: Info) -> list[OrderItem]:
         if self._lines is not None:
             return self._lines.value()
@@ -193,6 +194,7 @@ def _ordering_customer(identity: Identity, customer_id: strawberry.ID | None) ->
 @strawberry.type
 class OrderQuery:
     @strawberry.field(
+        metadata=costs("load"),
         description="AP4: an order by id; null if there is none (or it is another customer's).",
         extensions=allow(SIGNED_IN),
     )
@@ -203,6 +205,7 @@ class OrderQuery:
         return order
 
     @strawberry.field(
+        metadata=costs("listing"),
         description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive.",
         extensions=allow(STAFF),
     )
@@ -231,6 +234,7 @@ class OrderQuery:
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(
+        metadata=costs("write", 4),
         description="Atomic: the order, its lines and every stock decrement (from the cart: and the cart emptied), "
         "or nothing. A customer orders for their own customer only; staff and admins for any, not from a cart.",
         extensions=allow(SIGNED_IN),
@@ -248,7 +252,9 @@ class OrderMutation:
         return Order.from_domain(placement.order)
 
     @strawberry.mutation(
-        description="PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.", extensions=allow(STAFF)
+        metadata=costs("write", 4),
+        description="PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.",
+        extensions=allow(STAFF),
     )
     async def update_order_status(self, info: Info, input: UpdateOrderStatusInput) -> Order:
         order = await order_writes.change_status(
@@ -260,6 +266,7 @@ class OrderMutation:
         return Order.from_domain(order)
 
     @strawberry.mutation(
+        metadata=costs("write", 4),
         description="Restores the stock of every line atomically with the status change. A customer cancels "
         "their own orders only.",
         extensions=allow(SIGNED_IN),
@@ -278,7 +285,9 @@ class OrderMutation:
 @strawberry.type
 class OrderSubscription:
     @strawberry.subscription(
-        description="Every change of one order: its owner, staff and admins.", extensions=allow(SIGNED_IN)
+        metadata=costs("plain"),
+        description="Every change of one order: its owner, staff and admins.",
+        extensions=allow(SIGNED_IN),
     )
     async def order_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
         wanted = ORDERS.check_id(order_id, "orderId")
@@ -294,7 +303,9 @@ class OrderSubscription:
                 yield Order.from_domain(order)
 
     @strawberry.subscription(
-        description="Staff and admins: every order change, or those that enter `status`.", extensions=allow(STAFF)
+        metadata=costs("plain"),
+        description="Staff and admins: every order change, or those that enter `status`.",
+        extensions=allow(STAFF),
     )
     async def orders_changed(self, info: Info, status: OrderStatus | None = None) -> AsyncGenerator[OrderChange, None]:
         def matches(new: orders.Order, old: orders.Order | None) -> bool:
@@ -307,4 +318,13 @@ class OrderSubscription:
             yield OrderChange(order=Order.from_domain(order), previous_status=before.status if before else None)
 
 
-ROOTS = Roots(query=OrderQuery, mutation=OrderMutation, subscription=OrderSubscription)
+ROOTS = Roots(
+    orders.ORDERS,
+    query=OrderQuery,
+    mutation=OrderMutation,
+    subscription=OrderSubscription,
+    samples={
+        "AP3": "query($c: ID!) { customer(customerId: $c) { orders(first: 5) { edges { node { orderId } } } } }",
+        "AP7": "query($s: OrderStatus!) { ordersByStatus(status: $s, first: 5) { edges { node { orderId } } } }",
+    },
+)

@@ -13,6 +13,7 @@ from graphql_api.graphql.entities._prefetched import Prefetched
 from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.product import Product
+from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.products import PRODUCTS
 
 
@@ -32,5 +33,5 @@ class OrderItem(DomainType):
     product = related_object(PRODUCTS, "product_id", Product, prefetched="_product")
 
 
-ROOTS = Roots()
+ROOTS = Roots(ORDER_ITEMS)
 """Lines are reached through their order: no root field of their own."""

@@ -17,6 +17,7 @@ from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.price import costs
 from graphql_api.money import CENT
 from graphql_api.repositories import products, reviews
 from graphql_api.repositories.products import PRODUCTS
@@ -83,18 +84,24 @@ class UpdateProductInput:
 
 @strawberry.type
 class ProductQuery:
-    @strawberry.field(description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE))
+    @strawberry.field(
+        description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE), metadata=costs("load")
+    )
     async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
         return await load_one(info, PRODUCTS, PRODUCTS.check_id(product_id, "productId"), Product)
 
     @strawberry.field(
-        description="AP6: products in the order asked, null where missing; at most 100 ids.", extensions=allow(EVERYONE)
+        metadata=costs("load"),
+        description="AP6: products in the order asked, null where missing; at most 100 ids.",
+        extensions=allow(EVERYONE),
     )
     async def products(self, info: Info, product_ids: list[strawberry.ID]) -> list[Product | None]:
         found = await info.context.loaders.many(PRODUCTS, check_product_ids(product_ids))
         return [Product.from_domain(product) if product else None for product in found]
 
-    @strawberry.field(description="AP8: the products of a category, by name.", extensions=allow(EVERYONE))
+    @strawberry.field(
+        description="AP8: the products of a category, by name.", extensions=allow(EVERYONE), metadata=costs("listing")
+    )
     async def products_by_category(
         self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
     ) -> Connection[Product]:
@@ -104,7 +111,7 @@ class ProductQuery:
 
 @strawberry.type
 class ProductMutation:
-    @strawberry.mutation(extensions=allow(STAFF))
+    @strawberry.mutation(extensions=allow(STAFF), metadata=costs("write", 1))
     async def create_product(self, info: Info, input: CreateProductInput) -> Product:
         product = await products.create(
             info.context.dynamo,
@@ -120,7 +127,9 @@ class ProductMutation:
         return Product.from_domain(product)
 
     @strawberry.mutation(
-        description="Omitted (or null) fields stay as they are; description: null clears it.", extensions=allow(STAFF)
+        metadata=costs("write", 3),
+        description="Omitted (or null) fields stay as they are; description: null clears it.",
+        extensions=allow(STAFF),
     )
     async def update_product(self, info: Info, input: UpdateProductInput) -> Product:
         description = input.description
@@ -147,7 +156,9 @@ class ProductMutation:
 @strawberry.type
 class ProductSubscription:
     @strawberry.subscription(
-        description="Anyone: changes of these products (at most 100 ids).", extensions=allow(EVERYONE)
+        metadata=costs("plain"),
+        description="Anyone: changes of these products (at most 100 ids).",
+        extensions=allow(EVERYONE),
     )
     async def product_changed(self, info: Info, product_ids: list[strawberry.ID]) -> AsyncGenerator[Product, None]:
         wanted = set(check_product_ids(product_ids))
@@ -159,4 +170,12 @@ class ProductSubscription:
             yield Product.from_domain(product)  # only the public fields of Product exist
 
 
-ROOTS = Roots(query=ProductQuery, mutation=ProductMutation, subscription=ProductSubscription)
+ROOTS = Roots(
+    products.PRODUCTS,
+    query=ProductQuery,
+    mutation=ProductMutation,
+    subscription=ProductSubscription,
+    samples={
+        "AP8": "query($k: String!) { productsByCategory(category: $k, first: 5) { edges { node { name } } } }",
+    },
+)

@@ -13,6 +13,7 @@ from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.price import costs
 from graphql_api.repositories import reviews
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.validation import check_range, check_text
@@ -44,6 +45,7 @@ class CreateReviewInput:
 @strawberry.type
 class ReviewMutation:
     @strawberry.mutation(
+        metadata=costs("write", 2),
         description="The caller's review of a product (one per customer and product: CONFLICT); shown with "
         "their customer's name. Keeps the product's reviewCount and averageRating in the same transaction.",
         extensions=allow(CUSTOMERS_ONLY),
@@ -63,7 +65,9 @@ class ReviewMutation:
         return Review.from_domain(review)
 
     @strawberry.mutation(
-        description="A customer deletes their own reviews; staff and admins any.", extensions=allow(SIGNED_IN)
+        metadata=costs("write", 2),
+        description="A customer deletes their own reviews; staff and admins any.",
+        extensions=allow(SIGNED_IN),
     )
     async def delete_review(self, info: Info, product_id: strawberry.ID, review_id: strawberry.ID) -> bool:
         identity = info.context.identity
@@ -76,4 +80,11 @@ class ReviewMutation:
         return True
 
 
-ROOTS = Roots(mutation=ReviewMutation)
+ROOTS = Roots(
+    reviews.REVIEWS,
+    mutation=ReviewMutation,
+    samples={
+        "AP9": "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
+        "AP10": "query($a: ID!) { customer(customerId: $a) { reviews(first: 5) { edges { node { reviewId } } } } }",
+    },
+)
