@@ -12,6 +12,9 @@ function (`BACKFILLS`). It is safe to run against a live table and to run again:
   gains a value it already had implicitly, and clients holding `expectedVersion` must not fail;
 - with `--checkpoint PATH` it records, after every page, where each segment stands (the page's
   LastEvaluatedKey), and a later run with the same path continues from there.
+
+`counters` is of another kind: it builds the counters from the items they count (graphql_api.ops.counter_rebuild),
+in one run (no checkpoint), as safely on a live table and as idempotently.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,8 +31,10 @@ from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import AttributeValue, Item, deserialize_item, serialize_value
+from graphql_api.ops.counter_rebuild import rebuild_counters
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.table_scan import table_task
+from graphql_api.repositories.counters import COUNTERS
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.tables import Table
 
@@ -43,6 +48,17 @@ class Backfill:
     attribute: str
     value_for: Callable[[Item], Any]
     description: str
+    rebuild: Callable[[Dynamo, int, Progress], Awaitable[Counts]] | None = None
+    """Instead of setting a missing attribute: builds the table's items in one run (segments, progress)."""
+
+
+def _no_value(item: Item) -> None:
+    return None
+
+
+async def _rebuild_counters(dynamo: Dynamo, segments: int, progress: Progress) -> Counts:
+    rebuilt = await rebuild_counters(dynamo, segments=segments, progress=progress)
+    return Counts(scanned=rebuilt.scanned, updated=rebuilt.changed, already_set=rebuilt.right, skipped=rebuilt.moving)
 
 
 def _initial_order_status(item: Item) -> str:
@@ -63,6 +79,17 @@ BACKFILLS: dict[str, Backfill] = {
                 "Orders.Status = PENDING where missing, so that orders written before StatusIndex "
                 "existed appear in it (ordersByStatus)"
             ),
+        ),
+        Backfill(
+            name="counters",
+            table=COUNTERS.table,
+            attribute=COUNTERS.attribute("count"),
+            value_for=_no_value,
+            description=(
+                "Counters built from the items they count (categories, order statuses, reviews per customer): "
+                "a counter that is wrong is corrected, one that moved during the scan is left (skipped: run again)"
+            ),
+            rebuild=_rebuild_counters,
         ),
     )
 }
@@ -191,6 +218,11 @@ async def run_backfill(
     """
     if segments < 1 or page_size < 1 or concurrency < 1:
         raise BackfillError("segments, page size and concurrency must be at least 1")
+    if backfill.rebuild is not None:
+        if checkpoint_path is not None or max_pages is not None:
+            raise BackfillError(f"{backfill.name} runs in one go: no --checkpoint or --max-pages")
+        counts = await backfill.rebuild(dynamo, segments, progress)
+        return BackfillResult(counts=counts, total=replace(counts), complete=True, resumed=False)
     if max_pages is not None and checkpoint_path is None:
         raise BackfillError("--max-pages needs --checkpoint, so that the next run can continue")
     table_name = backfill.table.physical_name(dynamo.table_prefix)

@@ -22,8 +22,10 @@ from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity
 from graphql_api.ops.progress import Progress, quiet
+from graphql_api.ops.recount import as_counters, recount
 from graphql_api.repositories import carts, order_items
 from graphql_api.repositories.carts import CARTS, CartItem
+from graphql_api.repositories.counters import COUNTERS
 from graphql_api.repositories.customers import CUSTOMERS, Address, Customer
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
@@ -224,6 +226,8 @@ def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
         (ORDER_ITEMS, data.order_items),
         (REVIEWS, data.reviews),
         (CARTS, data.carts),
+        # Consistent with the rest: a recount of it, in each counter's shard 0 (into empty tables).
+        (COUNTERS, as_counters(recount(data.products, data.orders, data.reviews))),
     ]
     contents = []
     for entity, values in declared:

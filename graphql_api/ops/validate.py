@@ -33,7 +33,10 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity, Guard, Reference
 from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops.progress import Progress, quiet
+from graphql_api.ops.recount import recount
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, scan_items
+from graphql_api.repositories import counters
+from graphql_api.repositories.counters import COUNTERS, FAMILIES, Total
 from graphql_api.repositories.customers import CUSTOMERS, Customer
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem, item_id
 from graphql_api.repositories.orders import ORDERS, Order
@@ -220,6 +223,23 @@ def _review_aggregates(tables: Tables) -> Iterator[Violation]:
             )
 
 
+def _counters(tables: Tables) -> Iterator[Violation]:
+    stored: list[counters.Counter] = tables.of(COUNTERS)
+    for counter in stored:
+        if not any(family.number_of(counter.shard) is not None for family in FAMILIES):
+            yield Violation("counters", (where(COUNTERS, counter),), "is no shard of a declared counter: never read")
+    kept = counters.summed(stored)
+    counted = recount(tables.products, tables.orders, tables.reviews)
+    for family, member in sorted(set(kept) | set(counted)):
+        have, want = kept.get((family, member), Total()), counted.get((family, member), Total())
+        if have != want:
+            yield Violation(
+                "counters",
+                (f"{COUNTERS.table.name}({family}, {member})",),
+                f"Count {have.count}, Amount {have.amount} but a recount gives {want.count}, {want.amount}",
+            )
+
+
 def _lines_by_order(tables: Tables) -> dict[str, list[OrderItem]]:
     lines: dict[str, list[OrderItem]] = defaultdict(list)
     for line in tables.order_items:
@@ -350,6 +370,7 @@ DOMAIN: tuple[Invariant, ...] = (
     Invariant("identity-binding", "an identity is bound to one customer, whose id derives from it", _identity_binding),
     Invariant("stock", "no product's Stock is negative", _stock),
     Invariant("review-aggregates", "a product's ReviewCount and RatingSum match its reviews", _review_aggregates),
+    Invariant("counters", "every counter, summed over its shards, equals a recount of what it counts", _counters),
 )
 
 INVARIANTS: tuple[Invariant, ...] = _merged(

@@ -275,3 +275,23 @@ def stale(what: str, expected_version: int | None = None) -> Callable[[Versioned
         return version_error(current, expected_version, what) or changed_concurrently(what)
 
     return failure
+
+
+def add_to(entity: Entity[T], key: tuple[Any, ...], add_fields: Mapping[str, Any]) -> Action:
+    """An Update adding `add_fields` to numbers, with no condition: the item is created when missing (a counter).
+
+    Unversioned (ADD commutes: concurrent additions never conflict by condition, only as concurrent transactions).
+    """
+    names = {f"#a{number}": entity.attribute(field) for number, field in enumerate(add_fields)}
+    values = {f":a{number}": entity.stored(field, amount) for number, (field, amount) in enumerate(add_fields.items())}
+    return Action(
+        "Update",
+        entity.table,
+        {
+            "Key": key_of(entity, key),
+            "UpdateExpression": "ADD " + ", ".join(f"#a{number} :a{number}" for number in range(len(add_fields))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize_item(values),
+        },
+        changed_concurrently(entity.model.__name__.lower()),  # never its own failure: it has no condition
+    )

@@ -22,10 +22,11 @@ from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
 from graphql_api.errors import ApiError, BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
-from graphql_api.repositories import order_items
+from graphql_api.repositories import counters, order_items
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._writes import Check, delete_if, get, put_new, version_error, versioned_update
 from graphql_api.repositories.carts import CARTS, CartItem
+from graphql_api.repositories.counters import COUNTERS, ORDERS_BY_STATUS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS, OrderItem
 from graphql_api.repositories.orders import ORDERS, Order, OrderStatus
@@ -78,11 +79,11 @@ def _replay(existing: Order, fingerprint: str) -> Order:
 @uses(
     "One BatchGetItem of the customer, the products and (with an idempotency key) the order a replay would find; "
     "one transaction putting the order and its lines and updating every product's stock and the customer's "
-    "OrderCount (placed from the cart, deleting its lines as read); after a failed product condition, the "
-    "product again by key.",
+    "OrderCount and a shard of the PENDING counter (placed from the cart, deleting its lines as read); after a "
+    "failed product condition, the product again by key.",
     BatchGetItem=(CUSTOMERS, PRODUCTS, ORDERS),
     PutItem=(ORDERS, ORDER_ITEMS),
-    UpdateItem=(PRODUCTS, CUSTOMERS),
+    UpdateItem=(PRODUCTS, CUSTOMERS, COUNTERS),
     DeleteItem=CARTS,
     GetItem=PRODUCTS,
 )
@@ -150,6 +151,7 @@ async def place_order(
                 add_fields={"order_count": 1},
                 fails_with=NotFound("customer not found", field="customerId"),
             ),
+            counters.add(ORDERS_BY_STATUS, order.status.value, 1, order.total),
         )
         try:
             await transaction.commit()
@@ -268,9 +270,10 @@ def _transition_error(order: Order, status: OrderStatus) -> InvalidTransition | 
 
 
 @uses(
-    "Read the order at its version, then a versioned update of its status; CANCELLED cancels it as cancel_order does.",
+    "Read the order at its version, then one transaction: a versioned update of its status and the status "
+    "counters' shards; CANCELLED cancels it as cancel_order does.",
     GetItem=ORDERS,
-    UpdateItem=(ORDERS, PRODUCTS),
+    UpdateItem=(ORDERS, PRODUCTS, COUNTERS),
     BatchGetItem=ORDER_ITEMS,
 )
 async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expected_version: int) -> Order:
@@ -279,16 +282,16 @@ async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expe
     if status is OrderStatus.CANCELLED:
         return await _cancel(dynamo, order)
     at = now()
-    await Transaction(dynamo).add(_status_update(order, status, at)).commit()
+    await Transaction(dynamo).add(_status_update(order, status, at), *_recounted(order, status)).commit()
     return replace(order, status=status, updated_at=at, version=order.version + 1)
 
 
 @uses(
-    "Read the order at its version and its lines (BatchGetItem), then one transaction updating the order and "
-    "giving each product its stock back.",
+    "Read the order at its version and its lines (BatchGetItem), then one transaction updating the order, "
+    "giving each product its stock back and moving the order between the status counters.",
     GetItem=ORDERS,
     BatchGetItem=ORDER_ITEMS,
-    UpdateItem=(ORDERS, PRODUCTS),
+    UpdateItem=(ORDERS, PRODUCTS, COUNTERS),
 )
 async def cancel_order(dynamo: Dynamo, order_id: str, expected_version: int, owner: str | None = None) -> Order:
     """Cancel an order (restoring its stock); with `owner`, only an order of that customer."""
@@ -319,10 +322,16 @@ async def _cancel(dynamo: Dynamo, order: Order) -> Order:
                 )
                 for line in lines
             ),
+            *_recounted(order, OrderStatus.CANCELLED),
         )
         .commit()
     )
     return replace(order, status=OrderStatus.CANCELLED, updated_at=at, version=order.version + 1)
+
+
+def _recounted(order: Order, status: OrderStatus) -> list[Action]:
+    """The order leaves its status's counter for the new one's, with its total (the statuses' revenue)."""
+    return counters.moved(ORDERS_BY_STATUS, order.status.value, status.value, order.total)
 
 
 def _status_update(order: Order, status: OrderStatus, at: datetime) -> Action:

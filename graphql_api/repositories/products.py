@@ -12,6 +12,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction, changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.money import Money
+from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._writes import get_at_version, put_new, stale, versioned_update
 
@@ -66,7 +67,11 @@ class ProductChanges:
         return given
 
 
-@uses("A create-only put.", PutItem=PRODUCTS)
+@uses(
+    "One transaction: a create-only put and its category's counter.",
+    PutItem=PRODUCTS,
+    UpdateItem=counters.COUNTERS,
+)
 async def create(
     dynamo: Dynamo, *, name: str, description: str | None, category: str, price: Decimal, currency: str, stock: int
 ) -> Product:
@@ -84,11 +89,23 @@ async def create(
         version=1,
     )
     # A new random id is never taken, short of a concurrent write of the same product.
-    await Transaction(dynamo).add(put_new(PRODUCTS, product, fails_with=changed_concurrently("product"))).commit()
+    await (
+        Transaction(dynamo)
+        .add(
+            put_new(PRODUCTS, product, fails_with=changed_concurrently("product")),
+            counters.add(counters.PRODUCTS_BY_CATEGORY, category, 1),
+        )
+        .commit()
+    )
     return product
 
 
-@uses("Read the product at its version, then a versioned update.", GetItem=PRODUCTS, UpdateItem=PRODUCTS)
+@uses(
+    "Read the product at its version, then a versioned update (with a new category, in one transaction with both "
+    "categories' counters).",
+    GetItem=PRODUCTS,
+    UpdateItem=(PRODUCTS, counters.COUNTERS),
+)
 async def update(dynamo: Dynamo, product_id: str, expected_version: int, changes: ProductChanges) -> Product:
     key = PRODUCTS.key(product_id)
     current = await get_at_version(dynamo, PRODUCTS, key, expected_version)
@@ -105,7 +122,9 @@ async def update(dynamo: Dynamo, product_id: str, expected_version: int, changes
                 expected_version=expected_version,
                 set_fields=given,
                 fails_with=stale("product", expected_version),
-            )
+            ),
+            # The version condition holds the category read above: the counters move from the one it left.
+            *counters.moved(counters.PRODUCTS_BY_CATEGORY, current.category, changed.category),
         )
         .commit()
     )

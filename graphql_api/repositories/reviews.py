@@ -16,6 +16,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction, changed_concurrently
 from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import Conflict, NotFound
+from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
@@ -70,10 +71,10 @@ BY_CUSTOMER = REVIEWS.listing(
 
 @uses(
     "Read the author's customer (its name), then one transaction: the review and its guard (create-only), the "
-    "product's aggregates, and a ConditionCheck that the customer still exists.",
+    "product's aggregates, the author's review counter, and a ConditionCheck that the customer still exists.",
     GetItem=CUSTOMERS,
     PutItem=(REVIEWS, PRODUCT_REVIEWERS),
-    UpdateItem=PRODUCTS,
+    UpdateItem=(PRODUCTS, counters.COUNTERS),
     ConditionCheckItem=CUSTOMERS,
 )
 async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: int, title: str, body: str) -> Review:
@@ -116,6 +117,7 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
                 CUSTOMERS.key(customer_id),
                 fails_with=NotFound("create your customer first (createCustomer)", field="customerId"),
             ),
+            counters.add(counters.REVIEWS_BY_CUSTOMER, customer_id, 1),
         )
         .commit()
     )
@@ -127,10 +129,11 @@ def _product_missing() -> NotFound:
 
 
 @uses(
-    "Read the review, then one transaction deleting it and its guard and taking it out of the product's aggregates.",
+    "Read the review, then one transaction deleting it and its guard and taking it out of the product's aggregates "
+    "and its author's review counter.",
     GetItem=REVIEWS,
     DeleteItem=(REVIEWS, PRODUCT_REVIEWERS),
-    UpdateItem=PRODUCTS,
+    UpdateItem=(PRODUCTS, counters.COUNTERS),
 )
 async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str | None) -> None:
     """Delete a review and give back its guard and its share of the aggregates; with `author`, only theirs."""
@@ -156,6 +159,7 @@ async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str
                 add_fields={"review_count": -1, "rating_sum": -review.rating},
                 fails_with=_product_missing(),
             ),
+            counters.add(counters.REVIEWS_BY_CUSTOMER, review.customer_id, -1),
         )
         .commit()
     )

@@ -1,0 +1,87 @@
+"""Counts kept, not counted (SPEC 13): `categories` (anyone), `orderStats` (staff and admin), and the `totalCount`
+of the unfiltered listings, all read from the counters the writes keep (graphql_api.repositories.counters)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from graphql_api.entity import Listing
+from graphql_api.graphql.access import EVERYONE, STAFF, allow, follows_parent, public
+from graphql_api.graphql.context import Info
+from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.price import costs
+from graphql_api.graphql.selection import selected
+from graphql_api.money import money
+from graphql_api.repositories import counters
+from graphql_api.repositories.counters import COUNTERS, ORDERS_BY_STATUS, PRODUCTS_BY_CATEGORY, Family
+from graphql_api.repositories.orders import OrderStatus
+
+
+@public
+@strawberry.type
+class Category:
+    name: str
+    product_count: int = strawberry.field(description="Kept in the products' transactions, never counted.")
+
+
+@follows_parent
+@strawberry.type
+class OrderStatusStats:
+    status: OrderStatus
+    count: int = strawberry.field(description="Orders in this status, kept in the orders' transactions.")
+    revenue: Decimal = strawberry.field(description="The sum of their totals (whatever their currency).")
+
+
+async def kept_total(info: Info, family: Family, member: str) -> int | None:
+    """A listing's totalCount from its counter: one BatchGetItem, made only when the query selects totalCount."""
+    if not selected(info.selected_fields, "totalCount"):
+        return None
+    return (await counters.total(info.context.dynamo, family, member)).count
+
+
+def counted_listing(
+    listing: Listing[Any], key: str, node: type[DomainType], family: Family, *, description: str | None = None
+) -> Any:
+    """A field: one page of `listing` for the parent's attribute `key`, its totalCount from `family`'s counter."""
+
+    async def resolve(root: Any, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None) -> Any:
+        member = getattr(root, key)
+        page = await paginate(info, listing, member, node.from_domain, first=first, after=after)
+        page.total_count = await kept_total(info, family, member)
+        return page
+
+    connection: Any = Connection
+    return strawberry.field(resolver=resolve, graphql_type=connection[node], description=description)
+
+
+@strawberry.type
+class StatsQuery:
+    @strawberry.field(
+        description="AP13: every category with products, by name, and how many it has (one Query).",
+        extensions=allow(EVERYONE),
+        metadata=costs("query", counters.MAX_CATEGORIES),
+    )
+    async def categories(self, info: Info) -> list[Category]:
+        found = await counters.listed(info.context.dynamo, PRODUCTS_BY_CATEGORY)
+        return [Category(name=name, product_count=each.count) for name, each in found.items()]
+
+    @strawberry.field(
+        description="Orders and revenue by status, every status listed (one BatchGetItem).",
+        extensions=allow(STAFF),
+        metadata=costs("load", len(OrderStatus) * ORDERS_BY_STATUS.shards),
+    )
+    async def order_stats(self, info: Info) -> list[OrderStatusStats]:
+        statuses = [status.value for status in OrderStatus]
+        found = await counters.totals(info.context.dynamo, ORDERS_BY_STATUS, statuses)
+        return [
+            OrderStatusStats(status=OrderStatus(status), count=found[status].count, revenue=money(found[status].amount))
+            for status in statuses
+        ]
+
+
+ROOTS = Roots(COUNTERS, query=StatsQuery, samples={"AP13": "{ categories { name productCount } }"})
