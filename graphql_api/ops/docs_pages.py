@@ -23,6 +23,7 @@ from typing import Any
 from graphql_api import errors, settings
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.registry import ALL_ENTITIES
+from graphql_api.ops import validate
 from graphql_api.ops.erd import mermaid
 from graphql_api.ops.patterns import PATTERNS
 
@@ -465,6 +466,27 @@ def errors_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def invariants_page() -> str:
+    domain = {invariant.name for invariant in validate.DOMAIN}
+    lines = [
+        GENERATED.rstrip("\n"),
+        "",
+        "# Invariants of `graphql-api validate`",
+        "",
+        "Every invariant `validate` checks: those derived from the entity declarations (a reference that must "
+        "exist, a unique field's guard), which a new entity adds without a line of `validate`, and the rules of "
+        "the domain written by hand in `graphql_api/ops/validate.py`. What to do about a violation: "
+        "[the runbook](../runbook.md#data-inconsistency).",
+        "",
+        "| Kind | Checks | From |",
+        "|---|---|---|",
+    ]
+    for invariant in validate.INVARIANTS:
+        source = "the domain's rules" if invariant.name in domain else "the declarations"
+        lines.append(f"| `{invariant.name}` | {_cell(invariant.description)} | {source} |")
+    return "\n".join(lines) + "\n"
+
+
 # --- All of them ----------------------------------------------------------------------------------------------
 
 
@@ -476,6 +498,7 @@ def pages(parser: argparse.ArgumentParser) -> dict[Path, str]:
     generated[REFERENCE / "settings.md"] = settings_page()
     generated[REFERENCE / "cli.md"] = cli_page(parser)
     generated[REFERENCE / "errors.md"] = errors_page()
+    generated[REFERENCE / "invariants.md"] = invariants_page()
     return generated
 
 

@@ -105,6 +105,10 @@ ORDER BY p.Stock, p.ProductId""",
 """The SQL of docs/exports.md over an export (DuckDB after `duckdb_setup`; Athena too): the tests run this very text."""
 
 
+VIEWS_FILE = "views.sql"
+"""Written into every export: `duckdb_setup` of its own absolute path."""
+
+
 def duckdb_setup(directory: str) -> str:
     """DuckDB statements that make each table of the export at `directory` a view named as the table."""
     lines = ["SET TimeZone = 'UTC';"]
@@ -171,7 +175,8 @@ def _rate(rows: int, seconds: float) -> str:
 async def export_tables(
     dynamo: Dynamo, directory: Path, *, segments: int = DEFAULT_SEGMENTS, progress: Progress = quiet
 ) -> ExportResult:
-    """Write every declared table to Parquet under `directory` (new or empty), with its manifest."""
+    """Write every declared table to Parquet under `directory` (new or empty), with its manifest and its DuckDB
+    views (VIEWS_FILE)."""
     _require_pyarrow()
     target, partial = _start(directory)
     started = now()
@@ -181,6 +186,8 @@ async def export_tables(
             tables.append(await _export_table(dynamo, entity, partial, segments=segments, progress=progress))
         result = ExportResult(directory, started, now(), tuple(tables))
         _write_manifest(partial / "manifest.json", dynamo.table_prefix, result)
+        # The DuckDB views of every table, from the declarations: `.read DIR/views.sql` from anywhere.
+        (partial / VIEWS_FILE).write_text(duckdb_setup(str(target)) + "\n")
         _move_into_place(partial, target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
