@@ -88,6 +88,13 @@ class Throttled(ApiError):
     http_status = 429
 
 
+class RateLimited(ApiError):
+    """The caller's budget for this window is spent (graphql_api.http.rate_limit): retry after `retryAfter` seconds."""
+
+    code = "RATE_LIMITED"
+    http_status = 429
+
+
 class Unavailable(ApiError):
     code = "UNAVAILABLE"
     http_status = 503

@@ -161,6 +161,34 @@ class Settings(BaseModel):
     """Longest pause between two reads of an idle stream shard: the worst added latency of an event."""
     cognito_endpoint_url: Url = None
     """Where `graphql-api token` signs in: a Cognito-compatible server instead of AWS (the service never uses it)."""
+    # Rate limits (docs/rate-limits.md): on by default, budgets of estimated DynamoDB requests per window and
+    # identity (a signed-in subject, else the client address), shared by every instance through RATE_LIMIT_STORE.
+    rate_limit_enabled: Flag = True
+    """Charge every GraphQL request to its caller's budgets and refuse it with 429 RATE_LIMITED over them."""
+    rate_limit_store: Annotated[Literal["dynamodb", "memory"], BeforeValidator(_lower)] = "dynamodb"
+    """`dynamodb`: the RateLimits table, shared by every instance; `memory`: this process only (one instance)."""
+    rate_limit_window_seconds: Count = 60
+    """The length of a budget's fixed window: the counters start again at every multiple of it (Unix time)."""
+    rate_limit_anonymous: Count = 600
+    """DynamoDB requests (estimated before execution, reconciled after) per window for one client address."""
+    rate_limit_customer: Count = 1200
+    """The same for one signed-in customer (by token subject): 300 canonical queries a minute at the defaults."""
+    rate_limit_staff: Count = 6000
+    """The same for one staff member."""
+    rate_limit_admin: Count = 30000
+    """The same for one admin (and for every caller under AUTH_MODE=none, by client address)."""
+    rate_limit_anonymous_mutations: Count = 60
+    """Of those, the requests of mutations (an anonymous caller's): a budget of its own, smaller."""
+    rate_limit_customer_mutations: Count = 300
+    """A customer's budget of mutation requests per window."""
+    rate_limit_staff_mutations: Count = 3000
+    """A staff member's budget of mutation requests per window."""
+    rate_limit_admin_mutations: Count = 15000
+    """An admin's budget of mutation requests per window."""
+    rate_limit_trusted_proxies: CommaList = ()
+    """Addresses or networks (CIDR) of the proxies whose X-Forwarded-For names the client; nobody else's is read."""
+    rate_limit_fail_open: Flag = True
+    """When the store does not answer: serve (and log a warning) rather than refuse everyone with UNAVAILABLE."""
 
     # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
     _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))

@@ -11,6 +11,7 @@ CODES = frozenset(
         "OUT_OF_STOCK",
         "INVALID_TRANSITION",
         "THROTTLED",
+        "RATE_LIMITED",  # section 15: added to section 5's set
         "UNAVAILABLE",
         "UNAUTHENTICATED",
         "FORBIDDEN",

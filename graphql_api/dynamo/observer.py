@@ -35,6 +35,16 @@ def observed_by(observer: CallObserver) -> Iterator[None]:
         _observer.reset(token)
 
 
+@contextmanager
+def unobserved() -> Iterator[None]:
+    """Calls made in this block are nobody's: the rate limiter's own, not the request's it admits."""
+    token = _observer.set(None)
+    try:
+        yield
+    finally:
+        _observer.reset(token)
+
+
 def request_sent(event_name: str, **_: Any) -> None:
     """botocore `before-send` hook: event names look like `before-send.dynamodb.Query`."""
     observer = _observer.get()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -12,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -27,16 +29,19 @@ from graphql_api import tracing
 from graphql_api.auth.identity import ANONYMOUS
 from graphql_api.auth.jwks import JwksUnavailable
 from graphql_api.auth.tokens import InvalidToken, TokenVerifier
-from graphql_api.errors import BadUserInput, MalformedRequest, QueryTooComplex, Unauthenticated, Unavailable
+from graphql_api.errors import ApiError, BadUserInput, MalformedRequest, QueryTooComplex, Unauthenticated, Unavailable
 from graphql_api.graphql.connection import ConnectionContext, TokenBoundConnection
 from graphql_api.graphql.context import RequestContext
+from graphql_api.graphql.cost import estimate
 from graphql_api.graphql.errors import is_request_error
 from graphql_api.graphql.schema import Schema
 from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
+from graphql_api.http.rate_limit import Decision, RateLimitedWith, RateLimiter, client_address
+from graphql_api.http.rate_limit_store import DynamoRateLimitStore, MemoryRateLimitStore
 from graphql_api.http.responses import error_response
 from graphql_api.metrics import LIVE_CONNECTIONS
 from graphql_api.request_scope import current_identity, current_scope, record_error_codes
-from graphql_api.services import services_of
+from graphql_api.services import Services, services_of
 from graphql_api.settings import Settings
 
 logger = logging.getLogger("graphql_api.request")
@@ -84,6 +89,21 @@ def _reject_constant(name: str) -> None:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(query: str) -> DocumentNode | None:
+    """The document the rate limiter prices (None when it does not parse: refused before any DynamoDB request)."""
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None
+
+
+def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    return any(operation.operation is OperationType.MUTATION for operation in chosen[:1] or operations[:1])
+
+
 class GraphQLView(GraphQL[RequestContext, None]):
     """The DynamoDB client is the application's (graphql_api.services); GraphiQL's page is chosen in create_app."""
 
@@ -106,6 +126,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
         )
         self.documents = schema.documents
+        self.graphql_schema = schema._schema  # graphql-core's, which the cost estimate reads
         self.max_subscriptions_per_connection = settings.subscriptions_per_connection
         self.settings = settings
         self.verifier = verifier
@@ -113,6 +134,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.graphiql_defaults = graphiql_defaults
         self.connections: Counter[str] = Counter()
         """Open WebSocket connections per identity (subject, or "anonymous")."""
+        self._limiter: tuple[Services, RateLimiter] | None = None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL on the assets this app serves, when fetched (graphql_api.http.graphiql; chosen in create_app)."""
@@ -182,6 +204,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response = issuer_unavailable()
         except QueryTooComplex as error:
             response = error_response(error)
+        except RateLimitedWith as refused:
+            response = error_response(refused)
+            request.state.rate_limit = refused.decision  # its RateLimit headers below, with Retry-After
+        except Unavailable as error:  # the rate limiter's store, when RATE_LIMIT_FAIL_OPEN=false
+            response = error_response(error)
         except HTTPException as error:
             # Strawberry's refusals of the HTTP request itself: not JSON, wrong method or content type.
             response = error_response(MalformedRequest(error.reason, error.status_code))
@@ -190,6 +217,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
             # a 200 under application/json (a 400 under the spec's own media type, below).
             response = error_response(error, status=200)
             request.state.request_error = True
+        decision: Decision | None = getattr(request.state, "rate_limit", None)
+        if decision is not None:
+            response.headers.update(decision.headers())
         if request.state.graphql_response and response.media_type == "application/json":
             # GraphQL over HTTP: the client accepts the spec's own media type, whose status codes say more.
             response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
@@ -221,6 +251,58 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     "eventsSent": getattr(context, "events_sent", 0),
                 },
             )
+
+    def limiter(self, services: Services) -> RateLimiter | None:
+        """The app's rate limiter (None when RATE_LIMIT_ENABLED=false), on the DynamoDB client of its lifespan."""
+        if not self.settings.rate_limit_enabled:
+            return None
+        if self._limiter is None or self._limiter[0] is not services:
+            memory = self.settings.rate_limit_store == "memory"
+            store = MemoryRateLimitStore() if memory else DynamoRateLimitStore(services.dynamo)
+            self._limiter = (services, RateLimiter(self.settings, store))
+        return self._limiter[1]
+
+    def _estimated(self, operations: list[GraphQLRequestData]) -> tuple[int, int]:
+        """The DynamoDB requests the operations may cause (at least 1 each), and of those the mutations'."""
+        requests = mutations = 0
+        for operation in operations:
+            document = _parsed(operation.query) if isinstance(operation.query, str) else None
+            amount = 1
+            if document is not None:
+                variables = operation.variables if isinstance(operation.variables, dict) else {}
+                try:
+                    budget = self.settings.filter_read_budget
+                    cost = estimate(self.graphql_schema, document, variables, budget, operation.operation_name)
+                    amount = max(1, cost.requests)
+                except (ApiError, GraphQLError, KeyError, TypeError, ValueError):
+                    amount = 1  # a document the schema refuses: it costs no DynamoDB request
+                if _is_mutation(document, operation.operation_name):
+                    mutations += amount
+            requests += amount
+        return requests, mutations
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: RequestContext,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        """As Strawberry's, once the caller's rate limit admits the operations' estimate (RateLimited if not)."""
+        limiter = self.limiter(services_of(request.app))
+        if limiter is None:
+            return await super().execute_operation(request, request_adapter, request_data, context, None, sub_response)
+        requests, mutations = self._estimated(request_data if isinstance(request_data, list) else [request_data])
+        address = client_address(request.scope, self.settings.rate_limit_trusted_proxies)
+        decision = await limiter.charge(current_identity(), address, requests, mutations)
+        request.state.rate_limit = decision
+        try:
+            return await super().execute_operation(request, request_adapter, request_data, context, None, sub_response)
+        finally:
+            if decision is not None:
+                limiter.reconcile(decision, current_scope().dynamodb_requests)
 
     async def execute_single(
         self,

@@ -1,0 +1,198 @@
+"""Rate limits per identity, charged in estimated DynamoDB requests before execution (docs/rate-limits.md).
+
+Who: a signed-in caller by their token's subject, anyone else by client address (the peer's, or from
+X-Forwarded-For when the peer is one of RATE_LIMIT_TRUSTED_PROXIES). What: the requests the operations'
+estimate says they may cause (graphql_api.graphql.cost, at least 1 per operation), against the budget of
+the caller's role per fixed window, and for mutations against a second, smaller budget too; after the
+request ran, the difference with the requests it really made is added or given back in the background.
+Over a budget: 429 RATE_LIMITED with `Retry-After`, and on every charged answer the IETF draft's
+`RateLimit-Policy` and `RateLimit` headers. The counters are in a store shared by every instance
+(graphql_api.http.rate_limit_store). When the store does not answer, RATE_LIMIT_FAIL_OPEN decides: serve
+(the default, logged) or refuse with UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.types import Scope
+
+from graphql_api.auth.identity import Identity, Role
+from graphql_api.errors import RateLimited, Unavailable
+from graphql_api.http.rate_limit_store import Counter, RateLimitStore, StoreUnavailable
+from graphql_api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+REQUESTS, MUTATIONS = "requests", "mutations"
+FORWARDED_FOR = b"x-forwarded-for"
+STORE_WARNING_INTERVAL = 10.0
+"""Seconds between two warnings that the store does not answer (one line per request would flood the log)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One role's budgets per window."""
+
+    name: str
+    requests: int
+    mutations: int
+    window_seconds: int
+
+    def limits(self) -> dict[str, int]:
+        return {REQUESTS: self.requests, MUTATIONS: self.mutations}
+
+
+def policies(settings: Settings) -> dict[Role, Policy]:
+    window = settings.rate_limit_window_seconds
+    return {
+        Role.ANONYMOUS: Policy(
+            "anonymous", settings.rate_limit_anonymous, settings.rate_limit_anonymous_mutations, window
+        ),
+        Role.CUSTOMER: Policy("customer", settings.rate_limit_customer, settings.rate_limit_customer_mutations, window),
+        Role.STAFF: Policy("staff", settings.rate_limit_staff, settings.rate_limit_staff_mutations, window),
+        Role.ADMIN: Policy("admin", settings.rate_limit_admin, settings.rate_limit_admin_mutations, window),
+    }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A charge and what the store answered: the headers of the answer, and what to reconcile."""
+
+    counter: Counter
+    policy: Policy
+    charged: dict[str, int]
+    used: dict[str, int]
+    admitted: bool
+    reset_seconds: int
+
+    def remaining(self, budget: str) -> int:
+        limit = self.policy.limits()[budget]
+        if not self.admitted and not self.used:
+            return 0  # refused by a store that does not say its totals
+        return max(0, limit - self.used.get(budget, 0))
+
+    def headers(self) -> dict[str, str]:
+        """draft-ietf-httpapi-ratelimit-headers: the policies (quota, window) and what is left of each."""
+        name, window = self.policy.name, self.policy.window_seconds
+        budgets = [(REQUESTS, self.policy.requests), (MUTATIONS, self.policy.mutations)]
+        headers = {
+            "RateLimit-Policy": ", ".join(f'"{name}-{budget}";q={quota};w={window}' for budget, quota in budgets),
+            "RateLimit": ", ".join(
+                f'"{name}-{budget}";r={self.remaining(budget)};t={self.reset_seconds}' for budget, _ in budgets
+            ),
+        }
+        if not self.admitted:
+            headers["Retry-After"] = str(self.reset_seconds)
+        return headers
+
+
+def client_address(scope: Scope, trusted_proxies: tuple[str, ...]) -> str:
+    """The peer's address; behind a trusted proxy, the rightmost X-Forwarded-For entry that is not a trusted proxy."""
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    if not trusted_proxies or not _trusted(peer, trusted_proxies):
+        return peer
+    forwarded = b",".join(value for name, value in scope["headers"] if name == FORWARDED_FOR).decode("latin-1")
+    for hop in reversed([entry.strip() for entry in forwarded.split(",") if entry.strip()]):
+        if not _trusted(hop, trusted_proxies):
+            return hop
+    return peer
+
+
+def _trusted(address: str, trusted_proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies)
+
+
+def identity_key(identity: Identity, address: str) -> str:
+    return identity.subject if identity.subject is not None else f"ip:{address}"
+
+
+@dataclass
+class RateLimiter:
+    settings: Settings
+    store: RateLimitStore
+    clock: Callable[[], float] = time.time
+    _policies: dict[Role, Policy] = field(init=False)
+    _pending: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _last_warning: float = field(default=-math.inf, init=False)
+
+    def __post_init__(self) -> None:
+        self._policies = policies(self.settings)
+
+    async def charge(self, identity: Identity, address: str, requests: int, mutations: int) -> Decision | None:
+        """Charge the caller; RateLimited when over a budget. None: the store did not answer and we fail open."""
+        policy = self._policies[identity.role]
+        now = self.clock()
+        window = policy.window_seconds
+        start = int(now // window) * window
+        counter = Counter(identity_key(identity, address), start, window)
+        # One request dearer than a whole budget is charged the budget: refused only when some of it is spent.
+        amounts = {REQUESTS: min(requests, policy.requests)}
+        if mutations:
+            amounts[MUTATIONS] = min(mutations, policy.mutations)
+        try:
+            counted = await self.store.charge(counter, amounts, policy.limits())
+        except StoreUnavailable as error:
+            self._store_down(error)
+            return None
+        reset = max(1, math.ceil(start + window - now))
+        decision = Decision(counter, policy, amounts, dict(counted.used), counted.admitted, reset)
+        if not counted.admitted:
+            over = [
+                budget for budget in amounts if counted.used.get(budget, 0) + amounts[budget] > policy.limits()[budget]
+            ]
+            raise RateLimitedWith(decision, over or [REQUESTS])
+        return decision
+
+    def _store_down(self, error: StoreUnavailable) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= STORE_WARNING_INTERVAL:
+            self._last_warning = now
+            choice = "serving without a limit" if self.settings.rate_limit_fail_open else "refusing with UNAVAILABLE"
+            logger.warning("rate_limit_store_unavailable", extra={"choice": choice, "error": str(error)})
+        if not self.settings.rate_limit_fail_open:
+            raise Unavailable("The rate limiter is unavailable; retry later") from error
+
+    def reconcile(self, decision: Decision, actual_requests: int) -> None:
+        """Add or give back the difference between the estimate charged and the requests made, in the background.
+
+        A request costs at least 1, as when it was charged: one that made no DynamoDB request is not free."""
+        difference = max(1, actual_requests) - decision.charged[REQUESTS]
+        if difference == 0:
+            return
+        task = asyncio.get_running_loop().create_task(self._adjust(decision.counter, difference))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _adjust(self, counter: Counter, difference: int) -> None:
+        try:
+            await self.store.adjust(counter, {REQUESTS: difference})
+        except StoreUnavailable as error:
+            logger.warning("rate_limit_reconcile_failed", extra={"error": str(error), "difference": difference})
+
+    async def settled(self) -> None:
+        """Wait for the reconciliations in flight (at shutdown, and for the tests)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+
+class RateLimitedWith(RateLimited):
+    """RATE_LIMITED, with the decision whose headers the 429 carries."""
+
+    def __init__(self, decision: Decision, budgets: list[str]) -> None:
+        super().__init__(
+            f"rate limit reached ({', '.join(budgets)} of the {decision.policy.name} budget); retry in "
+            f"{decision.reset_seconds} s",
+            retryAfter=decision.reset_seconds,
+        )
+        self.decision = decision

@@ -1,0 +1,156 @@
+"""Rate limits per identity (graphql_api.http.rate_limit), against the real backend's RateLimits table.
+
+Each test's callers are new subjects, so no test sees another's counters. The window is a day: a burst of a
+second never straddles two windows (except at midnight UTC).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from starlette.testclient import TestClient
+
+from graphql_api.app import create_app
+from graphql_api.http.rate_limit_store import RATE_LIMITS
+from graphql_api.settings import Settings
+from tests.issuer import ADMIN, bearer, shared_issuer
+from tests.support import Api, fresh_settings, run_with_dynamo
+
+ME = "query Me { me { name } }"  # one load by key: estimated 1, made 1
+DAY = 86400
+
+
+def customer() -> dict[str, str]:
+    return bearer(shared_issuer().token(f"rl-{uuid.uuid4().hex[:10]}"))
+
+
+def admin() -> dict[str, str]:
+    return bearer(shared_issuer().token(f"rl-admin-{uuid.uuid4().hex[:10]}", ADMIN[1]))
+
+
+def ensure_table(settings: Settings) -> None:
+    async def create(dynamo: Any) -> None:
+        try:
+            await dynamo.call("create_table", **RATE_LIMITS.create_table_params(settings.table_prefix))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+
+    run_with_dynamo(settings, create)
+
+
+def limited(api: Api, **changes: Any) -> Settings:
+    ensure_table(api.settings)
+    return api.settings.replace(rate_limit_window_seconds=DAY, **changes)
+
+
+@pytest.fixture
+def small(api: Api) -> Iterator[TestClient]:
+    with TestClient(create_app(limited(api, rate_limit_customer=5))) as client:
+        yield client
+
+
+def post(client: TestClient, headers: dict[str, str], query: str = ME, variables: dict[str, Any] | None = None) -> Any:
+    return client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+def test_a_burst_over_the_limit_is_refused_with_the_headers_while_another_identity_is_served(
+    small: TestClient,
+) -> None:
+    greedy, other = customer(), customer()
+    answers = [post(small, greedy) for _ in range(7)]
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 2
+    first, refused = answers[0], answers[5]
+    assert first.headers["ratelimit-policy"].startswith('"customer-requests";q=5;w=86400')
+    assert first.headers["ratelimit"].startswith('"customer-requests";r=4;t=')
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert 1 <= int(refused.headers["retry-after"]) <= DAY
+    assert refused.headers["ratelimit"].startswith('"customer-requests";r=0;')
+    assert refused.headers["x-dynamodb-requests"] == "0"  # nothing beyond the limiter's own call
+    served = post(small, other)
+    assert served.status_code == 200
+    assert "errors" not in served.json()
+
+
+def test_two_instances_share_one_budget(api: Api) -> None:
+    settings = limited(api, rate_limit_customer=12)
+    caller = customer()
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        clients = [one, two] * 15
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = list(pool.map(lambda client: post(client, caller).status_code, clients))
+    assert statuses.count(200) == 12, statuses
+    assert statuses.count(429) == 18
+
+
+def test_mutations_have_a_budget_of_their_own(api: Api) -> None:
+    # createProduct is estimated 1 request: 2 fit the admin's mutation budget, queries go on.
+    settings = limited(api, rate_limit_admin_mutations=2)
+    caller = admin()
+    create = "mutation($input: CreateProductInput!) { createProduct(input: $input) { productId } }"
+    product = {"name": "Rate-limited lamp", "description": "", "price": "9.99", "category": "home", "stock": 1}
+    with TestClient(create_app(settings)) as client:
+        made = [post(client, caller, create, {"input": product}) for _ in range(3)]
+        query = post(client, caller)
+    assert [answer.status_code for answer in made] == [200, 200, 429], [answer.text for answer in made]
+    assert "admin-mutations" in made[2].json()["errors"][0]["message"] or "mutations" in made[2].text
+    assert made[2].headers["ratelimit"].split(", ")[1].startswith('"admin-mutations";r=0;')
+    assert query.status_code == 200
+
+
+def test_the_estimate_is_reconciled_with_the_requests_made(api: Api) -> None:
+    # A filtered listing is estimated at the read budget (FILTER_READ_BUDGET Queries); it makes fewer.
+    settings = limited(api)
+    sub = f"rl-admin-{uuid.uuid4().hex[:10]}"
+    caller = bearer(shared_issuer().token(sub, ADMIN[1]))
+    query = "query($id: ID!) { customer(customerId: $id) { orders(status: PENDING) { edges { node { orderId } } } } }"
+    with TestClient(create_app(settings)) as client:
+        answer = post(client, caller, query, {"id": api.data.canonical.customer_id})
+        assert answer.status_code == 200, answer.text
+        estimated = int(answer.headers["x-estimated-dynamodb-requests"])
+        made = int(answer.headers["x-dynamodb-requests"])
+        assert estimated > made >= 1, (answer.text, dict(answer.headers))
+        key = f"{shared_issuer().url}#{sub}#"
+        deadline = time.monotonic() + 30
+        while counters(settings, key) != [made] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert counters(settings, key) == [made]
+
+
+def counters(settings: Settings, key_prefix: str) -> list[int]:
+    """The requests counted for the identity whose counters' keys start with `key_prefix`."""
+
+    async def scan(dynamo: Any) -> list[int]:
+        table = RATE_LIMITS.physical_name(settings.table_prefix)
+        response = await dynamo.call("scan", TableName=table, ConsistentRead=True)
+        return [int(item["Requests"]["N"]) for item in response["Items"] if item["Key"]["S"].startswith(key_prefix)]
+
+    result: list[int] = run_with_dynamo(settings, scan)
+    return result
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_the_store_unreachable_is_the_documented_choice_and_logged(
+    endpoint: str, fail_open: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = fresh_settings(endpoint, rate_limit_fail_open=fail_open)  # no tables at all: the store fails
+    with (
+        caplog.at_level(logging.WARNING, logger="graphql_api.http.rate_limit"),
+        TestClient(create_app(settings)) as client,
+    ):
+        answer = post(client, customer(), "{ __typename }")
+    warnings = [record for record in caplog.records if record.getMessage() == "rate_limit_store_unavailable"]
+    assert len(warnings) == 1
+    if fail_open:
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"] == {"__typename": "Query"}
+    else:
+        assert answer.status_code == 503
+        assert answer.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
