@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.entity import Entity, Listing
-from graphql_api.graphql.entities import cart, customer, order, order_item, product, review
+from graphql_api.graphql.entities import cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.repositories._access import DECLARED_ACCESS, DeclaredAccess
 from graphql_api.tables import Table
@@ -24,6 +24,7 @@ ENTITIES: tuple[Roots, ...] = (
     order_item.ROOTS,
     review.ROOTS,
     cart.ROOTS,
+    stats.ROOTS,
 )
 
 for _roots in ENTITIES:

@@ -161,7 +161,11 @@ CORRUPTIONS = [
     Corruption(
         "a wrong order total",
         lambda d: [_item(ORDERS, d.orders[1], total=d.orders[1].total + Decimal("0.01"))],
-        lambda d: {("order-total", (_order_key(d.orders[1]),))},
+        lambda d: {
+            ("order-total", (_order_key(d.orders[1]),)),
+            # Its status's revenue counter no longer matches the orders either.
+            ("counters", (f"Counters(OrdersByStatus, {d.orders[1].status.value})",)),
+        },
     ),
     Corruption(
         "a wrong line total",
@@ -242,7 +246,16 @@ CORRUPTIONS = [
     Corruption(
         "an item that does not match its declaration",
         lambda d: [_item(PRODUCTS, d.products[8], price="free")],
-        lambda d: {("item-shape", (_at("Products", ProductId=d.products[8].product_id),))},
+        lambda d: {
+            ("item-shape", (_at("Products", ProductId=d.products[8].product_id),)),
+            # A product that does not decode is not counted in its category.
+            ("counters", (f"Counters(ProductsByCategory, {d.products[8].category})",)),
+        },
+    ),
+    Corruption(
+        "a counter written around the service",
+        lambda d: [("Counters", {"Shard": "ProductsByCategory#0", "Member": "nowhere", "Count": 1, "Amount": 0})],
+        lambda d: {("counters", ("Counters(ProductsByCategory, nowhere)",))},
     ),
 ]
 
