@@ -22,13 +22,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import cast
 
+from graphql import GraphQLFormattedError
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    ErrorMessage,
+    Message,
+    SubscribeMessage,
+)
 
+from graphql_api.errors import ApiError
 from graphql_api.graphql.context import RequestContext
 
 TOKEN_EXPIRED_CLOSE_CODE = 4403
@@ -41,6 +50,9 @@ class ConnectionContext(RequestContext):
 
     token_expires_at: float | None = None
     """The Unix time from which the connection's token is refused; None without a token (nothing expires)."""
+    charge_operation: Callable[[], Awaitable[None]] | None = None
+    """Charges an operation started on the connection to its identity's rate limit (the HTTP view sets it);
+    raises RATE_LIMITED over the limit."""
 
     def token_expired(self) -> bool:
         return self.token_expires_at is not None and time.time() >= self.token_expires_at
@@ -57,6 +69,18 @@ class TokenBoundConnection(BaseGraphQLTransportWSHandler[RequestContext, None]):
         expires_at = self.context.token_expires_at if isinstance(self.context, ConnectionContext) else None
         if self.connection_acknowledged and expires_at is not None and self.expiry is None:
             self.expiry = asyncio.create_task(self._close_at(expires_at))
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """As Strawberry's, once the operation is charged to the connection's rate limit (an error message if not)."""
+        charge = self.context.charge_operation if isinstance(self.context, ConnectionContext) else None
+        if charge is not None and self.connection_acknowledged and message["id"] not in self.operations:
+            try:
+                await charge()
+            except ApiError as refused:
+                entry = cast(GraphQLFormattedError, refused.entry())
+                await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[entry]))
+                return
+        await super().handle_subscribe(message)
 
     async def _close_at(self, instant: float) -> None:
         await asyncio.sleep(max(0.0, instant - time.time()))

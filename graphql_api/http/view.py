@@ -153,6 +153,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 live=services.live,
             )
             request.scope.setdefault("state", {})["graphql_context"] = context  # for the connection's log line
+            self._limit_operations(context, self.limiter(services))
             return context
         return RequestContext(dynamo=services.dynamo, settings=self.settings, identity=current_identity())
 
@@ -176,6 +177,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         owner = context.identity.subject or f"anonymous@{context.client_address}"
         if self.connections[owner] >= self.settings.ws_connections_per_identity:
             raise ConnectionRejectionError({"reason": "too many connections for this identity"})
+        if isinstance(context, ConnectionContext) and context.charge_operation is not None:
+            try:
+                await context.charge_operation()  # a connection costs its identity 1, as each operation on it
+            except (RateLimitedWith, Unavailable) as refused:
+                raise ConnectionRejectionError({"reason": refused.message, **refused.extensions}) from None
         self.connections[owner] += 1
         context.connection_owner = owner
         LIVE_CONNECTIONS.inc()
@@ -261,6 +267,17 @@ class GraphQLView(GraphQL[RequestContext, None]):
             store = MemoryRateLimitStore() if memory else DynamoRateLimitStore(services.dynamo)
             self._limiter = (services, RateLimiter(self.settings, store))
         return self._limiter[1]
+
+    @staticmethod
+    def _limit_operations(context: ConnectionContext, limiter: RateLimiter | None) -> None:
+        """A WebSocket's connection and each operation on it cost its identity 1 (a subscription's events nothing)."""
+        if limiter is None:
+            return
+
+        async def charge() -> None:
+            await limiter.charge(context.identity, context.client_address or "unknown", 1, 0)
+
+        context.charge_operation = charge
 
     def _estimated(self, operations: list[GraphQLRequestData]) -> tuple[int, int]:
         """The DynamoDB requests the operations may cause (at least 1 each), and of those the mutations'."""

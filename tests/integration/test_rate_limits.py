@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from graphql_api.app import create_app
 from graphql_api.http.rate_limit_store import RATE_LIMITS
@@ -154,3 +155,25 @@ def test_the_store_unreachable_is_the_documented_choice_and_logged(
     else:
         assert answer.status_code == 503
         assert answer.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+
+
+def test_websocket_connections_and_their_operations_count_too(api: Api) -> None:
+    settings = limited(api, rate_limit_customer=3)
+    caller = customer()
+    with TestClient(create_app(settings)) as client:
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            socket.send_json({"type": "connection_init", "payload": caller})  # 1
+            assert socket.receive_json()["type"] == "connection_ack"
+            answers = []
+            for number in range(3):  # 2, 3, then over
+                socket.send_json({"id": str(number), "type": "subscribe", "payload": {"query": "{ __typename }"}})
+                answers.append(socket.receive_json())
+                if answers[-1]["type"] == "next":
+                    assert socket.receive_json()["type"] == "complete"
+        assert [answer["type"] for answer in answers] == ["next", "next", "error"]
+        assert answers[2]["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            socket.send_json({"type": "connection_init", "payload": caller})
+            with pytest.raises(WebSocketDisconnect) as refused:
+                socket.receive_json()
+    assert refused.value.code == 4403
