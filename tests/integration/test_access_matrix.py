@@ -65,6 +65,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     # A cart is the caller's own: no argument aims at another's ("other" is A on A's), staff and admins have none.
     "Mutation.setCartLine": row(UNAUTH, DATA, DATA, FORBIDDEN, FORBIDDEN),
     "Mutation.clearCart": row(UNAUTH, DATA, DATA, FORBIDDEN, FORBIDDEN),
+    # Counts kept by the writes (SPEC 13): categories for anyone, the order statuses' counts and revenue for staff.
+    "Query.categories": PUBLIC,
+    "Query.orderStats": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
 }
 NO_ORDERS = {"Mutation.deleteCustomer"}  # a customer with orders cannot be deleted: its targets have none
 
