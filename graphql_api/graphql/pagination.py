@@ -40,8 +40,14 @@ _MAC_BYTES = 16
 @follows_parent
 @strawberry.type
 class PageInfo:
+    """Relay's Cursor Connections PageInfo. With `first`/`after`, `hasPreviousPage` is true exactly when `after` was
+    given: the cursor was issued inside this listing, so the reading is past its start (the spec allows true when
+    edges before `after` exist; with a filter those read before may all have been filtered out)."""
+
     has_next_page: bool
     end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
 
 
 def check_first(first: int | None) -> int:
@@ -105,8 +111,11 @@ def _listing_part(part: object) -> str | None:
     return str(part)
 
 
-def edges_and_page_info(page: Page[T], secrets: Sequence[str], listing: str) -> tuple[list[tuple[T, str]], PageInfo]:
-    """Each node with its cursor (signed with the first secret), and the page info; `endCursor` is the last's."""
+def edges_and_page_info(
+    page: Page[T], secrets: Sequence[str], listing: str, *, has_previous: bool = False
+) -> tuple[list[tuple[T, str]], PageInfo]:
+    """Each node with its cursor (signed with the first secret), and the page info; `startCursor` is the first's,
+    `endCursor` the last's."""
     secret = secrets[0]
     edges = [(node, encode_cursor(secret, listing, position)) for node, position in page.entries]
     if edges:
@@ -115,7 +124,11 @@ def edges_and_page_info(page: Page[T], secrets: Sequence[str], listing: str) -> 
         end_cursor = encode_cursor(secret, listing, page.resume_at)
     else:
         end_cursor = None
-    return edges, PageInfo(has_next_page=page.has_next, end_cursor=end_cursor)
+    start_cursor = edges[0][1] if edges else None
+    page_info = PageInfo(
+        has_next_page=page.has_next, end_cursor=end_cursor, has_previous_page=has_previous, start_cursor=start_cursor
+    )
+    return edges, page_info
 
 
 @follows_parent
@@ -166,7 +179,7 @@ async def paginate(
         within=within,
         where=where,
     )
-    edges, page_info = edges_and_page_info(page, settings.cursor_secrets, identity)
+    edges, page_info = edges_and_page_info(page, settings.cursor_secrets, identity, has_previous=after is not None)
     return Connection(
         edges=[Edge(cursor=cursor, node=node(value)) for value, cursor in edges],
         page_info=page_info,
