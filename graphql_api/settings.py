@@ -85,6 +85,22 @@ def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+def _parse_redis_url(value: object) -> object:
+    """A redis:// or rediss:// URL; an empty string means unset. Never echoed: it may hold a password."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("must be a redis:// or rediss:// URL")
+    return text
+
+
 Count = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(gt=0)]
 Name = Annotated[str, Field(min_length=1)]
@@ -159,6 +175,13 @@ class Settings(BaseModel):
     ws_connection_init_timeout: Seconds = 10.0
     stream_max_idle: Seconds = 0.25
     """Longest pause between two reads of an idle stream shard: the worst added latency of an event."""
+    live_bus: Annotated[str | None, BeforeValidator(_parse_redis_url)] = None
+    """`redis://` or `rediss://` URL of the Valkey/Redis that carries live updates between instances (fed by
+    `graphql-api relay` or the stream consumer Lambda); unset: each process reads the streams itself (at most two
+    instances)."""
+    live_lease_seconds: Seconds = 10.0
+    """How long a relay's lease on a stream shard lasts unrenewed: the longest a dead relay's shards wait for
+    another relay."""
     cognito_endpoint_url: Url = None
     """Where `graphql-api token` signs in: a Cognito-compatible server instead of AWS (the service never uses it)."""
     # Rate limits (docs/rate-limits.md): on by default, budgets of estimated DynamoDB requests per window and

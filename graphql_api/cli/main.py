@@ -1,5 +1,5 @@
 """The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, validate,
-export, schema, erd, docs, package lambda.
+export, schema, erd, docs, package lambda, relay.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
 process: a user pool with the demo users (graphql_api.local.user_pool), the demo data with Ada bound to her
@@ -23,6 +23,7 @@ from graphql_api.cli.data import CHECK_PATTERNS, EXPLORE, EXPORT, SEED, VALIDATE
 from graphql_api.cli.dynamo_target import NoDynamoDB
 from graphql_api.cli.package import PACKAGE
 from graphql_api.cli.reference import DOCS, ERD, SCHEMA
+from graphql_api.cli.relay import RELAY
 from graphql_api.cli.serve import SERVE
 from graphql_api.cli.tables import TABLES
 from graphql_api.cli.token import TOKEN
@@ -44,6 +45,7 @@ COMMANDS: tuple[Command | Group, ...] = (
     ERD,
     DOCS,
     PACKAGE,
+    RELAY,
 )
 """Every command, in the order `--help` and the CLI reference page list them: a new one is declared in its module
 and named here."""

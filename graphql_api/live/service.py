@@ -2,6 +2,8 @@
 
 Readers run in the background with clients of their own (their reads are not any request's cost).
 Each reader's records go to its table's feed (graphql_api.live.hub), which decodes and fans them out.
+With LIVE_BUS set, a table's records come from the bus instead (graphql_api.live.bus, fed by the relays):
+the process reads no stream at all.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
 from graphql_api.dynamo.client import client_kwargs, config_kwargs
+from graphql_api.errors import Unavailable
+from graphql_api.live import bus
 from graphql_api.live.hub import Hub, TableFeed
 from graphql_api.live.streams import Record, StreamReader
 from graphql_api.settings import Settings
@@ -47,7 +51,17 @@ class LiveUpdates:
             return self._clients
 
     def _start_reader(self, feed: TableFeed[Any]) -> asyncio.Task[None]:
+        if self.settings.live_bus:
+            return asyncio.get_running_loop().create_task(self._follow_bus(self.settings.live_bus, feed))
         return asyncio.get_running_loop().create_task(self._read(feed))
+
+    async def _follow_bus(self, url: str, feed: TableFeed[Any]) -> None:
+        def lost(reason: str) -> None:
+            for subscriber in list(feed.subscribers):
+                subscriber.close(Unavailable(reason))
+
+        physical = feed.entity.table.physical_name(self.settings.table_prefix)
+        await bus.follow(url, bus.channel(physical), feed.publish, lost, feed.ready)
 
     async def _read(self, feed: TableFeed[Any]) -> None:
         table = feed.entity.table

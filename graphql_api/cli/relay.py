@@ -1,0 +1,85 @@
+"""`graphql-api relay`: the live-updates relay (LIVE_BUS): reads the tables' streams under shard leases and
+publishes their records on the bus, for every instance's subscribers (graphql_api.live.relay). Run two or more
+for availability: a lease per shard lets one read it, another takes over within LIVE_LEASE_SECONDS of its death."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import TYPE_CHECKING, Any
+
+from graphql_api.cli.command import Command, argument, fail
+
+if TYPE_CHECKING:
+    import argparse
+
+    from graphql_api.settings import Settings
+
+
+def relay(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.live_bus:
+        fail("relay: set LIVE_BUS (a redis:// URL): the relay publishes the streams' records there")
+        return 2
+    if settings.embedded:
+        fail("relay: needs DYNAMODB_ENDPOINT_URL or AWS: the local default reads its streams in process")
+        return 2
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, addr=args.metrics_host)  # dynamodb_stream_lag_seconds, per table
+    asyncio.run(_run(settings))
+    return 0
+
+
+async def _run(settings: Settings) -> None:
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
+    from graphql_api.dynamo.client import client_kwargs, config_kwargs, open_dynamo
+    from graphql_api.graphql.registry import ALL_TABLES
+    from graphql_api.live.bus import Publisher
+    from graphql_api.live.relay import Relay
+
+    session = get_session()
+    publisher = Publisher(settings.live_bus or "")
+    async with (
+        open_dynamo(settings) as dynamo,
+        session.create_client(
+            "dynamodbstreams", config=AioConfig(**config_kwargs(settings)), **client_kwargs(settings)
+        ) as streams,
+    ):
+
+        async def call(operation: str, **params: Any) -> dict[str, Any]:
+            result: dict[str, Any] = await getattr(streams, operation)(**params)
+            return result
+
+        running = Relay(
+            dynamo,
+            call,
+            publisher,
+            ALL_TABLES,
+            lease_seconds=settings.live_lease_seconds,
+            max_idle=settings.stream_max_idle,
+        )
+        task = asyncio.ensure_future(running.run())
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop, task.cancel)  # a clean stop releases the leases at once
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await publisher.close()
+
+
+RELAY = Command(
+    "relay",
+    "read the streams under shard leases and publish their records on LIVE_BUS (live updates at any scale)",
+    relay,
+    arguments=(
+        argument("--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port (0: none)"),
+        argument("--metrics-host", default="127.0.0.1", help="the metrics port's address (default: loopback)"),
+    ),
+    description=__doc__,
+)

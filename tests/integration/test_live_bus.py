@@ -1,0 +1,282 @@
+"""Live updates through the bus (LIVE_BUS, issue 25, SPEC 15): three instances, two relays, a real Redis.
+
+On DynamoDB Local: three `serve` instances (uvicorn, LIVE_BUS set) reading no stream at all, two
+`graphql-api relay` processes sharing the shards through leases, and Debian's redis-server. Every
+subscriber, whichever instance it is on, gets every change (API writes and writes straight to
+DynamoDB) exactly once and in order; the streams' GetRecords per shard do not grow with the instances
+(counted at the DynamoDB endpoint, through the fault proxy); a relay killed with -9 in a burst of writes
+is replaced within its lease time and nobody misses or repeats a change; Redis stopped closes
+subscribers with UNAVAILABLE, and new subscriptions work once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from graphql_api.dynamo.client import open_dynamo
+from graphql_api.live.leases import LIVE_LEASES
+from graphql_api.ops.table_admin import create_tables
+from graphql_api.repositories.products import PRODUCTS
+from tests.depth import count
+from tests.faults.proxy import FaultProxy
+from tests.live_client import LiveClient, active_subscriptions, error_codes
+from tests.operations import UPDATE_PRODUCT, create_product
+from tests.support import Api
+from tests.support.api import run_with_dynamo
+from tests.support.live_bus import Process, RedisServer, bus_env, instance, processes, relay, until
+
+pytestmark = pytest.mark.one_backend  # many processes: DynamoDB Local only
+
+PRODUCT_CHANGED = "subscription($ids: [ID!]!) { productChanged(productIds: $ids) { productId stock } }"
+LEASE_SECONDS = 3.0
+EVENT_WITHIN = 60.0
+"""Generous: an event returns as soon as it arrives; a shared, busy machine is not a failure."""
+
+
+@dataclass
+class Cluster:
+    api: Api
+    redis: RedisServer
+    instances: list[str]
+    relays: list[Process]
+    relay_proxy: FaultProxy
+    instance_proxy: FaultProxy
+
+
+def leases(api: Api) -> dict[str, dict[str, Any]]:
+    """The lease table's items by key ("<table>#<shard>", and each table's "#since")."""
+
+    async def scan(dynamo: Any) -> list[dict[str, Any]]:
+        answer = await dynamo.call("scan", TableName=LIVE_LEASES.physical_name(api.settings.table_prefix))
+        items: list[dict[str, Any]] = answer.get("Items", [])
+        return items
+
+    items = run_with_dynamo(api.settings, scan)
+    return {item["LeaseKey"]["S"]: item for item in items}
+
+
+def shard_leases(api: Api, table: str = "Products") -> dict[str, dict[str, Any]]:
+    return {key: item for key, item in leases(api).items() if key.startswith(f"{table}#shard")}
+
+
+def holder(api: Api, relays: list[Process], table: str = "Products") -> Process | None:
+    """The relay holding an unexpired lease of the table's open shard."""
+    now = time.time() * 1000
+    for item in shard_leases(api, table).values():
+        if "Finished" in item or float(item["ExpiresAt"]["N"]) < now:
+            continue
+        pid = int(item["Owner"]["S"].rsplit("-", 2)[1])
+        for process in relays:
+            if process.pid == pid:
+                return process
+    return None
+
+
+@pytest.fixture(scope="module")
+def cluster(api: Api, endpoint: str) -> Iterator[Cluster]:
+    run_with_dynamo(api.settings, lambda dynamo: create_tables(dynamo, tables=[LIVE_LEASES]))
+    redis = RedisServer()
+    redis.start()
+    try:
+        with FaultProxy(endpoint) as relay_proxy, FaultProxy(endpoint) as instance_proxy, processes() as started:
+            urls = []
+            for _ in range(3):
+                process, url = instance(bus_env(api.settings, redis.url, instance_proxy.url))
+                started.append(process)
+                urls.append(url)
+            relays = []
+            for _ in range(2):
+                env = bus_env(api.settings, redis.url, relay_proxy.url, LIVE_LEASE_SECONDS=str(LEASE_SECONDS))
+                relays.append(relay(env))
+                started.append(relays[-1])
+            until(lambda: holder(api, relays) is not None, 120, "no relay took the Products shard lease")
+            yield Cluster(api, redis, urls, relays, relay_proxy, instance_proxy)
+    finally:
+        redis.stop()
+
+
+async def subscribers(urls: list[str], product_id: str, per_instance: int = 1) -> list[LiveClient]:
+    clients = []
+    for url in urls:
+        before = await active_subscriptions(url)
+        for _ in range(per_instance):
+            client = await LiveClient.connect(url)
+            await client.subscribe("1", PRODUCT_CHANGED, {"ids": [product_id]})
+            clients.append(client)
+        deadline = time.monotonic() + EVENT_WITHIN
+        while await active_subscriptions(url) < before + per_instance:
+            if time.monotonic() > deadline:
+                said = [client.messages["1"].get_nowait() for client in clients if not client.messages["1"].empty()]
+                raise AssertionError(f"the subscriptions were not confirmed: {said}")
+            await asyncio.sleep(0.05)
+    return clients
+
+
+async def stocks(client: LiveClient, wanted: int) -> list[int] | str:
+    """The stock of every event until `wanted` of them (an early event of the product's creation, stock 1000,
+    is left out: it may be relayed after the subscription started), or how the subscription ended."""
+    seen: list[int] = []
+    while len(seen) < wanted:
+        message = await client.next("1", within=EVENT_WITHIN)
+        if message["type"] != "next" or message["payload"].get("errors"):
+            return f"ended: {message['type']} {error_codes(message) if message['type'] != 'complete' else ''}"
+        stock = message["payload"]["data"]["productChanged"]["stock"]
+        if not (seen == [] and stock == 1000):
+            seen.append(stock)
+    return seen
+
+
+async def no_more(client: LiveClient, within: float = 1.5) -> list[dict[str, Any]]:
+    """Whatever else arrives within a moment (a repeat would)."""
+    extra = []
+    try:
+        while True:
+            extra.append(await client.next("1", within=within))
+    except TimeoutError:
+        return extra
+
+
+async def write_directly(api: Api, product_id: str, stock: int) -> None:
+    async with open_dynamo(api.settings) as dynamo:
+        await dynamo.call(
+            "update_item",
+            TableName=PRODUCTS.table.physical_name(api.settings.table_prefix),
+            Key={"ProductId": {"S": product_id}},
+            UpdateExpression="SET #stock = :stock ADD #version :one",
+            ExpressionAttributeNames={"#stock": PRODUCTS.attribute("stock"), "#version": PRODUCTS.attribute("version")},
+            ExpressionAttributeValues={":stock": {"N": str(stock)}, ":one": {"N": "1"}},
+        )
+
+
+def test_every_subscriber_on_every_instance_gets_every_change_once_in_order(cluster: Cluster) -> None:
+    api = cluster.api
+    product = create_product(api, stock=1000)
+    writes = 20
+
+    async def run() -> tuple[list[list[int] | str], list[list[dict[str, Any]]]]:
+        clients = await subscribers(cluster.instances, product["productId"], per_instance=2)
+        version = product["version"]
+        for stock in range(1, writes + 1):
+            if stock % 2:  # through the API, and around it (as a backfill would): both reach everyone
+                update = {"productId": product["productId"], "expectedVersion": version, "stock": stock}
+                await asyncio.to_thread(api.data_of, UPDATE_PRODUCT, {"input": update})
+            else:
+                await write_directly(api, product["productId"], stock)
+            version += 1
+        received = await asyncio.gather(*(stocks(client, writes) for client in clients))
+        extra = await asyncio.gather(*(no_more(client) for client in clients))
+        for client in clients:
+            await client.close()
+        return list(received), list(extra)
+
+    received, extra = asyncio.run(run())
+    assert received == [list(range(1, writes + 1))] * 6
+    assert extra == [[]] * 6
+    reads = cluster.instance_proxy.counts().by_operation
+    assert reads["GetRecords"] == reads["DescribeStream"] == reads["GetShardIterator"] == 0  # instances read no stream
+
+
+def test_stream_reads_per_shard_do_not_grow_with_the_instances(cluster: Cluster) -> None:
+    api = cluster.api
+    product = create_product(api, stock=1000)
+    window = 6.0
+
+    async def get_records_per_shard_per_second(urls: list[str]) -> float:
+        clients = await subscribers(urls, product["productId"])
+        cluster.relay_proxy.reset()
+        await asyncio.sleep(window)  # a measuring window, not a wait for a condition
+        counted = cluster.relay_proxy.counts().by_operation["GetRecords"]
+        for client in clients:
+            await client.close()
+        shards = 0
+        for table in ("Orders", "Products"):
+            shards += len(await asyncio.to_thread(shard_leases, api, table))
+        return counted / shards / window
+
+    one = asyncio.run(get_records_per_shard_per_second(cluster.instances[:1]))
+    three = asyncio.run(get_records_per_shard_per_second(cluster.instances))
+    print(f"GetRecords per shard per second: 1 instance {one:.1f}, 3 instances {three:.1f}")
+    assert three <= one * 1.5 + 1, (one, three)
+    assert cluster.instance_proxy.counts().by_operation["GetRecords"] == 0
+
+
+def test_redis_stopped_closes_subscribers_with_unavailable_and_new_ones_work_after(cluster: Cluster) -> None:
+    api = cluster.api
+    product = create_product(api, stock=1000)
+
+    async def outage() -> list[list[int] | str]:
+        clients = await subscribers(cluster.instances, product["productId"])
+        cluster.redis.stop()
+        ended = await asyncio.gather(*(stocks(client, 1) for client in clients))
+        for client in clients:
+            await client.close()
+        return list(ended)
+
+    ended = asyncio.run(outage())
+    assert ended == ["ended: next ['UNAVAILABLE']"] * 3
+    cluster.redis.start()
+
+    async def after() -> list[list[int] | str]:
+        deadline = time.monotonic() + EVENT_WITHIN
+        while True:  # each instance reconnects with backoff: a subscription made too soon is refused, not silent
+            clients = await subscribers(cluster.instances, product["productId"])
+            await write_directly(api, product["productId"], 7)
+            received = await asyncio.gather(*(stocks(client, 1) for client in clients))
+            for client in clients:
+                await client.close()
+            if all(isinstance(each, list) for each in received) or time.monotonic() > deadline:
+                return list(received)
+
+    assert asyncio.run(after()) == [[7]] * 3
+
+
+def test_a_relay_killed_in_a_burst_is_replaced_and_nobody_misses_or_repeats_a_change(cluster: Cluster) -> None:
+    api = cluster.api
+    product = create_product(api, stock=1000)
+    burst = count("LIVE_BUS_BURST", 100, 500)
+    killed_at: list[float] = []
+
+    async def run() -> tuple[list[list[int] | str], list[list[float]], list[list[dict[str, Any]]]]:
+        clients = await subscribers(cluster.instances, product["productId"])
+        arrivals: list[list[float]] = [[] for _ in clients]
+
+        async def timed(index: int, client: LiveClient) -> list[int] | str:
+            seen: list[int] = []
+            while len(seen) < burst:
+                message = await client.next("1", within=EVENT_WITHIN)
+                if message["type"] != "next" or message["payload"].get("errors"):
+                    return f"ended: {message}"
+                stock = message["payload"]["data"]["productChanged"]["stock"]
+                if not (seen == [] and stock == 1000):
+                    seen.append(stock)
+                    arrivals[index].append(time.monotonic())
+            return seen
+
+        readers = [asyncio.ensure_future(timed(index, client)) for index, client in enumerate(clients)]
+        for stock in range(1, burst + 1):
+            await write_directly(api, product["productId"], stock)
+            if stock == burst // 3:
+                active = await asyncio.to_thread(holder, api, cluster.relays)
+                assert active is not None, "no relay held the shard"
+                active.kill()
+                killed_at.append(time.monotonic())
+        received = await asyncio.gather(*readers)
+        extra = await asyncio.gather(*(no_more(client) for client in clients))
+        for client in clients:
+            await client.close()
+        return list(received), arrivals, list(extra)
+
+    received, arrivals, extra = asyncio.run(run())
+    assert received == [list(range(1, burst + 1))] * 3
+    assert extra == [[]] * 3
+    # Failover: the longest pause in arrivals after the kill (the survivor waits out the dead relay's lease).
+    pause = max(b - a for times in arrivals for a, b in itertools.pairwise(times) if b > killed_at[0])
+    print(f"failover: the longest pause in events after kill -9 of the active relay {pause:.2f} s")
+    assert pause < LEASE_SECONDS * 5 + 10
