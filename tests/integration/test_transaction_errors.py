@@ -407,7 +407,7 @@ def test_deleting_a_review_deleted_meanwhile_is_not_found_and_counts_it_once(api
 
 
 def test_the_actions_are_sent_in_the_order_chosen_and_the_error_follows_its_action(api: Api, send_order: str) -> None:
-    """createReview's four actions, its guard taken: sent as built or reversed, the answer is the guard's."""
+    """createReview's five actions, its guard taken: sent as built or reversed, the answer is the guard's."""
 
     async def scenario(dynamo: Dynamo) -> tuple[ApiError, list[list[str]]]:
         customer, product = await _customer(dynamo), await _product(dynamo)
@@ -416,7 +416,7 @@ def test_the_actions_are_sent_in_the_order_chosen_and_the_error_follows_its_acti
         return await _refused(_review(meddling.dynamo, customer, product.product_id)), meddling.sent
 
     error, sent = _run(api, scenario)
-    built = ["Reviews", "ProductReviewers", "Products", "Customers"]
+    built = ["Reviews", "ProductReviewers", "Products", "Customers", "Counters"]
     tables = [[name.removeprefix(api.settings.table_prefix) for name in names] for names in sent]
     assert tables == [built if send_order == "as built" else built[::-1]]
     assert (error.code, error.extensions) == ("CONFLICT", {"field": "productId"})
