@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.auth.identity import Identity
-from graphql_api.dynamo.observer import observed_by
+from graphql_api.dynamo.observer import CallObserver, current_observer, observed_by
 from graphql_api.metrics import GRAPHQL_DURATION, GRAPHQL_ERRORS, operation_label
 
 logger = logging.getLogger("graphql_api.request")
@@ -40,6 +40,8 @@ class RequestScope:
     """Set by the view once the token is verified; None before, and on requests that are not GraphQL."""
     dynamodb_operations: list[str] = field(default_factory=list)
     consumed_capacity: float = 0.0
+    read_capacity: float = 0.0
+    items_examined: int = 0
     graphql_operations: list[str] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)
     estimated_requests: int = 0
@@ -60,6 +62,11 @@ class RequestScope:
         with self._lock:
             self.consumed_capacity += units
 
+    def add_read(self, units: float, items_examined: int) -> None:
+        with self._lock:
+            self.read_capacity += units
+            self.items_examined += items_examined
+
     def add_estimate(self, requests: int, items: int) -> None:
         self.estimated_requests += requests
         self.estimated_items += items
@@ -68,10 +75,61 @@ class RequestScope:
         """What the request cost so far, beside what was estimated (an answer's `extensions.cost`)."""
         return {
             "requests": self.dynamodb_requests,
-            "readCapacityUnits": self.consumed_capacity,
+            "readCapacityUnits": self.read_capacity,
+            "itemsExamined": self.items_examined,
             "estimatedRequests": self.estimated_requests,
             "estimatedItems": self.estimated_items,
         }
+
+
+@dataclass
+class OperationCost:
+    """What one GraphQL answer cost in DynamoDB (its `extensions.cost`): the requests sent for it (retries
+    included), the read capacity DynamoDB reported for its reads, and the items its reads examined (a Query's
+    ScannedCount, the items a GetItem or BatchGetItem returned). Whatever it is told it passes on to the observer
+    it was opened under (the request's scope), so the request's own totals stay whole."""
+
+    parent: CallObserver | None = None
+    requests: int = 0
+    read_capacity: float = 0.0
+    items_examined: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record_dynamodb_request(self, operation: str) -> None:
+        with self._lock:
+            self.requests += 1
+        if self.parent is not None:
+            self.parent.record_dynamodb_request(operation)
+
+    def add_capacity(self, units: float) -> None:
+        if self.parent is not None:
+            self.parent.add_capacity(units)
+
+    def add_read(self, units: float, items_examined: int) -> None:
+        with self._lock:
+            self.read_capacity += units
+            self.items_examined += items_examined
+        if self.parent is not None:
+            self.parent.add_read(units, items_examined)
+
+    def taken(self) -> dict[str, int | float]:
+        """The cost so far, as an answer carries it; the meter starts again from 0 (a subscription's next event)."""
+        with self._lock:
+            cost: dict[str, int | float] = {
+                "requests": self.requests,
+                "readCapacityUnits": self.read_capacity,
+                "itemsExamined": self.items_examined,
+            }
+            self.requests, self.read_capacity, self.items_examined = 0, 0.0, 0
+        return cost
+
+
+@contextmanager
+def operation_cost(meter: OperationCost | None = None) -> Iterator[OperationCost]:
+    """Meters the DynamoDB calls of the block (and of tasks it starts) for one answer, inside the request's scope."""
+    meter = meter or OperationCost(current_observer())
+    with observed_by(meter):
+        yield meter
 
 
 _current: ContextVar[RequestScope | None] = ContextVar("request_scope", default=None)

@@ -42,7 +42,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from graphql_api import tracing
 from graphql_api.dynamo.fast_parser import use_fast_parser
-from graphql_api.dynamo.observer import capacity_consumed, request_sent
+from graphql_api.dynamo.observer import capacity_consumed, read_done, request_sent
 from graphql_api.errors import Throttled, Unavailable
 from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
 from graphql_api.settings import Settings
@@ -86,6 +86,8 @@ _REPORTS_CAPACITY = frozenset(
         "transact_write_items",
     }
 )
+
+_READS = frozenset({"get_item", "batch_get_item", "query", "scan"})
 
 Call = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -131,7 +133,9 @@ class Dynamo:
             raise
         except (ConnectionError, HTTPClientError) as error:
             raise Unavailable("The database is unavailable; retry later") from error
-        self._record_capacity(response.get("ConsumedCapacity"))
+        units = self._record_capacity(response.get("ConsumedCapacity"))
+        if operation in _READS:
+            read_done(units, items_examined(operation, response))
         return response
 
     def _logical_name(self, physical_name: str) -> str:
@@ -147,13 +151,27 @@ class Dynamo:
             return sorted(self._logical_name(name) for name in names)
         return []
 
-    def _record_capacity(self, consumed: Any) -> None:
+    def _record_capacity(self, consumed: Any) -> float:
+        """Counts the capacity an answer reports, and returns its sum."""
+        total = 0.0
         if not consumed:
-            return
+            return total
         for entry in consumed if isinstance(consumed, list) else [consumed]:
             units = float(entry.get("CapacityUnits", 0.0))
             DYNAMODB_CAPACITY.labels(self._logical_name(entry.get("TableName", "?"))).inc(units)
             capacity_consumed(units)
+            total += units
+        return total
+
+
+def items_examined(operation: str, response: dict[str, Any]) -> int:
+    """The items a read made DynamoDB look at: a Query's or Scan's ScannedCount (before its filter), else the items
+    it returned."""
+    if operation in ("query", "scan"):
+        return int(response.get("ScannedCount", 0))
+    if operation == "get_item":
+        return 1 if "Item" in response else 0
+    return sum(len(items) for items in response.get("Responses", {}).values())
 
 
 class NoCredentials(RuntimeError):

@@ -20,6 +20,10 @@ class CallObserver(Protocol):
 
     def add_capacity(self, units: float) -> None: ...
 
+    def add_read(self, units: float, items_examined: int) -> None:
+        """A read's share of the capacity above (already told to `add_capacity`) and the items DynamoDB examined."""
+        ...
+
 
 # A context variable: the boto3 transport runs each call in a copy of its caller's context, on a pool thread.
 _observer: ContextVar[CallObserver | None] = ContextVar("dynamodb_observer", default=None)
@@ -56,3 +60,13 @@ def capacity_consumed(units: float) -> None:
     observer = _observer.get()
     if observer is not None:
         observer.add_capacity(units)
+
+
+def read_done(units: float, items_examined: int) -> None:
+    observer = _observer.get()
+    if observer is not None:
+        observer.add_read(units, items_examined)
+
+
+def current_observer() -> CallObserver | None:
+    return _observer.get()

@@ -3,7 +3,7 @@ and bookkeeping extensions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import strawberry
@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from graphql_api.dynamo.observer import current_observer
 from graphql_api.graphql.access import unruled_fields
 from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.cost import unpriced_fields
@@ -21,7 +22,7 @@ from graphql_api.graphql.entities._roots import merge
 from graphql_api.graphql.errors import log_unexpected, present
 from graphql_api.graphql.limits import limit_extensions
 from graphql_api.graphql.registry import ENTITIES
-from graphql_api.request_scope import current_request_id, scope_if_any
+from graphql_api.request_scope import OperationCost, current_request_id, operation_cost, scope_if_any
 from graphql_api.settings import Settings
 
 Query = merge("Query", (roots.query for roots in ENTITIES))
@@ -45,26 +46,36 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        """A known query runs its plan; anything else (and anything a plan cannot answer) the generic path."""
-        plan = self.plans.get(query, operation_name)
-        if plan is not None:
-            answered = await self.plans.run(
-                plan, variable_values, context_value, root_value, operation_name, self._process_errors
+        """A known query runs its plan; anything else (and anything a plan cannot answer) the generic path.
+
+        Either way the answer carries `extensions.cost`: what its DynamoDB calls cost (graphql_api.request_scope).
+        """
+        with operation_cost() as meter:
+            plan = self.plans.get(query, operation_name)
+            if plan is not None:
+                answered = await self.plans.run(
+                    plan, variable_values, context_value, root_value, operation_name, self._process_errors
+                )
+                if answered is not None:
+                    return ExecutionResult(data=answered.data, errors=answered.errors, extensions=_costed({}, meter))
+            result = await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
             )
-            if answered is not None:
-                return ExecutionResult(data=answered.data, errors=answered.errors, extensions={})
-        result = await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed_operation_types,
-            operation_extensions,
-        )
-        if plan is None:
-            self.plans.learn(query, operation_name, result)
-        return result
+            if plan is None:
+                self.plans.learn(query, operation_name, result)
+            result.extensions = _costed(result.extensions, meter)
+            return result
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """As Strawberry's (the WebSocket transport's path): each `next` carries the cost of what led to it, since
+        the one before (a subscription's event: its resolution)."""
+        return _costed_stream(await super().stream(*args, **kwargs))
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Expected errors are answers, not incidents: only unexpected ones are logged.
@@ -72,6 +83,28 @@ class Schema(strawberry.Schema):
         log_unexpected(errors, request_id)
         # What a client may see, whatever carries it: HTTP and WebSocket both send `error.formatted`.
         present(errors, request_id)
+
+
+def _costed(extensions: dict[str, Any] | None, meter: OperationCost) -> dict[str, Any]:
+    return {**(extensions or {}), "cost": meter.taken()}
+
+
+async def _costed_stream(results: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+    meter = OperationCost(current_observer())  # over a WebSocket: none, there is no request scope above it
+    try:
+        while True:
+            with operation_cost(meter):
+                try:
+                    result = await anext(results)
+                except StopAsyncIteration:
+                    return
+            if isinstance(result, ExecutionResult):
+                result.extensions = _costed(result.extensions, meter)
+            yield result
+    finally:
+        closing = getattr(results, "aclose", None)
+        if closing is not None:
+            await closing()
 
 
 class RecordOperation(SchemaExtension):

@@ -38,7 +38,8 @@ def test_too_deep(api: Api) -> None:
 
 def test_depth_within_the_limit_is_served(api: Api) -> None:
     body = api.query(_nested(1))
-    assert body == {"data": {"order": None}}
+    assert "errors" not in body
+    assert body["data"] == {"order": None}
 
 
 def test_too_many_aliases(api: Api) -> None:
@@ -93,7 +94,7 @@ def test_too_many_product_ids_costs_no_request(api: Api) -> None:
 
 def test_batched_requests_are_served_up_to_ten_operations(api: Api) -> None:
     response = api.client.post("/graphql", json=[{"query": "{ __typename }"}] * 10)
-    assert response.json() == [{"data": {"__typename": "Query"}}] * 10
+    assert [answer["data"] for answer in response.json()] == [{"__typename": "Query"}] * 10
     response = api.client.post("/graphql", json=[{"query": "{ __typename }"}] * 11)
     assert response.status_code == 400
     assert response.headers["x-dynamodb-requests"] == "0"

@@ -83,8 +83,10 @@ def test_a_customer_asking_for_another_customer_costs_nothing(api: Api) -> None:
     headers = bearer(shared_issuer().token(CANONICAL_SUB))
     other = api.data.loner.customer_id
     response = api.post("query($id: ID!) { customer(customerId: $id) { name } }", {"id": other}, headers)
-    assert response.json() == {"data": {"customer": None}}
+    body = response.json()
+    assert (body["data"], "errors" in body) == ({"customer": None}, False)
     assert response.headers["x-dynamodb-requests"] == "0"
+    assert body["extensions"]["cost"]["requests"] == 0
 
 
 def test_a_role_rule_is_decided_before_any_request(api: Api) -> None:
