@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -69,16 +70,23 @@ def gap_message(shard_id: str) -> str:
 
 
 class Delivered:
-    """The last sequence number delivered per shard: what a republish after a relay failover repeats."""
+    """The last sequence number delivered per order scope (a shard from a relay, an item from the Lambda consumer):
+    what a republish after a failover or a retried batch repeats. Bounded: the scopes least recently seen are
+    forgotten past `limit` (a repeat comes seconds after the original, not after `limit` other items)."""
 
-    def __init__(self) -> None:
-        self._last: dict[str, int] = {}
+    def __init__(self, limit: int = 100_000) -> None:
+        self._last: OrderedDict[str, int] = OrderedDict()
+        self.limit = limit
 
-    def fresh(self, shard_id: str, sequence: str) -> bool:
+    def fresh(self, scope: str, sequence: str) -> bool:
         number = int(sequence)
-        if number <= self._last.get(shard_id, -1):
+        last = self._last.get(scope)
+        if last is not None and number <= last:
             return False
-        self._last[shard_id] = number
+        self._last[scope] = number
+        self._last.move_to_end(scope)
+        if len(self._last) > self.limit:
+            self._last.popitem(last=False)
         return True
 
 
