@@ -1,0 +1,237 @@
+# Live updates at any number of instances (docs/running-at-scale.md, issue 25); off by default. When
+# var.live_bus.enabled: an Amazon ElastiCache Serverless cache for Valkey (the bus, LIVE_BUS=rediss://...),
+# unless var.live_bus.cache_enabled is false (a bus of your own), and the stream consumer: a Lambda
+# function (graphql_api.aws_lambda_stream.handler, the same zip as the service) on the stream of every
+# table that has one, through an event source mapping that batches, retries, bisects a failing batch and
+# sends what still fails to a dead-letter queue. Its role may read exactly those streams, write its own
+# logs, send to its queue and manage its network interfaces in the VPC. `graphql-api relay` does the same
+# work on a host instead: run one or the other, not both. The lease table the relay uses (LiveLeases)
+# comes with the declared tables. Alarms on the consumer (IteratorAge, errors, the queue's depth) are
+# still to add, with their runbook sections (tests/terraform/test_runbook.py checks every alarm has one).
+
+variable "live_bus" {
+  description = <<-EOT
+    The live-updates bus and its stream consumer (live_bus.tf); off by default. An object of the attributes
+    that differ from their defaults:
+      enabled                  false
+      name                     "<name_prefix>graphql-api-live"
+      cache_enabled            true: an ElastiCache Serverless cache for Valkey; false: bring your own bus_url
+      bus_url                  null: the cache's rediss:// endpoint; else LIVE_BUS as the consumer sees it
+      subnet_ids               [] (required): the VPC subnets of the cache and the consumer
+      security_group_ids       []: more security groups for the consumer (the cache's own is made here)
+      package_path             the service's zip (graphql-api package lambda)
+      batch_size               100 records per invocation
+      maximum_retry_attempts   10, then the batch goes to the dead-letter queue
+      maximum_record_age       3600 seconds: older records go to the dead-letter queue
+      log_retention_days       30
+    Typed `any` because Terraform before 1.3 has no optional object attributes.
+  EOT
+  type        = any
+  default = {
+    enabled = false
+  }
+
+  validation {
+    condition = can(keys(var.live_bus)) && try(length(setsubtract(keys(var.live_bus), [
+      "enabled", "name", "cache_enabled", "bus_url", "subnet_ids", "security_group_ids", "package_path",
+      "batch_size", "maximum_retry_attempts", "maximum_record_age", "log_retention_days",
+    ])) == 0, false)
+    error_message = "The live_bus takes enabled, name, cache_enabled, bus_url, subnet_ids, security_group_ids, package_path, batch_size, maximum_retry_attempts, maximum_record_age and log_retention_days only."
+  }
+}
+
+locals {
+  live_bus_defaults = {
+    enabled                = false
+    name                   = "${var.name_prefix}graphql-api-live"
+    cache_enabled          = true
+    bus_url                = null
+    subnet_ids             = []
+    security_group_ids     = []
+    package_path           = "${path.root}/../build/lambda/graphql-api-lambda.zip"
+    batch_size             = 100
+    maximum_retry_attempts = 10
+    maximum_record_age     = 3600
+    log_retention_days     = 30
+  }
+  live_bus    = merge(local.live_bus_defaults, var.live_bus)
+  live_cache  = local.live_bus.enabled && local.live_bus.cache_enabled
+  live_tables = { for table, entry in var.tables : table => entry if local.live_bus.enabled && entry.stream_view_type != null }
+  live_bus_url = (
+    local.live_bus.bus_url != null ? local.live_bus.bus_url :
+    # try(): with no cache there is no endpoint to name
+    try("rediss://${aws_elasticache_serverless_cache.live[0].endpoint[0].address}:${aws_elasticache_serverless_cache.live[0].endpoint[0].port}", null)
+  )
+}
+
+data "aws_subnet" "live" {
+  count = local.live_bus.enabled ? 1 : 0
+  id    = local.live_bus.subnet_ids[0]
+}
+
+# The consumer's network identity; the cache admits it (and nothing else) on the Valkey port.
+resource "aws_security_group" "live_consumer" {
+  count       = local.live_bus.enabled ? 1 : 0
+  name        = "${local.live_bus.name}-consumer"
+  description = "The live-updates stream consumer"
+  vpc_id      = data.aws_subnet.live[0].vpc_id
+  egress {
+    description = "The bus, and DynamoDB Streams through the VPC's route"
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  tags = var.tags
+}
+
+resource "aws_security_group" "live_cache" {
+  count       = local.live_cache ? 1 : 0
+  name        = "${local.live_bus.name}-cache"
+  description = "The live-updates bus: Valkey from the consumer and the service's instances"
+  vpc_id      = data.aws_subnet.live[0].vpc_id
+  ingress {
+    description     = "Valkey (TLS) from the consumer; add the instances' security groups here"
+    from_port       = 6379
+    to_port         = 6379
+    protocol        = "tcp"
+    security_groups = [aws_security_group.live_consumer[0].id]
+  }
+  tags = var.tags
+}
+
+resource "aws_elasticache_serverless_cache" "live" {
+  count                = local.live_cache ? 1 : 0
+  name                 = local.live_bus.name
+  engine               = "valkey"
+  description          = "Live updates: pub/sub between the stream consumer and the service's instances"
+  subnet_ids           = local.live_bus.subnet_ids
+  security_group_ids   = [aws_security_group.live_cache[0].id]
+  major_engine_version = "8"
+  tags                 = var.tags
+}
+
+resource "aws_sqs_queue" "live_dead_letters" {
+  count                     = local.live_bus.enabled ? 1 : 0
+  name                      = "${local.live_bus.name}-dead-letters"
+  message_retention_seconds = 1209600 # 14 days: the stream's records themselves are gone after 24 hours
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "live_consumer" {
+  count             = local.live_bus.enabled ? 1 : 0
+  name              = "/aws/lambda/${local.live_bus.name}"
+  retention_in_days = local.live_bus.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "live_consumer" {
+  count       = local.live_bus.enabled ? 1 : 0
+  name        = local.live_bus.name
+  description = "The live-updates stream consumer ${local.live_bus.name}: the streams, its logs, its queue."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "live_consumer" {
+  count = local.live_bus.enabled ? 1 : 0
+  name  = "live-consumer"
+  role  = aws_iam_role.live_consumer[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadTheStreams"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+        Resource = [for table, entry in local.live_tables : module.table[table].table_stream_arn]
+      },
+      {
+        Sid      = "ListTheStreams" # the event source mapping lists them; ListStreams has no resource
+        Effect   = "Allow"
+        Action   = ["dynamodb:ListStreams"]
+        Resource = "*"
+      },
+      {
+        Sid      = "WriteOwnLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.live_consumer[0].arn}:log-stream:*"
+      },
+      {
+        Sid      = "SendFailedBatches"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = aws_sqs_queue.live_dead_letters[0].arn
+      },
+      {
+        Sid    = "NetworkInterfacesInTheVpc" # what Lambda needs to attach the function to the subnets
+        Effect = "Allow"
+        Action = [
+          "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+        ]
+        Resource = "*"
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "live_consumer" {
+  count            = local.live_bus.enabled ? 1 : 0
+  function_name    = local.live_bus.name
+  description      = "Live updates: the tables' streams published on the bus (graphql_api.aws_lambda_stream)"
+  role             = aws_iam_role.live_consumer[0].arn
+  filename         = local.live_bus.package_path
+  source_code_hash = filebase64sha256(local.live_bus.package_path)
+  handler          = "graphql_api.aws_lambda_stream.handler"
+  runtime          = "python3.11"
+  architectures    = ["arm64"]
+  memory_size      = 256
+  timeout          = 60
+
+  vpc_config {
+    subnet_ids         = local.live_bus.subnet_ids
+    security_group_ids = concat([aws_security_group.live_consumer[0].id], local.live_bus.security_group_ids)
+  }
+
+  environment {
+    variables = { LIVE_BUS = local.live_bus_url, TABLE_PREFIX = var.name_prefix }
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.live_consumer, aws_iam_role_policy.live_consumer]
+}
+
+resource "aws_lambda_event_source_mapping" "live" {
+  for_each          = local.live_tables
+  function_name     = aws_lambda_function.live_consumer[0].arn
+  event_source_arn  = module.table[each.key].table_stream_arn
+  starting_position = "LATEST"
+  batch_size        = local.live_bus.batch_size
+
+  maximum_batching_window_in_seconds = 0 # an event is published as soon as it is read
+  parallelization_factor             = 1 # one batch at a time per shard: per-item order
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = local.live_bus.maximum_retry_attempts
+  maximum_record_age_in_seconds      = local.live_bus.maximum_record_age
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.live_dead_letters[0].arn
+    }
+  }
+}
+
+output "live_bus_url" {
+  description = "LIVE_BUS for the service's instances (the cache's rediss:// endpoint), or null when off."
+  value       = local.live_bus_url
+}
