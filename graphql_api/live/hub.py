@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,7 +74,7 @@ class Subscriber(Generic[T]):
         self.closed_by = reason
         self._wake.set()
 
-    async def changes(self) -> AsyncIterator[Change[T]]:
+    async def changes(self) -> AsyncGenerator[Change[T], None]:
         # One event wakes the reader for a change or a close: no helper task is started, so a subscription
         # ended while waiting leaves nothing pending (each used to leave a getter and a waiter behind).
         while True:
