@@ -14,6 +14,7 @@ from typing import Any
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.entities import cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.repositories import rate_limits
 from graphql_api.repositories._access import DECLARED_ACCESS, DeclaredAccess
 from graphql_api.tables import Table
 
@@ -33,8 +34,14 @@ for _roots in ENTITIES:
 DECLARED: tuple[Entity[Any], ...] = tuple(roots.entity for roots in ENTITIES)
 """Every declared entity, in the order the tables, pages and reports list them."""
 
-ALL_ENTITIES: tuple[Entity[Any], ...] = tuple(table for entity in DECLARED for table in (entity, *entity.guards))
-"""The entities and the guard tables their `unique` fields derive."""
+DATA_ENTITIES: tuple[Entity[Any], ...] = tuple(table for entity in DECLARED for table in (entity, *entity.guards))
+"""The entities and the guard tables their `unique` fields derive: the API's data (what `export` writes)."""
+SERVICE_ENTITIES: tuple[Entity[Any], ...] = (rate_limits.RATE_LIMITS,)
+"""Tables the service keeps for itself, no part of the API's data: the rate limits' counters (client addresses
+and subjects, kept a window or two: not exported)."""
+
+ALL_ENTITIES: tuple[Entity[Any], ...] = (*DATA_ENTITIES, *SERVICE_ENTITIES)
+"""Every table: created, verified, provisioned by Terraform, granted and checked by `validate`."""
 ALL_TABLES: tuple[Table, ...] = tuple(entity.table for entity in ALL_ENTITIES)
 
 LISTINGS: tuple[Listing[Any], ...] = tuple(listing for entity in ALL_ENTITIES for listing in entity.listings)

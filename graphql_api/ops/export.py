@@ -1,4 +1,4 @@
-"""`graphql-api export DIR`: every table to Parquet files with typed columns, for SQL (DuckDB, Athena).
+"""`graphql-api export DIR`: the API's tables to Parquet files with typed columns, for SQL (DuckDB, Athena).
 
 Each table becomes a dataset `DIR/<Table>/part-NNNNN.parquet` whose Arrow schema is derived from the
 table's entity declaration (graphql_api.entity, graphql_api.repositories): one column per declared
@@ -40,7 +40,7 @@ from graphql_api.clock import format_timestamp, now
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, deserialize_value
 from graphql_api.entity import Codec, Entity, Kind, StoredField
-from graphql_api.graphql.registry import ALL_ENTITIES
+from graphql_api.graphql.registry import DATA_ENTITIES
 from graphql_api.money import CENT
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, WireItem, scan_pages
@@ -114,7 +114,7 @@ def duckdb_setup(directory: str) -> str:
     lines = ["SET TimeZone = 'UTC';"]
     lines += [
         f"CREATE VIEW {entity.table.name} AS SELECT * FROM read_parquet('{directory}/{entity.table.name}/*.parquet');"  # noqa: S608 (declared table names and the operator's own folder)
-        for entity in ALL_ENTITIES
+        for entity in DATA_ENTITIES
     ]
     return "\n".join(lines)
 
@@ -182,7 +182,7 @@ async def export_tables(
     started = now()
     try:
         tables = []
-        for entity in ALL_ENTITIES:
+        for entity in DATA_ENTITIES:
             tables.append(await _export_table(dynamo, entity, partial, segments=segments, progress=progress))
         result = ExportResult(directory, started, now(), tuple(tables))
         _write_manifest(partial / "manifest.json", dynamo.table_prefix, result)

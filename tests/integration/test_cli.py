@@ -16,7 +16,7 @@ from graphql import parse
 
 from graphql_api.cli import ME_QUERY
 from graphql_api.graphql.cost import estimate
-from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES, DATA_ENTITIES
 from graphql_api.graphql.schema import build_schema
 from graphql_api.local.embedded import free_port
 from graphql_api.local.user_pool import DEMO_PASSWORD
@@ -227,7 +227,7 @@ def test_validate_and_export_work_on_the_running_local_default(local_default: Lo
     exported = _local_cli(local_default.directory, "export", str(tmp_path / "export"))
     assert exported.returncode == 0, exported.stderr
     manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
-    assert set(manifest["tables"]) == {table.name for table in ALL_TABLES}
+    assert set(manifest["tables"]) == {entity.table.name for entity in DATA_ENTITIES}
     elsewhere = _local_cli(tmp_path, "validate")  # no local default runs there
     assert elsewhere.returncode == 2
     assert "DYNAMODB_ENDPOINT_URL" in elsewhere.stderr

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from graphql_api.app import create_app
-from graphql_api.http.rate_limit_store import RATE_LIMITS
+from graphql_api.repositories.rate_limits import RATE_LIMITS
 from graphql_api.settings import Settings
 from tests.issuer import ADMIN, bearer, shared_issuer
 from tests.support import Api, fresh_settings, run_with_dynamo
@@ -39,7 +39,7 @@ def admin() -> dict[str, str]:
 def ensure_table(settings: Settings) -> None:
     async def create(dynamo: Any) -> None:
         try:
-            await dynamo.call("create_table", **RATE_LIMITS.create_table_params(settings.table_prefix))
+            await dynamo.call("create_table", **RATE_LIMITS.table.create_table_params(settings.table_prefix))
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceInUseException":
                 raise
@@ -129,7 +129,7 @@ def counters(settings: Settings, key_prefix: str) -> list[int]:
     """The requests counted for the identity whose counters' keys start with `key_prefix`."""
 
     async def scan(dynamo: Any) -> list[int]:
-        table = RATE_LIMITS.physical_name(settings.table_prefix)
+        table = RATE_LIMITS.table.physical_name(settings.table_prefix)
         response = await dynamo.call("scan", TableName=table, ConsistentRead=True)
         return [int(item["Requests"]["N"]) for item in response["Items"] if item["Key"]["S"].startswith(key_prefix)]
 

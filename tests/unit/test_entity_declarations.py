@@ -12,7 +12,7 @@ import pytest
 from graphql_api.dynamo.serialization import Item
 from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import BadUserInput
-from graphql_api.graphql.registry import ALL_ENTITIES, DECLARED, LISTINGS
+from graphql_api.graphql.registry import ALL_ENTITIES, DECLARED, LISTINGS, SERVICE_ENTITIES
 from graphql_api.ops.patterns import PATTERNS, _listing_pattern
 from graphql_api.ops.terraform_data import table_data
 from graphql_api.ops.validate import Tables, declared_invariants
@@ -76,7 +76,8 @@ def test_the_guard_table_derives_from_the_unique_fields() -> None:
 
 
 def test_every_table_is_a_declaration_or_a_guard_derived_from_one() -> None:
-    assert tuple(table for entity in DECLARED for table in (entity, *entity.guards)) == ALL_ENTITIES
+    derived = tuple(table for entity in DECLARED for table in (entity, *entity.guards))
+    assert (*derived, *SERVICE_ENTITIES) == ALL_ENTITIES  # and the service's own tables (the rate limits')
     assert CUSTOMER_EMAILS in ALL_ENTITIES
     assert PRODUCT_REVIEWERS in ALL_ENTITIES
 
@@ -89,9 +90,9 @@ def test_time_to_live_reaches_the_table_and_terraform() -> None:
         "TableName": "dev-Wishes",
         "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "ExpiresAt"},
     }
-    # Of today's tables only cart lines expire.
+    # Of today's tables only cart lines and rate-limit counters expire.
     expiring = {entity.table.name: entity.table.ttl_attribute for entity in ALL_ENTITIES if entity.table.ttl_attribute}
-    assert expiring == {"CartItems": "ExpiresAt"}
+    assert expiring == {"CartItems": "ExpiresAt", "RateLimits": "ExpiresAt"}
 
 
 def test_the_pattern_rows_of_listings_are_their_declared_numbers_and_purposes() -> None:

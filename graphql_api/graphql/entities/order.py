@@ -24,10 +24,12 @@ from graphql_api.graphql.entities._related import load_one, related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order_item import OrderItem
 from graphql_api.graphql.entities.product import Product
+from graphql_api.graphql.entities.stats import kept_total
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.graphql.selection import selected
 from graphql_api.repositories import carts, order_writes, orders
+from graphql_api.repositories.counters import ORDERS_BY_STATUS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import MAX_LINES, ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS, OrderStatus
@@ -228,6 +230,8 @@ class OrderQuery:
             shape=(placed_after, placed_before),
             within=Range(placed_after, placed_before),
         )
+        if placed_after is None and placed_before is None:  # unfiltered: the status's kept count
+            page.total_count = await kept_total(info, ORDERS_BY_STATUS, status.value)
         return await prefetch_lines(info, page)
 
 

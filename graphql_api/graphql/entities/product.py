@@ -16,10 +16,12 @@ from graphql_api.graphql.entities._live import watch
 from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
+from graphql_api.graphql.entities.stats import kept_total
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.money import CENT
 from graphql_api.repositories import products, reviews
+from graphql_api.repositories.counters import PRODUCTS_BY_CATEGORY
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.validation import (
     MAX_CATEGORY_LENGTH,
@@ -106,7 +108,9 @@ class ProductQuery:
         self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
     ) -> Connection[Product]:
         check_text(category, "category")
-        return await paginate(info, products.BY_CATEGORY, category, Product.from_domain, first=first, after=after)
+        page = await paginate(info, products.BY_CATEGORY, category, Product.from_domain, first=first, after=after)
+        page.total_count = await kept_total(info, PRODUCTS_BY_CATEGORY, category)  # unfiltered: the category's count
+        return page
 
 
 @strawberry.type
