@@ -28,6 +28,7 @@ from graphql_api.entity import Listing, Page, Position, Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.price import costs
+from graphql_api.repositories.counters import ORDERS_BY_STATUS
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -146,6 +147,8 @@ class Connection(Generic[N]):
     total_count: int | None = strawberry.field(
         default=None,
         description="Set where the count is kept, never counted: a customer's unfiltered orders (by placeOrder).",
+        # At most a status's counter: its shards in one BatchGetItem (ordersByStatus).
+        metadata=costs("load", ORDERS_BY_STATUS.shards),
     )
 
 

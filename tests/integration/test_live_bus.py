@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.products import PRODUCTS
 from tests.depth import count
 from tests.faults.proxy import FaultProxy
+from tests.issuer import bearer, shared_issuer
 from tests.live_client import LiveClient, active_subscriptions, error_codes
 from tests.operations import UPDATE_PRODUCT, create_product
 from tests.support import Api
@@ -181,6 +183,70 @@ def test_every_subscriber_on_every_instance_gets_every_change_once_in_order(clus
     assert extra == [[]] * 6
     reads = cluster.instance_proxy.counts().by_operation
     assert reads["GetRecords"] == reads["DescribeStream"] == reads["GetShardIterator"] == 0  # instances read no stream
+
+
+ORDER_CHANGED = "subscription($id: ID!) { orderChanged(orderId: $id) { orderId status } }"
+ORDERS_CHANGED = "subscription($s: OrderStatus) { ordersChanged(status: $s) { order { orderId status } } }"
+CREATE_CUSTOMER = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customerId } }"
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId version } }"
+SET_STATUS = "mutation($i: UpdateOrderStatusInput!) { updateOrderStatus(input: $i) { version } }"
+
+
+def customer_with_order(api: Api) -> tuple[str, dict[str, Any]]:
+    sub = f"bus-{uuid.uuid4().hex[:10]}"
+    headers = bearer(shared_issuer().token(sub))
+    api.data_of(CREATE_CUSTOMER, {"i": {"email": f"{sub}@example.com", "name": "Bus"}}, headers)
+    product = create_product(api, stock=1000)
+    order = api.data_of(PLACE, {"i": {"items": [{"productId": product["productId"], "quantity": 1}]}}, headers)
+    return sub, order["placeOrder"]
+
+
+def test_access_holds_across_instances(cluster: Cluster) -> None:
+    """SPEC 10's cross-tenant guarantee with the subscribers spread over the instances."""
+    api = cluster.api
+    sub_a, order = customer_with_order(api)
+    sub_b, _ = customer_with_order(api)
+    one, two, three = cluster.instances
+
+    def token(sub: str, *groups: str) -> str:
+        return f"Bearer {shared_issuer().token(sub, groups)}"
+
+    async def run() -> dict[str, Any]:
+        baselines = {url: await active_subscriptions(url) for url in (one, three)}
+        owner = await LiveClient.connect(one, token(sub_a))
+        await owner.subscribe("1", ORDER_CHANGED, {"id": order["orderId"]})
+        other = await LiveClient.connect(two, token(sub_b))
+        await other.subscribe("1", ORDER_CHANGED, {"id": order["orderId"]})
+        await other.subscribe("2", ORDERS_CHANGED, {})
+        refused = [await other.next("1", within=EVENT_WITHIN), await other.next("2", within=EVENT_WITHIN)]
+        staff = await LiveClient.connect(three, token("bus-staff", "staff"))
+        await staff.subscribe("1", ORDERS_CHANGED, {"s": "PAID"})
+        for url, baseline in baselines.items():
+            deadline = time.monotonic() + EVENT_WITHIN
+            while await active_subscriptions(url) < baseline + 1:
+                assert time.monotonic() < deadline, "the subscriptions were not confirmed"
+                await asyncio.sleep(0.05)
+        update = {"i": {"orderId": order["orderId"], "status": "PAID", "expectedVersion": order["version"]}}
+        await asyncio.to_thread(api.data_of, SET_STATUS, update)
+
+        async def status_of(client: LiveClient, field: str) -> str:
+            while True:  # the order's creation may be relayed after the subscription started
+                message = await client.next("1", within=EVENT_WITHIN)
+                data = message["payload"]["data"][field]
+                status: str = (data["order"] if field == "ordersChanged" else data)["status"]
+                if status == "PAID":
+                    return status
+
+        seen = [await status_of(owner, "orderChanged"), await status_of(staff, "ordersChanged")]
+        leaked = [message for message in await no_more(other) if message["type"] != "complete"]
+        for client in (owner, other, staff):
+            await client.close()
+        return {"refused": refused, "seen": seen, "leaked": leaked}
+
+    outcome = asyncio.run(run())
+    assert [error_codes(message) for message in outcome["refused"]] == [["NOT_FOUND"], ["FORBIDDEN"]]
+    assert outcome["seen"] == ["PAID", "PAID"]
+    assert outcome["leaked"] == []
 
 
 def test_stream_reads_per_shard_do_not_grow_with_the_instances(cluster: Cluster) -> None:
