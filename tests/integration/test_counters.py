@@ -117,6 +117,22 @@ def test_every_counter_equals_a_recount_after_concurrent_writes(api: Api, live_u
     }
 
 
+def test_unfiltered_listings_count_from_their_counters_in_one_more_request(api: Api) -> None:
+    category = f"listed-{uuid.uuid4().hex[:8]}"
+    for _ in range(3):
+        create_product(api, category=category)
+    query = "query($c: String!) { productsByCategory(category: $c, first: 2) { totalCount edges { cursor } } }"
+    response = api.post(query, {"c": category}, {})
+    assert response.json()["data"]["productsByCategory"]["totalCount"] == 3
+    assert response.headers["x-dynamodb-requests"] == "2"  # the Query, the counter's BatchGetItem
+    unasked = api.post(query.replace("totalCount ", ""), {"c": category}, {})
+    assert unasked.headers["x-dynamodb-requests"] == "1"  # not asked, not read
+
+    _, per_status = _recount(api)
+    pending = api.data_of("{ ordersByStatus(status: PENDING, first: 1) { totalCount } }")["ordersByStatus"]
+    assert pending["totalCount"] == per_status["PENDING"][0]
+
+
 def test_categories_and_order_stats_cost_one_request_each(api: Api) -> None:
     for query, headers in ((CATEGORIES, {}), (ORDER_STATS, _staff())):
         response = api.post(query, headers=headers)
