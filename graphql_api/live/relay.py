@@ -163,6 +163,9 @@ class Relay:
         except LeaseLost:
             self.stats.leases_lost += 1
             logger.warning("relay %s: lost the lease of %s (another relay holds it)", self.owner, lease.key)
+        except (ClientError, BotoCoreError, OSError) as error:
+            # The lease table out of reach: the shard is taken again (from its checkpoint) at the next listing.
+            logger.warning("relay %s: %s stopped: %s", self.owner, lease.key, error)
         finally:
             self._held.pop(lease.key, None)
             self.stats.held.discard(lease.key)
