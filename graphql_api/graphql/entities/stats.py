@@ -4,16 +4,12 @@ of the unfiltered listings, all read from the counters the writes keep (graphql_
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
-from graphql_api.entity import Listing
 from graphql_api.graphql.access import EVERYONE, STAFF, allow, follows_parent, public
 from graphql_api.graphql.context import Info
-from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._roots import Roots
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.graphql.selection import selected
 from graphql_api.money import money
@@ -42,21 +38,6 @@ async def kept_total(info: Info, family: Family, member: str) -> int | None:
     if not selected(info.selected_fields, "totalCount"):
         return None
     return (await counters.total(info.context.dynamo, family, member)).count
-
-
-def counted_listing(
-    listing: Listing[Any], key: str, node: type[DomainType], family: Family, *, description: str | None = None
-) -> Any:
-    """A field: one page of `listing` for the parent's attribute `key`, its totalCount from `family`'s counter."""
-
-    async def resolve(root: Any, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None) -> Any:
-        member = getattr(root, key)
-        page = await paginate(info, listing, member, node.from_domain, first=first, after=after)
-        page.total_count = await kept_total(info, family, member)
-        return page
-
-    connection: Any = Connection
-    return strawberry.field(resolver=resolve, graphql_type=connection[node], description=description)
 
 
 @strawberry.type
