@@ -68,7 +68,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     # Counts kept by the writes (SPEC 13): categories for anyone, the order statuses' counts and revenue for staff.
     "Query.categories": PUBLIC,
     "Query.orderStats": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    # Relay's node(id:) follows the rule of each type's own root field: `Query.node` aims at a customer,
+    # `Query.node@Type` at another type's node (the same field, another global id).
+    "Query.node": row(UNAUTH, DATA, NULL, DATA, DATA),
+    "Query.node@Order": row(UNAUTH, DATA, NULL, DATA, DATA),
+    "Query.node@Product": PUBLIC,
+    "Query.node@Review": PUBLIC,
 }
+NODE_TARGETS = {"Query.node": "Customer", "Query.node@Order": "Order", "Query.node@Product": "Product"}
+NODE_TARGETS["Query.node@Review"] = "Review"
+WITH_REVIEW = {"Mutation.deleteReview", "Query.node@Review"}
 NO_ORDERS = {"Mutation.deleteCustomer"}  # a customer with orders cannot be deleted: its targets have none
 
 
@@ -81,8 +90,13 @@ SCHEMA = build_schema()._schema
 FIELDS = root_fields(SCHEMA)
 
 
+def field_key(key: str) -> str:
+    """The root field a row calls: `Query.node@Order` is `Query.node`."""
+    return key.split("@")[0]
+
+
 def test_every_root_field_of_the_schema_has_its_row() -> None:
-    assert sorted(FIELDS) == sorted(EXPECTED)
+    assert sorted(FIELDS) == sorted({field_key(key) for key in EXPECTED})
 
 
 @dataclass
@@ -185,15 +199,23 @@ def _type_text(type_: Any) -> str:
 def operation(key: str, role: Role | None) -> str:
     """The document for one root field: its required arguments as variables, and every field of its answer
     that `role` may read (None: every field, whatever its rule)."""
-    root, name = key.split(".")
-    field = FIELDS[key]
+    root, name = field_key(key).split(".")
+    field = FIELDS[field_key(key)]
     required = {arg_name: arg for arg_name, arg in field.args.items() if isinstance(arg.type, GraphQLNonNull)}
     declared = "".join(f"${arg}: {_type_text(a.type)}, " for arg, a in required.items()).rstrip(", ")
     passed = ", ".join(f"{arg}: ${arg}" for arg in required)
     kind = "query" if root == "Query" else "mutation"
     head = f"{kind}({declared})" if declared else kind
     call = f"{name}({passed})" if passed else name
-    return f"{head} {{ {call} {selection(field.type, role)} }}"
+    return f"{head} {{ {call} {answer_selection(key, role)} }}"
+
+
+def answer_selection(key: str, role: Role | None) -> str:
+    """What a row selects of its field's answer: a node row, the fragment of the type it aims at."""
+    if key in NODE_TARGETS:
+        type_name = NODE_TARGETS[key]
+        return f"{{ __typename ... on {type_name} {selection(SCHEMA.get_type(type_name), role)} }}"
+    return selection(FIELDS[key].type, role)
 
 
 # Argument values by name: what each caller aims at. `target` is A for "own", B for every other caller.
@@ -208,6 +230,7 @@ ARGUMENTS: dict[str, Values] = {
     "status": lambda w, t, f: "PENDING",
     "quantity": lambda w, t, f: 2,
     "reviewId": lambda w, t, f: t.review["reviewId"] if t.review else None,
+    "id": lambda w, t, f: node_id(w, t, NODE_TARGETS[f]),
     "expectedVersion": lambda w, t, f: (t.order if "Order" in f and t.order else t.customer)["version"],
 }
 INPUTS: dict[str, Values] = {
@@ -242,6 +265,29 @@ INPUTS: dict[str, Values] = {
 }
 
 
+def node_id(world: World, target: Party, type_name: str) -> str:
+    """The target's object's global id, as its own `id` field gives it."""
+    asked = {
+        "Customer": ("query($k: ID!) { customer(customerId: $k) { id } }", target.customer["customerId"]),
+        "Order": ("query($k: ID!) { order(orderId: $k) { id } }", target.order["orderId"] if target.order else None),
+        "Product": ("query($k: ID!) { product(productId: $k) { id } }", world.product_id),
+    }
+    if type_name == "Review":
+        assert target.review is not None
+        reviews = world.must(
+            "query($k: ID!) { product(productId: $k) { reviews(first: 100) { edges { node { id reviewId } } } } }",
+            {"k": world.product_id},
+            admin_headers(),
+        )["product"]["reviews"]["edges"]
+        review_id: str = next(
+            edge["node"]["id"] for edge in reviews if edge["node"]["reviewId"] == target.review["reviewId"]
+        )
+        return review_id
+    query, key = asked[type_name]
+    found: str = next(iter(world.must(query, {"k": key}, admin_headers()).values()))["id"]
+    return found
+
+
 def current_product_version(world: World) -> int:
     data = world.must("query($id: ID!) { product(productId: $id) { version } }", {"id": world.product_id}, {})
     version: int = data["product"]["version"]
@@ -250,7 +296,7 @@ def current_product_version(world: World) -> int:
 
 def variables_for(world: World, key: str, target: Party) -> dict[str, Any]:
     values = {}
-    for name, arg in FIELDS[key].args.items():
+    for name, arg in FIELDS[field_key(key)].args.items():
         if not isinstance(arg.type, GraphQLNonNull):
             continue
         named = get_named_type(arg.type)
@@ -295,7 +341,7 @@ CELLS = [(key, caller) for key in EXPECTED for caller in CALLERS]
 @pytest.mark.parametrize(("key", "caller"), CELLS, ids=[f"{key}-{caller}" for key, caller in CELLS])
 def test_cell(world: World, key: str, caller: str) -> None:
     with_orders = key not in NO_ORDERS
-    with_review = key == "Mutation.deleteReview"
+    with_review = key in WITH_REVIEW
     a, b = world.party(with_orders, with_review), world.party(with_orders, with_review)
     target = a if caller == "own" else b
     headers = caller_headers(caller, a)
@@ -308,7 +354,7 @@ def test_cell(world: World, key: str, caller: str) -> None:
     role = ROLES[caller]
     body = world.post(operation(key, role), variables_for(world, key, target), headers)
 
-    field_name = key.split(".")[1]
+    field_name = field_key(key).split(".")[1]
     assert outcome(body, field_name) == expected, body
     if denied:
         # Nothing of B reaches anyone but B's own staff and admins: not in data, messages or extensions.
@@ -317,7 +363,7 @@ def test_cell(world: World, key: str, caller: str) -> None:
             assert secret not in text, (secret, body)
     if before is not None:
         assert snapshot(world.settings) == before, "a denied call wrote something"
-    answers_about_a_customer = "customerId" in selection(FIELDS[key].type, role)
+    answers_about_a_customer = "customerId" in answer_selection(key, role)
     if (
         expected == DATA
         and caller in ("own", "other")

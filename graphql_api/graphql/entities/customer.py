@@ -13,6 +13,7 @@ from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, allow, f
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
+from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order import Order, prefetch_lines
@@ -38,7 +39,7 @@ class Address(DomainType):
 
 @follows_parent
 @strawberry.type
-class Customer(DomainType):
+class Customer(DomainType, Node):
     customer_id: strawberry.ID
     email: str
     name: str

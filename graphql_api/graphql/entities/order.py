@@ -19,6 +19,7 @@ from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
 from graphql_api.graphql.entities._live import watch
+from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._prefetched import Prefetched
 from graphql_api.graphql.entities._related import load_one, related_object
 from graphql_api.graphql.entities._roots import Roots
@@ -44,7 +45,7 @@ strawberry.enum(OrderStatus)
 
 @follows_parent
 @strawberry.type
-class Order(DomainType):
+class Order(DomainType, Node):
     order_id: strawberry.ID
     customer_id: strawberry.ID
     status: OrderStatus

@@ -13,6 +13,7 @@ from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version
 from graphql_api.graphql.entities._live import watch
+from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
@@ -37,7 +38,7 @@ from graphql_api.validation import (
 
 @public
 @strawberry.type
-class Product(DomainType):
+class Product(DomainType, Node):
     product_id: strawberry.ID
     name: str
     description: str | None

@@ -11,6 +11,7 @@ from graphql_api.errors import NotFound
 from graphql_api.graphql.access import CUSTOMERS_ONLY, SIGNED_IN, allow, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.price import costs
@@ -21,7 +22,7 @@ from graphql_api.validation import check_range, check_text
 
 @public
 @strawberry.type
-class Review(DomainType):
+class Review(DomainType, Node):
     review_id: strawberry.ID
     product_id: strawberry.ID
     author_name: str = strawberry.field(description="The author's name when the review was written.")
