@@ -17,6 +17,7 @@ from graphql_api.ops.validate import ValidationReport, validate_tables
 from graphql_api.repositories import counters
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
+from tests.integration.test_reviews import review, signed_up
 from tests.issuer import STAFF, bearer, shared_issuer
 from tests.operations import (
     CANCEL_ORDER,
@@ -131,6 +132,19 @@ def test_unfiltered_listings_count_from_their_counters_in_one_more_request(api: 
     _, per_status = _recount(api)
     pending = api.data_of("{ ordersByStatus(status: PENDING, first: 1) { totalCount } }")["ordersByStatus"]
     assert pending["totalCount"] == per_status["PENDING"][0]
+
+
+def test_a_customers_reviews_count_from_their_counter(api: Api) -> None:
+    author = signed_up(api)
+    written = [review(api, author, create_product(api)["productId"])["data"]["createReview"] for _ in range(3)]
+    api.data_of(
+        "mutation($p: ID!, $r: ID!) { deleteReview(productId: $p, reviewId: $r) }",
+        {"p": written[0]["productId"], "r": written[0]["reviewId"]},
+        author,
+    )
+    mine = api.post("{ me { reviews(first: 1) { totalCount edges { cursor } } } }", headers=author)
+    assert mine.json()["data"]["me"]["reviews"]["totalCount"] == 2
+    assert mine.headers["x-dynamodb-requests"] == "3"  # the customer, the Query, the counter
 
 
 def test_categories_and_order_stats_cost_one_request_each(api: Api) -> None:

@@ -9,6 +9,7 @@ parent's key, one page through `paginate` (`first`, `after`). A type in an impor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Optional, TypeVar
 
 import strawberry
@@ -22,6 +23,19 @@ from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 
 D = TypeVar("D", bound=DomainType)
+
+KeptCount = Callable[[Any, Info], Awaitable[int | None]]
+"""How a listing's kept count is read from its parent and the request (a counter)."""
+
+
+async def _kept(root: Any, info: Info, total_count: str | KeptCount | None) -> int | None:
+    if total_count is None:
+        return None
+    if isinstance(total_count, str):
+        kept: int | None = getattr(root, total_count)
+        return kept
+    return await total_count(root, info)
+
 
 Node = type[DomainType] | LazyType[Any, Any]
 """A GraphQL type over an entity's dataclass, or a lazy reference to one."""
@@ -66,12 +80,13 @@ def related_listing(
     key: str,
     node: type[DomainType],
     *,
-    total_count: str | None = None,
+    total_count: str | KeptCount | None = None,
     description: str | None = None,
 ) -> Any:
     """A field: one page of `listing` for the parent's attribute `key`, as a connection of `node`s.
 
-    `total_count` names the parent's attribute that keeps the listing's count (never counted).
+    `total_count` names the parent's attribute that keeps the listing's count (never counted), or reads it
+    (`stats.kept_by`: the parent's counter).
     """
 
     async def resolve(root: Any, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None) -> Any:
@@ -82,7 +97,7 @@ def related_listing(
             node.from_domain,
             first=first,
             after=after,
-            total_count=None if total_count is None else getattr(root, total_count),
+            total_count=await _kept(root, info, total_count),
         )
 
     connection: Any = Connection

@@ -18,9 +18,11 @@ from graphql_api.graphql.entities._related import load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order import Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
+from graphql_api.graphql.entities.stats import kept_by
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import customers, orders, reviews
+from graphql_api.repositories.counters import REVIEWS_BY_CUSTOMER
 from graphql_api.repositories.customers import CUSTOMERS, MAX_ADDRESSES
 from graphql_api.repositories.customers import Address as AddressValue
 from graphql_api.repositories.orders import OrderStatus
@@ -83,7 +85,11 @@ class Customer(DomainType, Node):
         return await prefetch_lines(info, page)
 
     reviews = related_listing(
-        reviews.BY_CUSTOMER, "customer_id", Review, description="AP10: the reviews this customer wrote, newest first."
+        reviews.BY_CUSTOMER,
+        "customer_id",
+        Review,
+        total_count=kept_by(REVIEWS_BY_CUSTOMER, "customer_id"),
+        description="AP10: the reviews this customer wrote, newest first.",
     )
 
 

@@ -3,7 +3,9 @@ of the unfiltered listings, all read from the counters the writes keep (graphql_
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -38,6 +40,15 @@ async def kept_total(info: Info, family: Family, member: str) -> int | None:
     if not selected(info.selected_fields, "totalCount"):
         return None
     return (await counters.total(info.context.dynamo, family, member)).count
+
+
+def kept_by(family: Family, key: str) -> Callable[[Any, Info], Awaitable[int | None]]:
+    """`related_listing(total_count=kept_by(REVIEWS_BY_CUSTOMER, "customer_id"))`: the parent's counter."""
+
+    async def count(root: Any, info: Info) -> int | None:
+        return await kept_total(info, family, getattr(root, key))
+
+    return count
 
 
 @strawberry.type
