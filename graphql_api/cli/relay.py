@@ -26,7 +26,10 @@ def relay(settings: Settings, args: argparse.Namespace) -> int:
     if args.metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(args.metrics_port, addr=args.metrics_host)  # dynamodb_stream_lag_seconds, per table
+        from graphql_api.metrics import REGISTRY
+
+        # dynamodb_stream_lag_seconds per table (the service's registry, where the relay's metrics are)
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=REGISTRY)
     asyncio.run(_run(settings))
     return 0
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from graphql_api.dynamo.client import open_dynamo
@@ -183,6 +184,9 @@ def test_every_subscriber_on_every_instance_gets_every_change_once_in_order(clus
     assert extra == [[]] * 6
     reads = cluster.instance_proxy.counts().by_operation
     assert reads["GetRecords"] == reads["DescribeStream"] == reads["GetShardIterator"] == 0  # instances read no stream
+    # The relay that read the changes shows its lag (dynamodb_stream_lag_seconds, for an alarm on a relay behind).
+    scraped = [httpx.get(f"http://127.0.0.1:{each.port}/metrics").text for each in cluster.relays]
+    assert any('dynamodb_stream_lag_seconds{table="Products"}' in text for text in scraped)
 
 
 ORDER_CHANGED = "subscription($id: ID!) { orderChanged(orderId: $id) { orderId status } }"
