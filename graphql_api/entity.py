@@ -245,6 +245,7 @@ class Entity(Generic[T]):
         references: Mapping[str, Reference] | None = None,
         unique: Unique | None = None,
         ttl: str | None = None,
+        filterable: tuple[str, ...] = (),
     ) -> None:
         self.model = model
         self.mapping = _Mapping(model)
@@ -261,6 +262,10 @@ class Entity(Generic[T]):
             raise TypeError(f"{table}: references name no declared field: {', '.join(sorted(unknown))}")
         self.ttl = ttl
         """The field DynamoDB's time to live reads (epoch seconds); None: items never expire."""
+        if unknown := set(filterable) - set(self.mapping.by_name):
+            raise TypeError(f"{table}: filterable names no declared field: {', '.join(sorted(unknown))}")
+        self.declared_filterable = filterable
+        """Fields a list may filter on beyond its listings' keys (graphql_api.planner; the GraphQL `<Type>Filter`)."""
         self.listings: tuple[Listing[T], ...] = ()
         """Every listing declared on it (`listing`), in declaration order."""
         self.guard_of: Guard[Any] | None = None
@@ -344,6 +349,18 @@ class Entity(Generic[T]):
 
     def key_of(self, value: T) -> tuple[Any, ...]:
         return self.key(*(getattr(value, field) for field in self.key_fields))
+
+    @property
+    def filterable(self) -> tuple[str, ...]:
+        """Fields a list may filter on: its listings' keys, then those declared, in declaration order."""
+        keys = {
+            field.name
+            for listing in self.listings
+            for field in self.mapping.fields
+            if field.attribute in {key.name for key in listing.keys}
+        }
+        wanted = keys | set(self.declared_filterable)
+        return tuple(field.name for field in self.mapping.fields if field.name in wanted)
 
     def listing(
         self, index: str | None = None, *, newest_first: bool = False, pattern: str = "", purpose: str = ""

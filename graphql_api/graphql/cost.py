@@ -41,9 +41,9 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from graphql_api.entity import FILTERED_SLICE
 from graphql_api.graphql.pagination import DEFAULT_FIRST, MAX_FIRST
 from graphql_api.graphql.price import COST, Kind, Price
+from graphql_api.planner import FILTERED_SLICE, MAX_IN
 from graphql_api.repositories.order_items import MAX_LINES
 from graphql_api.validation import MAX_PRODUCT_IDS
 
@@ -62,6 +62,7 @@ class Priced:
     kind: Kind
     per_parent: int = 1
     filtered_by: tuple[str, ...] = ()
+    spread: bool = False
 
 
 @cache
@@ -76,7 +77,7 @@ def prices(schema: GraphQLSchema) -> dict[tuple[str, str], Priced]:
             declared = _declared(field)
             if declared is not None:
                 found[(type_.name, name)] = Priced(
-                    returns.name, declared.kind, declared.per_parent, declared.filtered_by
+                    returns.name, declared.kind, declared.per_parent, declared.filtered_by, declared.spread
                 )
             elif isinstance(returns, GraphQLObjectType):
                 found[(type_.name, name)] = Priced(returns.name, "plain")
@@ -218,7 +219,9 @@ class _Walk:
         first = _first(arguments)
         # A variable not given counts as a filter: the worst case, priced before coercion.
         filtered = any(arguments.get(name) is not None for name in priced.filtered_by)
-        reads = self.read_budget if filtered else 1
+        # A filter's `in` on a partition key reads one Query per value; a round starts only within the budget.
+        partitions = _in_values(arguments.get("filter")) if priced.spread else 1
+        reads = self.read_budget + partitions - 1 if filtered else partitions
         per_read = FILTERED_SLICE if filtered else first + 1
         cost = Cost(at.objects * reads, at.objects * reads * per_read)
         prefetched: frozenset[str] = frozenset()
@@ -241,6 +244,17 @@ def _batches(objects: int, groups: int, keys_per_object: int) -> int:
     groups = max(1, min(groups, objects))
     per_group = -(-objects // groups)
     return groups * -(-(per_group * keys_per_object) // BATCH_KEYS)
+
+
+def _in_values(value: Any) -> int:
+    """The most values of any `in` in a filter (a variable not given: the most allowed)."""
+    if isinstance(value, Mapping):
+        found = [len(inner) if isinstance(inner, list) else MAX_IN for inner in [value.get("in")] if "in" in value]
+        found += [_in_values(inner) for inner in value.values() if isinstance(inner, Mapping | list)]
+        return max([1, *found])
+    if isinstance(value, list):
+        return max([1, *(_in_values(inner) for inner in value)])
+    return 1
 
 
 def _first(arguments: Mapping[str, Any]) -> int:

@@ -24,10 +24,11 @@ import strawberry
 from strawberry.types import Info
 
 from graphql_api.clock import format_timestamp
-from graphql_api.entity import Listing, Page, Position, Range
+from graphql_api.entity import Listing, Position, Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.price import costs
+from graphql_api.planner import CURSOR_ATTRIBUTES, All, Condition, Order, Plan, Term, conjuncts, plan, read
 from graphql_api.repositories.counters import ORDERS_BY_STATUS
 
 T = TypeVar("T")
@@ -49,6 +50,10 @@ class PageInfo:
     end_cursor: str | None
     has_previous_page: bool = False
     start_cursor: str | None = None
+    truncated: bool = strawberry.field(
+        default=False,
+        description="The read budget ran out before the page was full: endCursor continues where reading stopped.",
+    )
 
 
 def check_first(first: int | None) -> int:
@@ -112,26 +117,6 @@ def _listing_part(part: object) -> str | None:
     return str(part)
 
 
-def edges_and_page_info(
-    page: Page[T], secrets: Sequence[str], listing: str, *, has_previous: bool = False
-) -> tuple[list[tuple[T, str]], PageInfo]:
-    """Each node with its cursor (signed with the first secret), and the page info; `startCursor` is the first's,
-    `endCursor` the last's."""
-    secret = secrets[0]
-    edges = [(node, encode_cursor(secret, listing, position)) for node, position in page.entries]
-    if edges:
-        end_cursor: str | None = edges[-1][1]
-    elif page.resume_at is not None:
-        end_cursor = encode_cursor(secret, listing, page.resume_at)
-    else:
-        end_cursor = None
-    start_cursor = edges[0][1] if edges else None
-    page_info = PageInfo(
-        has_next_page=page.has_next, end_cursor=end_cursor, has_previous_page=has_previous, start_cursor=start_cursor
-    )
-    return edges, page_info
-
-
 @follows_parent
 @strawberry.type
 class Edge(Generic[N]):
@@ -163,34 +148,69 @@ async def paginate(
     shape: Sequence[object] = (),
     within: Range | None = None,
     where: dict[str, Any] | None = None,
+    condition: Condition | None = None,
+    order: Order | None = None,
     total_count: int | None = None,
 ) -> Connection[N]:
-    """One page of `listing` for `hash_value` as a connection of `node(item)`s.
+    """One page of `listing` for `hash_value` as a connection of `node(item)`s, filtered and ordered.
 
-    `shape` names every argument that changes what the listing holds (a status, a date range), so a
-    cursor only ever continues the listing it came from.
+    `within` (a range of the sort key), `where` (equalities) and `condition` (a `<Type>Filter`) all become the
+    planner's terms on this listing; `order` may reverse its sort key. `shape` names every other argument that
+    changes what the listing holds, so a cursor only ever continues the listing it came from. `total_count` is
+    the kept count of the unfiltered listing (a filter counts only what one page holds whole).
+    """
+    terms: list[Condition] = [Term(field, "eq", value) for field, value in (where or {}).items()]
+    if within is not None and len(listing.keys) > 1:
+        sort_field = next(f.name for f in listing.entity.mapping.fields if f.attribute == listing.keys[1].name)
+        if within.start is not None:
+            terms.append(Term(sort_field, "gte", within.start))
+        if within.end is not None:
+            terms.append(Term(sort_field, "lt", within.end))
+    joined = [*terms, *conjuncts(condition)]
+    full: Condition | None = None if not joined else joined[0] if len(joined) == 1 else All(tuple(joined))
+    chosen = plan([listing], full, order, partition=hash_value)
+    identity = listing_id(f"{info.path.typename}.{info.field_name}", hash_value, *shape, condition, order)
+    return await read_page(info, chosen, node, first=first, after=after, identity=identity, kept_count=total_count)
+
+
+async def read_page(
+    info: Info[Any, Any],
+    chosen: Plan[T],
+    node: Callable[[T], N],
+    *,
+    first: int | None,
+    after: str | None,
+    identity: str,
+    kept_count: int | None = None,
+) -> Connection[N]:
+    """One page of a plan (graphql_api.planner) as a connection, its cursors bound to `identity`.
+
+    `endCursor` is where the reading stopped (past items examined and filtered out), so the next page starts
+    there; `truncated` says the read budget ran out before the page was full.
     """
     count = check_first(first)
     settings = info.context.settings
-    identity = listing_id(f"{info.path.typename}.{info.field_name}", hash_value, *shape)
-    page = await listing.page(
-        info.context.dynamo,
-        hash_value,
-        first=count,
-        after=position_after(settings.cursor_secrets, identity, after, listing.position),
-        read_budget=settings.filter_read_budget,
-        within=within,
-        where=where,
+    position = None if after is None else decode_cursor(settings.cursor_secrets, identity, after, CURSOR_ATTRIBUTES)
+    result = await read(
+        info.context.dynamo, chosen, first=count, after=position, read_budget=settings.filter_read_budget
     )
-    edges, page_info = edges_and_page_info(page, settings.cursor_secrets, identity, has_previous=after is not None)
+    secret = settings.cursor_secrets[0]
+    edges = [Edge(cursor=encode_cursor(secret, identity, at), node=node(value)) for value, at in result.entries]
+    more = result.has_next or result.truncated
+    if chosen.rest is None and chosen.key_term is None and kept_count is not None:
+        total: int | None = kept_count
+    elif after is None and not more:
+        total = len(edges)  # the whole (filtered) listing fits in this page: counted
+    else:
+        total = None
     return Connection(
-        edges=[Edge(cursor=cursor, node=node(value)) for value, cursor in edges],
-        page_info=page_info,
-        total_count=total_count,
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=result.has_next,
+            end_cursor=encode_cursor(secret, identity, result.end) if more or edges else None,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            truncated=result.truncated,
+        ),
+        total_count=total,
     )
-
-
-def position_after(
-    secrets: Sequence[str], listing: str, after: str | None, attributes: Sequence[str]
-) -> Position | None:
-    return None if after is None else decode_cursor(secrets, listing, after, attributes)

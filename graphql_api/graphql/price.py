@@ -6,7 +6,8 @@ The kinds, as the fields run (graphql_api.graphql.cost sums them over a document
 - `edges`: a connection's page of edges (`first` of them);
 - `load`: `per_parent` keys loaded through the request's DataLoaders (batched into BatchGetItem);
 - `listing`: one page of a listing per parent (`filtered_by`: arguments that add a filter after the key
-  condition, which then reads up to the read budget);
+  condition, which then reads up to the read budget; `spread`: a filter's `in` on the partition key reads
+  one Query per value and round: graphql_api.planner);
 - `query`: one Query per parent reading up to `per_parent` items;
 - `write`: a mutation's `per_parent` requests on its ordinary path.
 
@@ -32,8 +33,12 @@ class Price:
     """Objects per parent (keys per parent for a load; requests per call for a write; items per Query)."""
     filtered_by: tuple[str, ...] = ()
     """Arguments that add a filter after the key condition: the listing then reads up to the read budget."""
+    spread: bool = False
+    """A list whose filter picks its partitions (`in`): each round reads one Query per value."""
 
 
-def costs(kind: Kind, per_parent: int = 1, *, filtered_by: tuple[str, ...] = ()) -> dict[str, Price]:
+def costs(
+    kind: Kind, per_parent: int = 1, *, filtered_by: tuple[str, ...] = (), spread: bool = False
+) -> dict[str, Price]:
     """A field's metadata declaring its price."""
-    return {COST: Price(kind, per_parent, filtered_by)}
+    return {COST: Price(kind, per_parent, filtered_by, spread)}

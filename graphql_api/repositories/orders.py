@@ -47,6 +47,7 @@ ORDERS = Entity(
     indexes={"CustomerIndex": ("customer_id", "order_date"), "StatusIndex": ("status", "order_date")},
     stream="NEW_AND_OLD_IMAGES",  # orderChanged, ordersChanged (graphql_api.live)
     references={"customer_id": Reference(CUSTOMERS, checked_by="order-customer")},
+    filterable=("total", "item_count", "currency"),  # beyond its listings' keys (graphql_api.planner)
 )
 BY_CUSTOMER = ORDERS.listing(
     "CustomerIndex", newest_first=True, pattern="AP3", purpose="Orders of a customer, newest first"

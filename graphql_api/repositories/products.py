@@ -41,6 +41,7 @@ PRODUCTS = Entity(
     id_prefix="prd",
     indexes={"CategoryIndex": ("category", "name")},
     stream="NEW_AND_OLD_IMAGES",  # productChanged (graphql_api.live)
+    filterable=("price", "stock", "currency", "review_count"),  # beyond its listings' keys (graphql_api.planner)
 )
 BY_CATEGORY = PRODUCTS.listing("CategoryIndex", pattern="AP8", purpose="Products of a category")
 """AP8: the products of a category in name order."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from strawberry.types.lazy_type import LazyType
 
-from graphql_api.entity import Page
+from graphql_api.dynamo.serialization import deserialize_item, serialize_item
+from graphql_api.entity import Entity
 from graphql_api.graphql.access import public
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._prefetched import Prefetched
@@ -25,6 +26,7 @@ THINGS: Any = object()
 
 @dataclass(frozen=True)
 class Thing:
+    holder_id: str
     thing_id: str
     name: str
 
@@ -36,24 +38,36 @@ class ThingType(DomainType):
     name: str
 
 
-class FakeListing:
-    """One page of things per hash value; notes how it was asked."""
+THING_TABLE = Entity(Thing, "Things", key=("holder_id", "thing_id"))
+LISTING = THING_TABLE.listing()
 
-    position = ("ThingId",)
+
+class FakeDynamo:
+    """Answers a listing's Query from a list of things, as DynamoDB pages them; notes how it was asked."""
+
+    table_prefix = ""
 
     def __init__(self, things: list[Thing]) -> None:
         self.things = things
         self.asked: list[tuple[Any, int]] = []
 
-    async def page(self, dynamo: Any, hash_value: Any, *, first: int, after: Any, **_: Any) -> Page[Thing]:
-        self.asked.append((hash_value, first))
-        ids = [thing.thing_id for thing in self.things]
-        rest = self.things[ids.index(after["ThingId"]) + 1 :] if after else self.things
-        entries = [(thing, {"ThingId": thing.thing_id}) for thing in rest[:first]]
-        return Page(entries=entries, has_next=len(rest) > first)
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        assert operation == "query"
+        hash_value = deserialize_item(params["ExpressionAttributeValues"])[":v0"]
+        self.asked.append((hash_value, params["Limit"]))
+        mine = [thing for thing in self.things if thing.holder_id == hash_value]
+        start = params.get("ExclusiveStartKey")
+        if start is not None:
+            ids = [thing.thing_id for thing in mine]
+            mine = mine[ids.index(deserialize_item(start)["ThingId"]) + 1 :]
+        page = mine[: params["Limit"]]
+        answer: dict[str, Any] = {"Items": [serialize_item(THING_TABLE.to_item(thing)) for thing in page]}
+        if len(mine) > params["Limit"]:
+            answer["LastEvaluatedKey"] = serialize_item({"HolderId": hash_value, "ThingId": page[-1].thing_id})
+        return answer
 
 
-LISTING = FakeListing([Thing("t1", "one"), Thing("t2", "two"), Thing("t3", "three")])
+DYNAMO = FakeDynamo([Thing("h1", "t1", "one"), Thing("h1", "t2", "two"), Thing("h1", "t3", "three")])
 
 
 @public
@@ -66,7 +80,7 @@ class Holder(DomainType):
 
     thing = related_object(THINGS, "thing_id", ThingType, prefetched="_thing", description="by key")
     lazy_thing = related_object(THINGS, "thing_id", LazyType("ThingType", __name__))
-    things = related_listing(cast(Any, LISTING), "holder_id", ThingType, total_count="thing_count")
+    things = related_listing(LISTING, "holder_id", ThingType, total_count="thing_count")
 
 
 @strawberry.type
@@ -92,7 +106,7 @@ class FakeContext:
     holder: Holder
     loaders: FakeLoaders
     settings: Settings = SETTINGS
-    dynamo: Any = None
+    dynamo: Any = DYNAMO
 
 
 SCHEMA = strawberry.Schema(query=Query)
@@ -108,7 +122,7 @@ def holder(thing_id: str = "t1") -> Holder:
 
 
 def test_an_object_by_key_is_loaded_through_the_loaders_with_the_parents_key() -> None:
-    loaders = FakeLoaders({"t1": Thing("t1", "one")})
+    loaders = FakeLoaders({"t1": Thing("h1", "t1", "one")})
     result = run("{ holder { thing { thingId name } lazyThing { name } } }", holder(), loaders)
     assert result.errors is None
     assert result.data == {"holder": {"thing": {"thingId": "t1", "name": "one"}, "lazyThing": {"name": "one"}}}
@@ -123,7 +137,7 @@ def test_a_missing_object_is_null() -> None:
 
 
 def test_a_prefetched_object_costs_no_load_and_a_failed_prefetch_fails_the_field() -> None:
-    loaders = FakeLoaders({"t1": Thing("t1", "one")})
+    loaders = FakeLoaders({"t1": Thing("h1", "t1", "one")})
     ahead = holder()
     ahead._thing = Prefetched(result=ThingType(thing_id=strawberry.ID("t9"), name="ahead"))
     result = run("{ holder { thing { name } } }", ahead, loaders)
@@ -141,7 +155,7 @@ def test_a_prefetched_object_costs_no_load_and_a_failed_prefetch_fails_the_field
 
 
 def test_a_listing_pages_the_parents_key_with_first_and_after_and_its_kept_count() -> None:
-    LISTING.asked.clear()
+    DYNAMO.asked.clear()
     document = "query($after: String) { holder { things(first: 2, after: $after) { totalCount edges { node { name } } "
     document += "pageInfo { hasNextPage endCursor } } } }"
     first = asyncio.run(
@@ -152,7 +166,7 @@ def test_a_listing_pages_the_parents_key_with_first_and_after_and_its_kept_count
     assert things["totalCount"] == 3
     assert [edge["node"]["name"] for edge in things["edges"]] == ["one", "two"]
     assert things["pageInfo"]["hasNextPage"] is True
-    assert LISTING.asked == [("h1", 2)]
+    assert DYNAMO.asked == [("h1", 3)]  # a page and one more, to know whether more follow
 
     # The cursor is bound to this field's listing (Holder.things): it continues it, and a forged one is refused.
     again = asyncio.run(
@@ -164,7 +178,7 @@ def test_a_listing_pages_the_parents_key_with_first_and_after_and_its_kept_count
     )
     assert again.errors is None
     assert [edge["node"]["name"] for edge in again.data["holder"]["things"]["edges"]] == ["three"]  # type: ignore[index]
-    assert LISTING.asked == [("h1", 2), ("h1", 2)]
+    assert DYNAMO.asked == [("h1", 3), ("h1", 3)]
     forged = asyncio.run(
         SCHEMA.execute(document, variable_values={"after": "x.y"}, context_value=FakeContext(holder(), FakeLoaders({})))
     )
@@ -176,4 +190,4 @@ def test_the_helpers_fields_have_the_declared_types_and_arguments() -> None:
     sdl = SCHEMA.as_str()
     assert '  """by key"""\n  thing: ThingType\n' in sdl
     assert "  lazyThing: ThingType\n" in sdl
-    assert "  things(first: Int = 20, after: String = null): ThingTypeConnection!\n" in sdl
+    assert "  things(first: Int = 20, after: String = null, filter: ThingTypeFilter = null, " in sdl

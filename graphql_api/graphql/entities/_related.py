@@ -10,7 +10,7 @@ parent's key, one page through `paginate` (`first`, `after`). A type in an impor
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 import strawberry
 from strawberry.types.lazy_type import LazyType
@@ -19,8 +19,10 @@ from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._prefetched import Prefetched
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.filters import condition_of, filter_argument, order_argument, order_of
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, listing_id, paginate, read_page
 from graphql_api.graphql.price import costs
+from graphql_api.planner import plan
 
 D = TypeVar("D", bound=DomainType)
 
@@ -35,7 +37,6 @@ async def _kept(root: Any, info: Info, total_count: str | KeptCount | None) -> i
         kept: int | None = getattr(root, total_count)
         return kept
     return await total_count(root, info)
-
 
 Node = type[DomainType] | LazyType[Any, Any]
 """A GraphQL type over an entity's dataclass, or a lazy reference to one."""
@@ -83,13 +84,22 @@ def related_listing(
     total_count: str | KeptCount | None = None,
     description: str | None = None,
 ) -> Any:
-    """A field: one page of `listing` for the parent's attribute `key`, as a connection of `node`s.
+    """A field: one page of `listing` for the parent's attribute `key`, as a connection of `node`s, with `filter`
+    and `orderBy` (graphql_api.graphql.filters) planned onto this listing.
 
     `total_count` names the parent's attribute that keeps the listing's count (never counted), or reads it
     (`stats.kept_by`: the parent's counter).
     """
+    entity = listing.entity
 
-    async def resolve(root: Any, info: Info, first: int | None = DEFAULT_FIRST, after: str | None = None) -> Any:
+    async def resolve(
+        root: Any,
+        info: Info,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+        filter: Any = None,
+        order_by: Any = None,
+    ) -> Any:
         return await paginate(
             info,
             listing,
@@ -97,10 +107,59 @@ def related_listing(
             node.from_domain,
             first=first,
             after=after,
+            condition=condition_of(filter, entity),
+            order=order_of(order_by, entity),
             total_count=await _kept(root, info, total_count),
         )
 
+    resolve.__annotations__ |= _filter_annotations(entity, node)
     connection: Any = Connection
     return strawberry.field(
-        resolver=resolve, graphql_type=connection[node], description=description, metadata=costs("listing")
+        resolver=resolve,
+        graphql_type=connection[node],
+        description=description,
+        metadata=costs("listing", filtered_by=("filter",)),
+    )
+
+
+def _filter_annotations(entity: Entity[Any], node: type[DomainType]) -> dict[str, Any]:
+    """The `filter` and `orderBy` arguments of a resolver made here, typed for its entity."""
+    return {
+        "filter": Annotated[Any, filter_argument(entity, node.__name__)],
+        "order_by": Annotated[Any, order_argument(entity, node.__name__)],
+    }
+
+
+def list_field(
+    entity: Entity[Any],
+    node: type[DomainType],
+    *,
+    extensions: list[Any],
+    description: str,
+    finish: Callable[[Info, Any], Awaitable[Any]] | None = None,
+) -> Any:
+    """A root field listing `entity` (`listOrders`): `filter` planned onto the best of its listings, never a scan
+    (graphql_api.planner), `orderBy` on that listing's sort key; `finish` completes a page (prefetching)."""
+
+    async def resolve(
+        info: Info,
+        filter: Any = None,
+        order_by: Any = None,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+    ) -> Any:
+        condition, order = condition_of(filter, entity), order_of(order_by, entity)
+        chosen = plan(entity.listings, condition, order)
+        identity = listing_id(f"{info.path.typename}.{info.field_name}", condition, order)
+        page = await read_page(info, chosen, node.from_domain, first=first, after=after, identity=identity)
+        return page if finish is None else await finish(info, page)
+
+    resolve.__annotations__ |= _filter_annotations(entity, node)
+    connection: Any = Connection
+    return strawberry.field(
+        resolver=resolve,
+        graphql_type=connection[node],
+        description=description,
+        extensions=extensions,
+        metadata=costs("listing", filtered_by=("filter",), spread=True),
     )

@@ -4,21 +4,23 @@ and mutations."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 import strawberry
 
 from graphql_api.entity import Range
 from graphql_api.errors import BadUserInput
-from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, allow, follows_parent
+from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, STAFF, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
 from graphql_api.graphql.entities._node import Node
-from graphql_api.graphql.entities._related import load_one, related_listing
+from graphql_api.graphql.entities._related import list_field, load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
-from graphql_api.graphql.entities.order import Order, prefetch_lines
+from graphql_api.graphql.entities.order import ORDER_FILTER, ORDER_ORDER, Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.entities.stats import kept_by
+from graphql_api.graphql.filters import condition_of, order_of
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import customers, orders, reviews
@@ -57,7 +59,7 @@ class Customer(DomainType, Node):
 
     @strawberry.field(
         description="Newest first; placedAfter is inclusive, placedBefore exclusive.",
-        metadata=costs("listing", filtered_by=("status",)),
+        metadata=costs("listing", filtered_by=("status", "filter")),
     )
     async def orders(
         self,
@@ -67,9 +69,12 @@ class Customer(DomainType, Node):
         status: OrderStatus | None = None,
         placed_after: datetime | None = None,
         placed_before: datetime | None = None,
+        filter: Annotated[Any, ORDER_FILTER] = None,
+        order_by: Annotated[Any, ORDER_ORDER] = None,
     ) -> Connection[Order]:
-        # paginate itself, not related_listing: a filter, a date range and a count kept only when unfiltered.
-        unfiltered = status is None and placed_after is None and placed_before is None
+        # paginate itself, not related_listing: a status and a date range besides the filter, and a kept count.
+        condition = condition_of(filter, orders.ORDERS)
+        unfiltered = status is None and placed_after is None and placed_before is None and condition is None
         page = await paginate(
             info,
             orders.BY_CUSTOMER,
@@ -80,6 +85,8 @@ class Customer(DomainType, Node):
             shape=(status, placed_after, placed_before),
             within=Range(placed_after, placed_before),
             where={"status": status} if status else None,
+            condition=condition,
+            order=order_of(order_by, orders.ORDERS),
             total_count=self.order_count if unfiltered else None,
         )
         return await prefetch_lines(info, page)
@@ -135,6 +142,13 @@ def _addresses(addresses: list[AddressInput]) -> tuple[AddressValue, ...]:
 
 @strawberry.type
 class CustomerQuery:
+    list_customers = list_field(
+        customers.CUSTOMERS,
+        Customer,
+        extensions=allow(STAFF),
+        description="Staff and admins: customers matching the filter, on an index it names (never a scan).",
+    )
+
     @strawberry.field(
         metadata=costs("load"),
         description="AP11: the caller's own customer; null before sign-up (createCustomer).",

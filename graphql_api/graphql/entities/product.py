@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, Any
 
 import strawberry
 
@@ -14,10 +15,11 @@ from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version
 from graphql_api.graphql.entities._live import watch
 from graphql_api.graphql.entities._node import Node
-from graphql_api.graphql.entities._related import load_one, related_listing
+from graphql_api.graphql.entities._related import list_field, load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.entities.stats import kept_total
+from graphql_api.graphql.filters import condition_of, filter_argument, order_argument, order_of
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.money import CENT
@@ -85,6 +87,10 @@ class UpdateProductInput:
     stock: int | None = None
 
 
+PRODUCT_FILTER = filter_argument(PRODUCTS, "Product")
+PRODUCT_ORDER = order_argument(PRODUCTS, "Product")
+
+
 @strawberry.type
 class ProductQuery:
     @strawberry.field(
@@ -103,15 +109,40 @@ class ProductQuery:
         return [Product.from_domain(product) if product else None for product in found]
 
     @strawberry.field(
-        description="AP8: the products of a category, by name.", extensions=allow(EVERYONE), metadata=costs("listing")
+        description="AP8: the products of a category, by name.",
+        extensions=allow(EVERYONE),
+        metadata=costs("listing", filtered_by=("filter",)),
     )
     async def products_by_category(
-        self, info: Info, category: str, first: int | None = DEFAULT_FIRST, after: str | None = None
+        self,
+        info: Info,
+        category: str,
+        first: int | None = DEFAULT_FIRST,
+        after: str | None = None,
+        filter: Annotated[Any, PRODUCT_FILTER] = None,
+        order_by: Annotated[Any, PRODUCT_ORDER] = None,
     ) -> Connection[Product]:
         check_text(category, "category")
-        page = await paginate(info, products.BY_CATEGORY, category, Product.from_domain, first=first, after=after)
-        page.total_count = await kept_total(info, PRODUCTS_BY_CATEGORY, category)  # unfiltered: the category's count
+        page = await paginate(
+            info,
+            products.BY_CATEGORY,
+            category,
+            Product.from_domain,
+            first=first,
+            after=after,
+            condition=condition_of(filter, PRODUCTS),
+            order=order_of(order_by, PRODUCTS),
+        )
+        if filter is None:  # unfiltered: the category's kept count
+            page.total_count = await kept_total(info, PRODUCTS_BY_CATEGORY, category)
         return page
+
+    list_products = list_field(
+        PRODUCTS,
+        Product,
+        extensions=allow(EVERYONE),
+        description="Products matching the filter, on the index it names (never a scan).",
+    )
 
 
 @strawberry.type

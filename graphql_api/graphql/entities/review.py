@@ -8,11 +8,11 @@ import strawberry
 from strawberry.types.lazy_type import LazyType
 
 from graphql_api.errors import NotFound
-from graphql_api.graphql.access import CUSTOMERS_ONLY, SIGNED_IN, allow, public
+from graphql_api.graphql.access import CUSTOMERS_ONLY, EVERYONE, SIGNED_IN, allow, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._node import Node
-from graphql_api.graphql.entities._related import related_object
+from graphql_api.graphql.entities._related import list_field, related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import reviews
@@ -41,6 +41,16 @@ class CreateReviewInput:
     rating: int = strawberry.field(description="1 to 5.")
     title: str
     body: str
+
+
+@strawberry.type
+class ReviewQuery:
+    list_reviews = list_field(
+        reviews.REVIEWS,
+        Review,
+        extensions=allow(EVERYONE),
+        description="Reviews matching the filter (a product's or a customer's), on the index it names (never a scan).",
+    )
 
 
 @strawberry.type
@@ -83,6 +93,7 @@ class ReviewMutation:
 
 ROOTS = Roots(
     reviews.REVIEWS,
+    query=ReviewQuery,
     mutation=ReviewMutation,
     samples={
         "AP9": "query($r: ID!) { product(productId: $r) { reviews(first: 5) { edges { node { reviewId } } } } }",
