@@ -24,7 +24,7 @@ def test_codegen_types_every_example_operation(e2e_tools: Path) -> None:
 
     schema = (generated / "schema.ts").read_text()
     operations = (generated / "operations.ts").read_text()
-    assert "export type Customer = {" in schema
+    assert "export type Customer = Node & {" in schema  # a Relay node (Global Object Identification)
     assert "export type OrderStatus =" in schema
     for name in ("CanonicalQuery", "MeQuery", "ProductsByCategoryQuery", "PlaceOrderMutation", "CreateProductMutation"):
         assert f"export type {name} = " in operations
