@@ -290,7 +290,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 try:
                     budget = self.settings.filter_read_budget
                     cost = estimate(self.graphql_schema, document, variables, budget, operation.operation_name)
-                    amount = max(1, cost.requests)
+                    # Over GRAPHQL_MAX_REQUESTS it is refused as too complex before any request: it costs 1.
+                    amount = max(1, cost.requests) if cost.requests <= self.settings.graphql_max_requests else 1
                 except (ApiError, GraphQLError, KeyError, TypeError, ValueError):
                     amount = 1  # a document the schema refuses: it costs no DynamoDB request
                 if _is_mutation(document, operation.operation_name):
