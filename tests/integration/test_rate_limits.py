@@ -177,3 +177,14 @@ def test_websocket_connections_and_their_operations_count_too(api: Api) -> None:
             with pytest.raises(WebSocketDisconnect) as refused:
                 socket.receive_json()
     assert refused.value.code == 4403
+
+
+def test_a_document_refused_as_too_complex_costs_1_not_its_estimate(small: TestClient) -> None:
+    caller = customer()
+    dear = (
+        '{ productsByCategory(category: "x", first: 50) { edges { node { reviews { edges { node { title } } } } } } }'
+    )
+    refused = post(small, caller, dear)
+    assert refused.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert refused.headers["ratelimit"].startswith('"customer-requests";r=4;')
+    assert [post(small, caller).status_code for _ in range(4)] == [200] * 4
