@@ -117,6 +117,14 @@ class Plan(Generic[T]):
     on the items the Query returns."""
 
     @property
+    def empty(self) -> bool:
+        """A sort key range that holds nothing (a lower bound above the upper): nothing to read."""
+        if self.key_term is None or self.key_term.op != "between" or self.sort_field is None:
+            return False
+        low, high = (self.entity.stored(self.sort_field, value) for value in self.key_term.value)
+        return bool(low > high)
+
+    @property
     def filtered(self) -> bool:
         """Whether some items read may not match (a page may need more than one read)."""
         return self.rest is not None or self.local is not None
@@ -218,8 +226,7 @@ def plan(
                 continue
             partitions = _partitions(chosen_hash)
         sort_field = _field(listing, 1) if len(listing.keys) > 1 else None
-        key_term = next((term for term in _terms(terms) if term.field == sort_field and term.op in KEY_OPS), None)
-        candidates.append((listing, chosen_hash, partitions, sort_field, key_term))
+        candidates.append((listing, chosen_hash, partitions, sort_field, _sort_key_terms(terms, sort_field)))
     if not candidates:
         served = sorted({_field(listing, 0) for listing in listings})
         raise BadUserInput(
@@ -242,10 +249,10 @@ def plan(
             )
         candidates = ordered
     # Prefer a listing whose sort key the filter bounds too (fewer items examined); then the first declared.
-    listing, chosen_hash, partitions, sort_field, key_term = max(
-        candidates, key=lambda candidate: candidate[4] is not None
+    listing, chosen_hash, partitions, sort_field, (key_term, used) = max(
+        candidates, key=lambda candidate: candidate[4][0] is not None
     )
-    rest_parts = [part for part in terms if part is not chosen_hash and part is not key_term]
+    rest_parts = [part for part in terms if part is not chosen_hash and not any(part is each for each in used)]
     keys = {_field(listing, number) for number in range(len(listing.keys))} | set(listing.entity.key_fields)
     remote = [part for part in rest_parts if not fields_of(part) & keys]
     local = [part for part in rest_parts if fields_of(part) & keys]
@@ -257,6 +264,20 @@ def plan(
             sorted(partitions, key=lambda value: listing.entity.stored(hash_field, value), reverse=not forward)
         )
     return Plan(listing, partitions, key_term, rest, forward, None if not local else simplified(All(tuple(local))))
+
+
+def _sort_key_terms(terms: list[Condition], sort_field: str | None) -> tuple[Term | None, list[Term]]:
+    """The key condition's term on the sort key, and the filter's terms it stands for. A lower and an upper
+    bound become one BETWEEN (inclusive: a strict bound is also tested on the items, so it stays in the rest)."""
+    on_sort = [term for term in _terms(terms) if term.field == sort_field and term.op in KEY_OPS]
+    lower = next((term for term in on_sort if term.op in ("gt", "gte")), None)
+    upper = next((term for term in on_sort if term.op in ("lt", "lte")), None)
+    if lower is not None and upper is not None and sort_field is not None:
+        used = [term for term in (lower, upper) if not term.op.endswith("t")]  # gte and lte are fully served
+        return Term(sort_field, "between", [lower.value, upper.value]), used
+    if on_sort:
+        return on_sort[0], [on_sort[0]]
+    return None, []
 
 
 def _terms(parts: list[Condition]) -> list[Term]:
@@ -453,6 +474,8 @@ async def read(
     states: list[State] = list(after["p"]) if after is not None else [None] * len(plan.partitions)
     if len(states) != len(plan.partitions):
         raise BadUserInput("after", "invalid cursor: it belongs to another listing")
+    if plan.empty:
+        return Read([], has_next=False, truncated=False, end={"p": ["done"] * len(states)}, requests=0)
     sort_attribute = plan.listing.keys[1].name if len(plan.listing.keys) > 1 else None
     streams = [
         _Stream(partition, state, state, frontier=_frontier(state, sort_attribute))

@@ -1,4 +1,5 @@
-"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, backfill, validate,
+"""The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, explain, backfill,
+validate,
 export, schema, erd, docs, package lambda, relay.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
@@ -21,6 +22,7 @@ from graphql_api.cli.backfill import BACKFILL
 from graphql_api.cli.command import Command, Group, fail, logger, parser_for
 from graphql_api.cli.data import CHECK_PATTERNS, EXPLORE, EXPORT, SEED, VALIDATE
 from graphql_api.cli.dynamo_target import NoDynamoDB
+from graphql_api.cli.explain import EXPLAIN
 from graphql_api.cli.package import PACKAGE
 from graphql_api.cli.reference import DOCS, ERD, SCHEMA
 from graphql_api.cli.relay import RELAY
@@ -38,6 +40,7 @@ COMMANDS: tuple[Command | Group, ...] = (
     SEED,
     EXPLORE,
     CHECK_PATTERNS,
+    EXPLAIN,
     BACKFILL,
     VALIDATE,
     EXPORT,

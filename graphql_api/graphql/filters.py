@@ -11,6 +11,7 @@ listing serves them).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
@@ -19,7 +20,7 @@ import strawberry
 
 from graphql_api.entity import Entity
 from graphql_api.errors import BadUserInput
-from graphql_api.planner import MAX_IN, All, AnyOf, Condition, Not, Order, Term
+from graphql_api.planner import MAX_IN, All, AnyOf, Condition, Not, Order, Plan, Term
 
 
 @strawberry.enum(description="A direction of order.")
@@ -129,17 +130,26 @@ def _camel(field: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+def _get(value: Any, attribute: str) -> Any:
+    """An input's field: of a Strawberry input object (a resolver's argument) or of graphql-core's coerced map
+    (keyed by GraphQL names: `explain`)."""
+    if isinstance(value, Mapping):
+        name = {"in_": "in", "and_": "and", "or_": "or", "not_": "not"}.get(attribute, _camel(attribute))
+        return value.get(name, value.get(attribute))
+    return getattr(value, attribute, None)
+
+
 def condition_of(value: Any, entity: Entity[Any], path: str = "filter") -> Condition | None:
     """The planner's condition for a `<Type>Filter` value (None: no filter)."""
     if value is None:
         return None
     parts: list[Condition] = []
     for field in entity.filterable:
-        operators = getattr(value, field, None)
+        operators = _get(value, field)
         if operators is None:
             continue
         for op in OPERATORS:
-            given = getattr(operators, op, None)
+            given = _get(operators, op)
             if given is None:
                 continue
             where = f"{path}.{_camel(field)}.{_OP_NAMES.get(op, op)}"
@@ -147,9 +157,11 @@ def condition_of(value: Any, entity: Entity[Any], path: str = "filter") -> Condi
                 raise BadUserInput(where, f"give 1 to {MAX_IN} values, got {len(given)}")
             if op == "between" and len(given) != 2:
                 raise BadUserInput(where, f"give two values (from and to), got {len(given)}")
+            if op == "between" and entity.stored(field, given[0]) > entity.stored(field, given[1]):
+                raise BadUserInput(where, "the first value (from) is after the second (to)")
             parts.append(Term(field, _OP_NAMES.get(op, op), list(given) if isinstance(given, list) else given))  # type: ignore[arg-type]
     for attribute, joined in (("and_", All), ("or_", AnyOf)):
-        listed = getattr(value, attribute, None)
+        listed = _get(value, attribute)
         if listed is None:
             continue
         if not listed:
@@ -159,7 +171,7 @@ def condition_of(value: Any, entity: Entity[Any], path: str = "filter") -> Condi
         if len(kept) != len(nested):
             raise BadUserInput(f"{path}.{attribute[:-1]}", "an empty filter cannot be joined")
         parts.append(joined(kept))
-    negated = getattr(value, "not_", None)
+    negated = _get(value, "not_")
     if negated is not None:
         inner = condition_of(negated, entity, f"{path}.not")
         if inner is None:
@@ -173,9 +185,7 @@ def condition_of(value: Any, entity: Entity[Any], path: str = "filter") -> Condi
 def order_of(value: Any, entity: Entity[Any]) -> Order | None:
     if value is None:
         return None
-    chosen = [
-        (field, getattr(value, field)) for field in sort_fields(entity) if getattr(value, field, None) is not None
-    ]
+    chosen = [(field, _get(value, field)) for field in sort_fields(entity) if _get(value, field) is not None]
     if len(chosen) != 1:
         allowed = ", ".join(_camel(field) for field in sort_fields(entity))
         raise BadUserInput("orderBy", f"set exactly one of {allowed}")
@@ -191,3 +201,20 @@ def filter_argument(entity: Entity[Any], node: str) -> Any:
 def order_argument(entity: Entity[Any], node: str) -> Any:
     """The `orderBy` argument of a resolver: `order_by: Annotated[Any, ORDER_ORDER] = None`."""
     return strawberry.argument(graphql_type=Optional[order_input(entity, node)])  # noqa: UP045
+
+
+EXPLAIN = "explain"
+"""The key, in a listing field's Strawberry metadata, of how it plans its arguments (`graphql-api explain`)."""
+
+PARENT = "<the parent's key>"
+"""The partition a connection under its parent reads, as `explain` shows it (the parent is not read)."""
+
+
+def explained(how: Callable[[Mapping[str, Any]], Plan[Any]]) -> dict[str, Any]:
+    """A listing field's metadata: the plan its (coerced) arguments make."""
+    return {EXPLAIN: how}
+
+
+def argument_of(arguments: Mapping[str, Any], name: str) -> Any:
+    """An argument by its Python name or its GraphQL name (graphql-core's coercion keys them by either)."""
+    return arguments.get(name, arguments.get(_camel(name)))

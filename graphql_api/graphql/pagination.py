@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -159,6 +159,20 @@ async def paginate(
     changes what the listing holds, so a cursor only ever continues the listing it came from. `total_count` is
     the kept count of the unfiltered listing (a filter counts only what one page holds whole).
     """
+    full = shaped(listing, within=within, where=where, condition=condition)
+    chosen = plan([listing], full, order, partition=hash_value)
+    identity = listing_id(f"{info.path.typename}.{info.field_name}", hash_value, *shape, condition, order)
+    return await read_page(info, chosen, node, first=first, after=after, identity=identity, kept_count=total_count)
+
+
+def shaped(
+    listing: Listing[Any],
+    *,
+    within: Range | None = None,
+    where: Mapping[str, Any] | None = None,
+    condition: Condition | None = None,
+) -> Condition | None:
+    """One condition of a range of the sort key, equalities and a filter (what `paginate` plans)."""
     terms: list[Condition] = [Term(field, "eq", value) for field, value in (where or {}).items()]
     if within is not None and len(listing.keys) > 1:
         sort_field = next(f.name for f in listing.entity.mapping.fields if f.attribute == listing.keys[1].name)
@@ -167,10 +181,7 @@ async def paginate(
         if within.end is not None:
             terms.append(Term(sort_field, "lt", within.end))
     joined = [*terms, *conjuncts(condition)]
-    full: Condition | None = None if not joined else joined[0] if len(joined) == 1 else All(tuple(joined))
-    chosen = plan([listing], full, order, partition=hash_value)
-    identity = listing_id(f"{info.path.typename}.{info.field_name}", hash_value, *shape, condition, order)
-    return await read_page(info, chosen, node, first=first, after=after, identity=identity, kept_count=total_count)
+    return None if not joined else joined[0] if len(joined) == 1 else All(tuple(joined))
 
 
 async def read_page(

@@ -19,7 +19,15 @@ from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._prefetched import Prefetched
-from graphql_api.graphql.filters import condition_of, filter_argument, order_argument, order_of
+from graphql_api.graphql.filters import (
+    PARENT,
+    argument_of,
+    condition_of,
+    explained,
+    filter_argument,
+    order_argument,
+    order_of,
+)
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, listing_id, paginate, read_page
 from graphql_api.graphql.price import costs
 from graphql_api.planner import plan
@@ -37,6 +45,7 @@ async def _kept(root: Any, info: Info, total_count: str | KeptCount | None) -> i
         kept: int | None = getattr(root, total_count)
         return kept
     return await total_count(root, info)
+
 
 Node = type[DomainType] | LazyType[Any, Any]
 """A GraphQL type over an entity's dataclass, or a lazy reference to one."""
@@ -118,7 +127,15 @@ def related_listing(
         resolver=resolve,
         graphql_type=connection[node],
         description=description,
-        metadata=costs("listing", filtered_by=("filter",)),
+        metadata=costs("listing", filtered_by=("filter",))
+        | explained(
+            lambda arguments: plan(
+                [listing],
+                condition_of(argument_of(arguments, "filter"), entity),
+                order_of(argument_of(arguments, "order_by"), entity),
+                partition=PARENT,
+            )
+        ),
     )
 
 
@@ -161,5 +178,12 @@ def list_field(
         graphql_type=connection[node],
         description=description,
         extensions=extensions,
-        metadata=costs("listing", filtered_by=("filter",), spread=True),
+        metadata=costs("listing", filtered_by=("filter",), spread=True)
+        | explained(
+            lambda arguments: plan(
+                entity.listings,
+                condition_of(argument_of(arguments, "filter"), entity),
+                order_of(argument_of(arguments, "order_by"), entity),
+            )
+        ),
     )

@@ -20,9 +20,10 @@ from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order import ORDER_FILTER, ORDER_ORDER, Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.entities.stats import kept_by
-from graphql_api.graphql.filters import condition_of, order_of
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.filters import PARENT, argument_of, condition_of, explained, order_of
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate, shaped
 from graphql_api.graphql.price import costs
+from graphql_api.planner import plan
 from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.counters import REVIEWS_BY_CUSTOMER
 from graphql_api.repositories.customers import CUSTOMERS, MAX_ADDRESSES
@@ -59,7 +60,20 @@ class Customer(DomainType, Node):
 
     @strawberry.field(
         description="Newest first; placedAfter is inclusive, placedBefore exclusive.",
-        metadata=costs("listing", filtered_by=("status", "filter")),
+        metadata=costs("listing", filtered_by=("status", "filter"))
+        | explained(
+            lambda arguments: plan(
+                [orders.BY_CUSTOMER],
+                shaped(
+                    orders.BY_CUSTOMER,
+                    within=Range(argument_of(arguments, "placed_after"), argument_of(arguments, "placed_before")),
+                    where={"status": status} if (status := argument_of(arguments, "status")) else None,
+                    condition=condition_of(argument_of(arguments, "filter"), orders.ORDERS),
+                ),
+                order_of(argument_of(arguments, "order_by"), orders.ORDERS),
+                partition=PARENT,
+            )
+        ),
     )
     async def orders(
         self,

@@ -26,10 +26,18 @@ from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order_item import OrderItem
 from graphql_api.graphql.entities.product import Product
 from graphql_api.graphql.entities.stats import kept_total
-from graphql_api.graphql.filters import condition_of, filter_argument, order_argument, order_of
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
+from graphql_api.graphql.filters import (
+    argument_of,
+    condition_of,
+    explained,
+    filter_argument,
+    order_argument,
+    order_of,
+)
+from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate, shaped
 from graphql_api.graphql.price import costs
 from graphql_api.graphql.selection import selected
+from graphql_api.planner import plan
 from graphql_api.repositories import carts, order_writes, orders
 from graphql_api.repositories.counters import ORDERS_BY_STATUS
 from graphql_api.repositories.customers import CUSTOMERS
@@ -212,7 +220,19 @@ class OrderQuery:
         return order
 
     @strawberry.field(
-        metadata=costs("listing", filtered_by=("filter",)),
+        metadata=costs("listing", filtered_by=("filter",))
+        | explained(
+            lambda arguments: plan(
+                [orders.BY_STATUS],
+                shaped(
+                    orders.BY_STATUS,
+                    within=Range(argument_of(arguments, "placed_after"), argument_of(arguments, "placed_before")),
+                    condition=condition_of(argument_of(arguments, "filter"), ORDERS),
+                ),
+                order_of(argument_of(arguments, "order_by"), ORDERS),
+                partition=argument_of(arguments, "status"),
+            )
+        ),
         description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive.",
         extensions=allow(STAFF),
     )

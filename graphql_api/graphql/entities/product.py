@@ -19,10 +19,18 @@ from graphql_api.graphql.entities._related import list_field, load_one, related_
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
 from graphql_api.graphql.entities.stats import kept_total
-from graphql_api.graphql.filters import condition_of, filter_argument, order_argument, order_of
+from graphql_api.graphql.filters import (
+    argument_of,
+    condition_of,
+    explained,
+    filter_argument,
+    order_argument,
+    order_of,
+)
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.money import CENT
+from graphql_api.planner import plan
 from graphql_api.repositories import products, reviews
 from graphql_api.repositories.counters import PRODUCTS_BY_CATEGORY
 from graphql_api.repositories.products import PRODUCTS
@@ -111,7 +119,15 @@ class ProductQuery:
     @strawberry.field(
         description="AP8: the products of a category, by name.",
         extensions=allow(EVERYONE),
-        metadata=costs("listing", filtered_by=("filter",)),
+        metadata=costs("listing", filtered_by=("filter",))
+        | explained(
+            lambda arguments: plan(
+                [products.BY_CATEGORY],
+                condition_of(argument_of(arguments, "filter"), PRODUCTS),
+                order_of(argument_of(arguments, "order_by"), PRODUCTS),
+                partition=argument_of(arguments, "category"),
+            )
+        ),
     )
     async def products_by_category(
         self,
