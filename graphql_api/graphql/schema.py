@@ -19,14 +19,14 @@ from graphql_api.graphql.compiled import Plans
 from graphql_api.graphql.cost import unpriced_fields
 from graphql_api.graphql.documents import TrustedDocuments, trusted_documents
 from graphql_api.graphql.entities._roots import merge
-from graphql_api.graphql.entities.node import NodeQuery
 from graphql_api.graphql.errors import log_unexpected, present
 from graphql_api.graphql.limits import limit_extensions
+from graphql_api.graphql.node import NodeQuery
 from graphql_api.graphql.registry import ENTITIES
 from graphql_api.request_scope import OperationCost, current_request_id, operation_cost, scope_if_any
 from graphql_api.settings import Settings
 
-# Relay's node(id:) reads every node entity, so it is no one entity's root (graphql_api.graphql.entities.node).
+# Relay's node(id:) reads every node entity, so it is no one entity's root (graphql_api.graphql.node).
 Query = merge("Query", (*(roots.query for roots in ENTITIES), NodeQuery))
 Mutation = merge("Mutation", (roots.mutation for roots in ENTITIES))
 Subscription = merge("Subscription", (roots.subscription for roots in ENTITIES))

@@ -12,6 +12,7 @@ from strawberry.types.base import get_object_definition
 
 from graphql_api.graphql import entities
 from graphql_api.graphql.entities._roots import Roots, merge
+from graphql_api.graphql.node import NodeQuery
 from graphql_api.graphql.registry import ENTITIES
 from graphql_api.graphql.schema import build_schema
 
@@ -76,4 +77,9 @@ def test_each_root_field_comes_from_its_entitys_part_in_the_listed_order() -> No
             if (part := getattr(roots, kind)) is not None
             for field in get_object_definition(part, strict=True).fields
         ]
+        if kind == "query":
+            # Relay's node(id:), after every entity's part (graphql_api.graphql.node).
+            expected += [
+                NameConverter().get_graphql_name(f) for f in get_object_definition(NodeQuery, strict=True).fields
+            ]
         assert list(root.fields) == expected, root.name

@@ -3,7 +3,7 @@
 A global id is the unpadded URL-safe base64 of `Type:key`, the entity's key fields joined by `:`
 (`Customer:cus_...`, `Review:prd_...:rev_...`). Opaque to clients by contract, not by secrecy: whoever reads it
 learns only the entity id the object shows anyway, and `node(id:)` applies the entity's own access rule
-(graphql_api.graphql.entities.node), so forging one reaches nothing the caller could not reach by the entity id.
+(graphql_api.graphql.node), so forging one reaches nothing the caller could not reach by the entity id.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """`Query.node(id:)` (Relay's Global Object Identification): any node by its global id, under the rule of the
-entity's own root field (SPEC 9).
+entity's own root field (SPEC 9). No entity's part (graphql_api.graphql.registry): it reads them all, and the
+schema adds it to Query after theirs.
 
 A customer or an order: signed in (anonymous is UNAUTHENTICATED), and another customer's reads as null, decided
 from the token before any request where it can be (a customer's id), as `customer` and `order` decide it. A
