@@ -22,6 +22,7 @@ resource "aws_lambda_function" "this" {
   timeout          = var.timeout
 
   reserved_concurrent_executions = var.reserved_concurrent_executions
+  layers                         = var.layers
 
   environment {
     variables = local.environment

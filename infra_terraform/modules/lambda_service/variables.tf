@@ -72,6 +72,12 @@ variable "reserved_concurrent_executions" {
   }
 }
 
+variable "layers" {
+  description = "ARNs of Lambda layers for the function, such as the AWS Distro for OpenTelemetry (ADOT) Python layer for traces (see the README); empty: none."
+  type        = list(string)
+  default     = []
+}
+
 variable "environment" {
   description = "The service's settings as environment variables (docs/reference/settings.md): TABLE_PREFIX, AUTH_ISSUER, AUTH_AUDIENCE, CORS_ALLOW_ORIGINS, LOG_LEVEL... Without AUTH_ISSUER (or AUTH_MODE=none) the function refuses to start. Not CURSOR_SECRET (see cursor_secret), nor AWS_* (Lambda sets the region and the role's credentials) or DYNAMODB_ENDPOINT_URL."
   type        = map(string)
