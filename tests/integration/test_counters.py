@@ -11,7 +11,7 @@ from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.transactions import Transaction
-from graphql_api.ops.counter_rebuild import rebuild_counters
+from graphql_api.ops.backfill import BACKFILLS, run_backfill
 from graphql_api.ops.table_scan import scan_items
 from graphql_api.ops.validate import ValidationReport, validate_tables
 from graphql_api.repositories import counters
@@ -177,10 +177,11 @@ def test_validate_reports_a_counter_broken_by_a_direct_write_and_backfill_mends_
         f"VIOLATION counters: Counters(ProductsByCategory, {category}): Count 3, Amount 0 but a recount gives 1, 0"
     ]
 
-    rebuilt = run_with_dynamo(api.settings, lambda dynamo: rebuild_counters(dynamo, segments=2))
-    assert (rebuilt.changed, rebuilt.moving) == (1, 0)
+    # `graphql-api backfill counters`: the counter corrected, none left moving; a second run changes nothing.
+    rebuilt = run_with_dynamo(api.settings, lambda dynamo: run_backfill(dynamo, BACKFILLS["counters"], segments=2))
+    assert (rebuilt.counts.updated, rebuilt.counts.skipped, rebuilt.complete) == (1, 0, True)
     assert _broken_counters(api) == []
-    again = run_with_dynamo(api.settings, lambda dynamo: rebuild_counters(dynamo, segments=2))
-    assert (again.changed, again.moving) == (0, 0)
+    again = run_with_dynamo(api.settings, lambda dynamo: run_backfill(dynamo, BACKFILLS["counters"], segments=2))
+    assert (again.counts.updated, again.counts.skipped) == (0, 0)
     categories = {c["name"]: c["productCount"] for c in api.data_of(CATEGORIES)["categories"]}
     assert categories[category] == 1
