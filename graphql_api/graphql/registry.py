@@ -14,6 +14,7 @@ from typing import Any
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.entities import cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.live import leases
 from graphql_api.repositories import rate_limits
 from graphql_api.repositories._access import DECLARED_ACCESS, DeclaredAccess
 from graphql_api.tables import Table
@@ -36,9 +37,9 @@ DECLARED: tuple[Entity[Any], ...] = tuple(roots.entity for roots in ENTITIES)
 
 DATA_ENTITIES: tuple[Entity[Any], ...] = tuple(table for entity in DECLARED for table in (entity, *entity.guards))
 """The entities and the guard tables their `unique` fields derive: the API's data (what `export` writes)."""
-SERVICE_ENTITIES: tuple[Entity[Any], ...] = (rate_limits.RATE_LIMITS,)
+SERVICE_ENTITIES: tuple[Entity[Any], ...] = (rate_limits.RATE_LIMITS, leases.SHARD_LEASES)
 """Tables the service keeps for itself, no part of the API's data: the rate limits' counters (client addresses
-and subjects, kept a window or two: not exported)."""
+and subjects, kept a window or two: not exported) and the live-updates relays' shard leases."""
 
 ALL_ENTITIES: tuple[Entity[Any], ...] = (*DATA_ENTITIES, *SERVICE_ENTITIES)
 """Every table: created, verified, provisioned by Terraform, granted and checked by `validate`."""

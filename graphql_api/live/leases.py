@@ -1,29 +1,53 @@
 """Shard leases of the live-updates relays: which relay reads which stream shard, and where it stands.
 
-An operational table (not an entity): one item per stream shard, `LeaseKey` = "<table>#<shard id>",
-holding its `Owner` (a relay's id), `ExpiresAt` (epoch milliseconds), `Checkpoint` (the sequence number
-of the last record published) and `Finished` (read to its end). Every change is a conditional write, so
-exactly one relay holds a shard at a time: taking needs the lease absent, expired or already ours;
-renewing and checkpointing need it still ours. A relay that dies stops renewing; once its leases expire
-another relay takes them and resumes after their checkpoints. Per table one more item, "<table>#since",
-records when relays first followed the table: a shard with no checkpoint is read from its beginning and
-records written over a minute before that instant are skipped, so a takeover before a first checkpoint loses nothing
-and the past before the relays started is not replayed.
+The relays' own table (`SHARD_LEASES`, one of the service's tables, not API data): one item per
+stream shard, `LeaseKey` = "<table>#<shard id>", holding its `Owner` (a relay's id), `ExpiresAt` (epoch
+milliseconds), `Checkpoint` (the sequence number of the last record published) and `Finished` (read to
+its end). Every change is a conditional write, so exactly one relay holds a shard at a time: taking
+needs the lease absent, expired or already ours; renewing and checkpointing need it still ours. A relay
+that dies stops renewing; once its leases expire another relay takes them and resumes after their
+checkpoints. Per table one more item, "<table>#since", records when relays first followed the table: a
+shard with no checkpoint is read from its beginning and records written over a minute before that instant
+are skipped, so a takeover before a first checkpoint loses nothing and the past before the relays started
+is not replayed.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.tables import Key, Table
+from graphql_api.entity import Entity
+from graphql_api.tables import Table
 
-LIVE_LEASES = Table("LiveLeases", Key("LeaseKey"))
-"""Created by `tables create` once registered with the entity tables, and by Terraform (infra_terraform)."""
+
+@dataclass(frozen=True)
+class ShardLease:
+    """One item of the lease table: a shard's lease, or a table's "since" (not an entity of the API: the relays')."""
+
+    lease_key: str
+    """`<table>#<shard id>`, or `<table>#since`."""
+    owner: str | None = None
+    """The relay holding the shard (host-pid-random); absent on a "since" item."""
+    expires_at: int | None = None
+    """Epoch milliseconds: when another relay may take the shard (not a time to live: leases are kept)."""
+    checkpoint: str | None = None
+    """The sequence number of the last record published; absent until the first batch."""
+    finished: bool | None = None
+    """The shard was read to its end (a closed shard): nobody reads it again, its children may start."""
+    since: Decimal | None = None
+    """On a "since" item: when relays first followed the table (epoch seconds)."""
+
+
+SHARD_LEASES = Entity(ShardLease, "LiveLeases", key=("lease_key",))
+"""Registered among the service's tables (graphql_api.graphql.registry.SERVICE_ENTITIES): `tables create|verify`,
+Terraform and the relay's IAM grants (graphql_api.ops.iam_policy) know it."""
+LIVE_LEASES: Table = SHARD_LEASES.table
 
 
 class LeaseLost(Exception):

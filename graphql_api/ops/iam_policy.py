@@ -24,7 +24,10 @@ both directions.
 
 Two parts, because they run in different places: `API` is everything a request does (GraphQL and
 `/readyz`): the Lambda function's role gets exactly that. `SUBSCRIPTIONS` is what the stream readers do
-(graphql_api.live), which only a long-running `graphql-api serve` runs; a role for `serve` needs both.
+(graphql_api.live): a long-running `graphql-api serve` without LIVE_BUS reads the streams itself (its role
+needs both parts); with LIVE_BUS the instances need `API` only and `graphql-api relay` reads the streams
+under its shard leases (its role needs `SUBSCRIPTIONS`). The Lambda stream consumer (live_bus.tf) is
+granted its stream reads by Terraform itself: its event source mapping, not our code, calls DynamoDB.
 
 Not listed, on purpose: the operator's commands (`tables create|verify`, `seed`, `explore`,
 `check-patterns`, `backfill`), which Scan, CreateTable and BatchWriteItem with the operator's credentials,
@@ -42,6 +45,7 @@ from typing import Any
 
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.registry import ALL_ENTITIES, LISTINGS, WRITES
+from graphql_api.live.leases import SHARD_LEASES
 from graphql_api.repositories._access import DeclaredAccess
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
@@ -186,17 +190,27 @@ API: tuple[Access, ...] = (
     *(write_access(declared) for declared in WRITES),
 )
 
-SUBSCRIPTIONS: tuple[Access, ...] = tuple(
+SUBSCRIPTIONS: tuple[Access, ...] = (
+    *(
+        Access(
+            f"graphql_api.live.service.LiveUpdates and graphql_api.live.relay.Relay: the {entity.table.name} stream",
+            f"The {entity.table.name} stream reader (in `serve`, or in `graphql-api relay` with LIVE_BUS): "
+            "DescribeTable for the stream's ARN, then the stream's shards, iterators and records.",
+            (describe_table(entity), *read_stream(entity)),
+        )
+        for entity in ALL_ENTITIES
+        if entity.table.stream is not None
+    ),
     Access(
-        f"graphql_api.live.service.LiveUpdates: the {entity.table.name} stream",
-        f"The {entity.table.name} stream reader: DescribeTable for the stream's ARN, then the stream's shards, "
-        "iterators and records (graphql_api.live.streams.StreamReader).",
-        (describe_table(entity), *read_stream(entity)),
-    )
-    for entity in ALL_ENTITIES
-    if entity.table.stream is not None
+        "graphql_api.live.leases.Leases",
+        "`graphql-api relay`'s shard leases: GetItem (a parent shard finished? a table's since), PutItem (a "
+        "table's since, create-only), UpdateItem (take, renew with the checkpoint, release), all conditional.",
+        (get_item(SHARD_LEASES), put_item(SHARD_LEASES), update_item(SHARD_LEASES)),
+    ),
 )
-"""Every declared stream (`Entity(..., stream=...)`) is read by the live updates: derived from the declarations."""
+"""Every declared stream (`Entity(..., stream=...)`) is read by the live updates: derived from the declarations;
+and the relay's leases. The relay (LIVE_BUS) makes exactly these calls; a `serve` without LIVE_BUS makes the
+stream readers' only (the lease grants are then unused: three item actions on a table of the relays' own)."""
 
 PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS}
 

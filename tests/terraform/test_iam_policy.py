@@ -118,9 +118,20 @@ def test_every_grant_is_a_known_action_on_a_declared_table_index_or_stream(part:
     assert problems == []
 
 
-def test_the_requests_read_no_stream_and_the_readers_only_streams() -> None:
+def test_the_requests_read_no_stream_and_the_readers_only_streams_and_the_relays_leases() -> None:
     assert [grant for grant in grants(API) if grant.stream] == []
-    assert {grant.action for grant in grants(SUBSCRIPTIONS) if not grant.stream} == {"dynamodb:DescribeTable"}
+    assert {grant.table for grant in grants(API)} >= {"LiveLeases"}  # readyz describes it, nothing more
+    assert [grant for grant in grants(API) if grant.table == "LiveLeases"] == [
+        Grant("dynamodb:DescribeTable", "LiveLeases")
+    ]
+    table_grants = {grant for grant in grants(SUBSCRIPTIONS) if not grant.stream}
+    assert {grant.action for grant in table_grants if grant.table != "LiveLeases"} == {"dynamodb:DescribeTable"}
+    # The relay's leases: conditional item writes and reads on the lease table, no Query, Scan or delete.
+    assert {grant for grant in table_grants if grant.table == "LiveLeases"} == {
+        Grant("dynamodb:GetItem", "LiveLeases"),
+        Grant("dynamodb:PutItem", "LiveLeases"),
+        Grant("dynamodb:UpdateItem", "LiveLeases"),
+    }
 
 
 def test_readiness_describes_every_declared_table() -> None:
