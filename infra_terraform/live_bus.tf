@@ -6,8 +6,9 @@
 # sends what still fails to a dead-letter queue. Its role may read exactly those streams, write its own
 # logs, send to its queue and manage its network interfaces in the VPC. `graphql-api relay` does the same
 # work on a host instead: run one or the other, not both. The lease table the relay uses (LiveLeases)
-# comes with the declared tables. Alarms on the consumer (IteratorAge, errors, the queue's depth) are
-# still to add, with their runbook sections (tests/terraform/test_runbook.py checks every alarm has one).
+# comes with the declared tables (its role needs the `subscriptions` part of var.dynamodb_access). With
+# var.alarms_enabled, the consumer's alarms (modules/stream_consumer_alarms: IteratorAge, Errors, the
+# dead-letter queue's depth), each with its section in docs/runbook.md.
 
 variable "live_bus" {
   description = <<-EOT
@@ -234,4 +235,15 @@ resource "aws_lambda_event_source_mapping" "live" {
 output "live_bus_url" {
   description = "LIVE_BUS for the service's instances (the cache's rediss:// endpoint), or null when off."
   value       = local.live_bus_url
+}
+
+# The consumer's alarms (behind, failing, batches given up), with the tables' and the service's.
+module "live_consumer_alarms" {
+  source = "./modules/stream_consumer_alarms"
+  count  = local.live_bus.enabled && var.alarms_enabled ? 1 : 0
+
+  name                   = aws_lambda_function.live_consumer[0].function_name
+  dead_letter_queue_name = aws_sqs_queue.live_dead_letters[0].name
+  alarm_actions          = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  tags                   = var.tags
 }

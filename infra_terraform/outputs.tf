@@ -34,7 +34,7 @@ output "service_log_group_name" {
 }
 
 output "service_dynamodb_permissions" {
-  description = "The service's DynamoDB (action, resource ARN) pairs, by part: `api` is the Lambda role's policy; a role for a long-running `graphql-api serve` (subscriptions) needs `api` and `subscriptions`."
+  description = "The service's DynamoDB (action, resource ARN) pairs, by part: `api` is the Lambda role's policy; a role for a long-running `graphql-api serve` reading the streams itself needs `api` and `subscriptions`; with LIVE_BUS the instances need `api` and `graphql-api relay` needs `subscriptions` (the streams and its LiveLeases)."
   value       = local.dynamodb_permissions
 }
 

@@ -118,7 +118,8 @@ variable "tables" {
 variable "dynamodb_access" {
   description = <<-EOT
     The service's DynamoDB access, by part: `api` (every request: the Lambda role gets exactly these) and
-    `subscriptions` (the stream readers of a long-running `graphql-api serve`). Each grant is one IAM action
+    `subscriptions` (the stream readers: a long-running `graphql-api serve`, or `graphql-api relay` with its
+    shard leases). Each grant is one IAM action
     on a table, one of its indexes or its stream, by table name without the prefix. Generated from the
     code into dynamodb_access.auto.tfvars.json, which Terraform loads by itself: regenerate that file
     (python -m graphql_api.ops.iam_policy), do not edit it or set this variable anywhere else.

@@ -3,7 +3,8 @@
 Every CloudWatch alarm the Terraform makes has a section, found by its name as CloudWatch shows it: each
 `aws_cloudwatch_metric_alarm` of every module is found with python-hcl2, and its names are evaluated with
 `terraform console` (no provider) for sample inputs that turn every alarm on (a table with an index, the
-service), then written with placeholders (`<table>-<index>-ReadThrottleEvents`, `<function>-Errors`); a new
+service, the stream consumer), then written with placeholders (`<table>-<index>-ReadThrottleEvents`,
+`<function>-Errors`, `<consumer>-IteratorAge`); a new
 alarm, or a new instance of one, fails here until the runbook has its section. Every `graphql-api` command
 and option the runbook shows exists in the CLI's parser; every Prometheus metric it names is one of
 graphql_api/metrics.py; every error code it names is one of SPEC section 5 (tests/spec.py), every setting a
@@ -55,10 +56,15 @@ MODULE_INPUTS: dict[str, dict[str, Any]] = {
         ],
         "alarms_enabled": True,
     },
+    "stream_consumer_alarms": {
+        "name": "dev-graphql-api-live",
+        "dead_letter_queue_name": "dev-graphql-api-live-dead-letters",
+    },
 }
 PLACEHOLDERS: dict[str, dict[str, str]] = {
     "dynamodb_table": {"dev-Orders": "<table>", "StatusIndex": "<index>"},
     "lambda_service": {"dev-graphql-api": "<function>"},
+    "stream_consumer_alarms": {"dev-graphql-api-live": "<consumer>"},
 }
 
 # Upper-case words the runbook may show besides error codes and settings: enum values and other names.
@@ -166,8 +172,8 @@ def test_every_alarm_has_a_section(
 
 
 def test_the_alarm_names_are_what_the_runbook_expects(terraform: Path, terraform_root: Path, tmp_path: Path) -> None:
-    """The evaluation itself: a table with one index makes six alarms, the service three."""
-    for name in ("table", "service"):
+    """The evaluation itself: a table with one index makes six alarms, the service three, the stream consumer three."""
+    for name in ("table", "service", "consumer"):
         (tmp_path / name).mkdir()
     tables = alarm_names(terraform, terraform_root / "modules" / "dynamodb_table", tmp_path / "table")
     assert sorted(tables) == sorted(
@@ -182,6 +188,8 @@ def test_the_alarm_names_are_what_the_runbook_expects(terraform: Path, terraform
     )
     service = alarm_names(terraform, terraform_root / "modules" / "lambda_service", tmp_path / "service")
     assert sorted(service) == ["<function>-Duration", "<function>-Errors", "<function>-Throttles"]
+    consumer = alarm_names(terraform, terraform_root / "modules" / "stream_consumer_alarms", tmp_path / "consumer")
+    assert sorted(consumer) == ["<consumer>-DeadLetters", "<consumer>-Errors", "<consumer>-IteratorAge"]
 
 
 # --- Commands -----------------------------------------------------------------------------------------------
