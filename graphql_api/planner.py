@@ -116,13 +116,16 @@ class Plan(Generic[T]):
     partition key in an or): DynamoDB refuses key attributes in a FilterExpression, so the reader tests these
     on the items the Query returns."""
 
+    strict_range: bool = False
+    """The key condition's BETWEEN stands for a range with a strict bound (then equal bounds hold nothing)."""
+
     @property
     def empty(self) -> bool:
         """A sort key range that holds nothing (a lower bound above the upper): nothing to read."""
         if self.key_term is None or self.key_term.op != "between" or self.sort_field is None:
             return False
         low, high = (self.entity.stored(self.sort_field, value) for value in self.key_term.value)
-        return bool(low > high)
+        return bool(low > high or (low == high and self.strict_range))
 
     @property
     def filtered(self) -> bool:
@@ -249,7 +252,7 @@ def plan(
             )
         candidates = ordered
     # Prefer a listing whose sort key the filter bounds too (fewer items examined); then the first declared.
-    listing, chosen_hash, partitions, sort_field, (key_term, used) = max(
+    listing, chosen_hash, partitions, sort_field, (key_term, used, strict) = max(
         candidates, key=lambda candidate: candidate[4][0] is not None
     )
     rest_parts = [part for part in terms if part is not chosen_hash and not any(part is each for each in used)]
@@ -263,21 +266,24 @@ def plan(
         partitions = tuple(
             sorted(partitions, key=lambda value: listing.entity.stored(hash_field, value), reverse=not forward)
         )
-    return Plan(listing, partitions, key_term, rest, forward, None if not local else simplified(All(tuple(local))))
+    local_condition = None if not local else simplified(All(tuple(local)))
+    return Plan(listing, partitions, key_term, rest, forward, local_condition, strict)
 
 
-def _sort_key_terms(terms: list[Condition], sort_field: str | None) -> tuple[Term | None, list[Term]]:
-    """The key condition's term on the sort key, and the filter's terms it stands for. A lower and an upper
-    bound become one BETWEEN (inclusive: a strict bound is also tested on the items, so it stays in the rest)."""
+def _sort_key_terms(terms: list[Condition], sort_field: str | None) -> tuple[Term | None, list[Term], bool]:
+    """The key condition's term on the sort key, the filter's terms it stands for, and whether the range holds
+    nothing. A lower and an upper bound become one BETWEEN (inclusive: a strict bound is also tested on the items,
+    so it stays in the rest)."""
     on_sort = [term for term in _terms(terms) if term.field == sort_field and term.op in KEY_OPS]
     lower = next((term for term in on_sort if term.op in ("gt", "gte")), None)
     upper = next((term for term in on_sort if term.op in ("lt", "lte")), None)
     if lower is not None and upper is not None and sort_field is not None:
         used = [term for term in (lower, upper) if not term.op.endswith("t")]  # gte and lte are fully served
-        return Term(sort_field, "between", [lower.value, upper.value]), used
+        strict = lower.op == "gt" or upper.op == "lt"
+        return Term(sort_field, "between", [lower.value, upper.value]), used, strict
     if on_sort:
-        return on_sort[0], [on_sort[0]]
-    return None, []
+        return on_sort[0], [on_sort[0]], False
+    return None, [], False
 
 
 def _terms(parts: list[Condition]) -> list[Term]:

@@ -63,6 +63,7 @@ class Priced:
     per_parent: int = 1
     filtered_by: tuple[str, ...] = ()
     spread: bool = False
+    count_keys: int = 0
 
 
 @cache
@@ -77,7 +78,12 @@ def prices(schema: GraphQLSchema) -> dict[tuple[str, str], Priced]:
             declared = _declared(field)
             if declared is not None:
                 found[(type_.name, name)] = Priced(
-                    returns.name, declared.kind, declared.per_parent, declared.filtered_by, declared.spread
+                    returns.name,
+                    declared.kind,
+                    declared.per_parent,
+                    declared.filtered_by,
+                    declared.spread,
+                    declared.count_keys,
                 )
             elif isinstance(returns, GraphQLObjectType):
                 found[(type_.name, name)] = Priced(returns.name, "plain")
@@ -133,6 +139,8 @@ class _At:
     """Within a connection: its page size (`first`)."""
     prefetched: frozenset[str] = frozenset()
     """Fields of these objects already loaded for the whole page (their loads cost nothing here)."""
+    count_keys: int = 0
+    """Within a connection: the keys its totalCount loads (a counter's shards), 0 when it is kept or counted."""
 
 
 class _Walk:
@@ -175,7 +183,12 @@ class _Walk:
 
     def cost(self, selection_set: SelectionSetNode, at: _At) -> Cost:
         total = Cost()
+        counted = False
         for field in self.fields(selection_set):
+            if field.name.value == "totalCount" and at.count_keys and not counted:
+                # A connection's count read from its counter: one load of its shards per connection (asked once).
+                counted = True
+                total += Cost(_batches(at.objects, at.groups, at.count_keys), at.objects * at.count_keys)
             priced = self.prices.get((at.type_name, field.name.value))
             if priced is not None:
                 total += self.field(field, priced, at)
@@ -234,7 +247,10 @@ class _Walk:
                 if any(self.below(item.selection_set, "product") for item in items):
                     cost += Cost(lines, at.objects * first * MAX_LINES)
                     prefetched |= {"product"}
-        return cost, _At(priced.returns, at.objects, at.objects, page=first, prefetched=prefetched)
+        count_keys = 0 if filtered else priced.count_keys  # a filtered listing counts what its page holds
+        return cost, _At(
+            priced.returns, at.objects, at.objects, page=first, prefetched=prefetched, count_keys=count_keys
+        )
 
 
 def _batches(objects: int, groups: int, keys_per_object: int) -> int:

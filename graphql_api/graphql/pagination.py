@@ -29,7 +29,6 @@ from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.price import costs
 from graphql_api.planner import CURSOR_ATTRIBUTES, All, Condition, Order, Plan, Term, conjuncts, plan, read
-from graphql_api.repositories.counters import ORDERS_BY_STATUS
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -131,9 +130,8 @@ class Connection(Generic[N]):
     page_info: PageInfo
     total_count: int | None = strawberry.field(
         default=None,
-        description="Set where the count is kept, never counted: a customer's unfiltered orders (by placeOrder).",
-        # At most a status's counter: its shards in one BatchGetItem (ordersByStatus).
-        metadata=costs("load", ORDERS_BY_STATUS.shards),
+        description="Exact: kept by the writes for an unfiltered listing (an attribute of the parent, or a counter); "
+        "with a filter, counted when the whole listing fits in the page read; else null.",
     )
 
 
@@ -196,8 +194,8 @@ async def read_page(
 ) -> Connection[N]:
     """One page of a plan (graphql_api.planner) as a connection, its cursors bound to `identity`.
 
-    `endCursor` is where the reading stopped (past items examined and filtered out), so the next page starts
-    there; `truncated` says the read budget ran out before the page was full.
+    `endCursor` is the last edge's cursor, or, when the read budget ran out before the page was full
+    (`truncated`), where the reading stopped: the next page starts there, past the items examined.
     """
     count = check_first(first)
     settings = info.context.settings
@@ -214,11 +212,17 @@ async def read_page(
         total = len(edges)  # the whole (filtered) listing fits in this page: counted
     else:
         total = None
+    # The last edge's cursor (the Cursor Connections spec); a page cut short by the budget continues where the
+    # reading stopped instead, past the items examined after its last edge (or with none).
+    if result.truncated or not edges:
+        end_cursor = encode_cursor(secret, identity, result.end) if more else None
+    else:
+        end_cursor = edges[-1].cursor
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=result.has_next,
-            end_cursor=encode_cursor(secret, identity, result.end) if more or edges else None,
+            end_cursor=end_cursor,
             has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             truncated=result.truncated,

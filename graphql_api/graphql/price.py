@@ -7,7 +7,8 @@ The kinds, as the fields run (graphql_api.graphql.cost sums them over a document
 - `load`: `per_parent` keys loaded through the request's DataLoaders (batched into BatchGetItem);
 - `listing`: one page of a listing per parent (`filtered_by`: arguments that add a filter after the key
   condition, which then reads up to the read budget; `spread`: a filter's `in` on the partition key reads
-  one Query per value and round: graphql_api.planner);
+  one Query per value and round: graphql_api.planner; `count_keys`: its connection's totalCount loads a
+  counter's shards);
 - `query`: one Query per parent reading up to `per_parent` items;
 - `write`: a mutation's `per_parent` requests on its ordinary path.
 
@@ -35,10 +36,17 @@ class Price:
     """Arguments that add a filter after the key condition: the listing then reads up to the read budget."""
     spread: bool = False
     """A list whose filter picks its partitions (`in`): each round reads one Query per value."""
+    count_keys: int = 0
+    """A listing whose totalCount reads a counter: the keys it loads (its shards); 0: kept on the parent, free."""
 
 
 def costs(
-    kind: Kind, per_parent: int = 1, *, filtered_by: tuple[str, ...] = (), spread: bool = False
+    kind: Kind,
+    per_parent: int = 1,
+    *,
+    filtered_by: tuple[str, ...] = (),
+    spread: bool = False,
+    count_keys: int = 0,
 ) -> dict[str, Price]:
     """A field's metadata declaring its price."""
-    return {COST: Price(kind, per_parent, filtered_by, spread)}
+    return {COST: Price(kind, per_parent, filtered_by, spread, count_keys)}

@@ -68,6 +68,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     # Counts kept by the writes (SPEC 13): categories for anyone, the order statuses' counts and revenue for staff.
     "Query.categories": PUBLIC,
     "Query.orderStats": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    # The lists (SPEC 13): orders and customers for staff and admins, products and reviews for anyone; each row
+    # passes a filter aimed at the target (a list without one is refused before any rule matters).
+    "Query.listOrders": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    "Query.listCustomers": row(UNAUTH, FORBIDDEN, FORBIDDEN, DATA, DATA),
+    "Query.listProducts": PUBLIC,
+    "Query.listReviews": PUBLIC,
     # Relay's node(id:) follows the rule of each type's own root field: `Query.node` aims at a customer,
     # `Query.node@Type` at another type's node (the same field, another global id).
     "Query.node": row(UNAUTH, DATA, NULL, DATA, DATA),
@@ -201,13 +207,18 @@ def operation(key: str, role: Role | None) -> str:
     that `role` may read (None: every field, whatever its rule)."""
     root, name = field_key(key).split(".")
     field = FIELDS[field_key(key)]
-    required = {arg_name: arg for arg_name, arg in field.args.items() if isinstance(arg.type, GraphQLNonNull)}
+    required = {arg_name: arg for arg_name, arg in field.args.items() if _passed(name, arg_name, arg)}
     declared = "".join(f"${arg}: {_type_text(a.type)}, " for arg, a in required.items()).rstrip(", ")
     passed = ", ".join(f"{arg}: ${arg}" for arg in required)
     kind = "query" if root == "Query" else "mutation"
     head = f"{kind}({declared})" if declared else kind
     call = f"{name}({passed})" if passed else name
     return f"{head} {{ {call} {answer_selection(key, role)} }}"
+
+
+def _passed(field_name: str, arg_name: str, arg: Any) -> bool:
+    """The arguments a row passes: the required ones, and a list's filter."""
+    return isinstance(arg.type, GraphQLNonNull) or (field_name.startswith("list") and arg_name == "filter")
 
 
 def answer_selection(key: str, role: Role | None) -> str:
@@ -257,6 +268,10 @@ INPUTS: dict[str, Values] = {
         "items": [{"productId": w.product_id, "quantity": 1}],
     },
     "CreateReviewInput": lambda w, t, f: {"productId": w.product_id, "rating": 5, "title": "Good", "body": "Yes."},
+    "OrderFilter": lambda w, t, f: {"customerId": {"eq": t.customer["customerId"]}},
+    "CustomerFilter": lambda w, t, f: {"email": {"eq": t.customer["email"]}},
+    "ProductFilter": lambda w, t, f: {"category": {"eq": w.category}},
+    "ReviewFilter": lambda w, t, f: {"productId": {"eq": w.product_id}},
     "UpdateOrderStatusInput": lambda w, t, f: {
         "orderId": t.order["orderId"] if t.order else None,
         "status": "PAID",
@@ -296,8 +311,9 @@ def current_product_version(world: World) -> int:
 
 def variables_for(world: World, key: str, target: Party) -> dict[str, Any]:
     values = {}
+    field_name = field_key(key).split(".")[1]
     for name, arg in FIELDS[field_key(key)].args.items():
-        if not isinstance(arg.type, GraphQLNonNull):
+        if not _passed(field_name, name, arg):
             continue
         named = get_named_type(arg.type)
         maker = INPUTS.get(named.name) if isinstance(named, GraphQLInputObjectType) else ARGUMENTS.get(name)

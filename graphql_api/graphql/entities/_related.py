@@ -91,13 +91,14 @@ def related_listing(
     node: type[DomainType],
     *,
     total_count: str | KeptCount | None = None,
+    count_keys: int = 0,
     description: str | None = None,
 ) -> Any:
     """A field: one page of `listing` for the parent's attribute `key`, as a connection of `node`s, with `filter`
     and `orderBy` (graphql_api.graphql.filters) planned onto this listing.
 
     `total_count` names the parent's attribute that keeps the listing's count (never counted), or reads it
-    (`stats.kept_by`: the parent's counter).
+    (`stats.kept_by`: the parent's counter, whose `count_keys` shards the cost estimate prices).
     """
     entity = listing.entity
 
@@ -109,6 +110,7 @@ def related_listing(
         filter: Any = None,
         order_by: Any = None,
     ) -> Any:
+        condition = condition_of(filter, entity)
         return await paginate(
             info,
             listing,
@@ -116,9 +118,10 @@ def related_listing(
             node.from_domain,
             first=first,
             after=after,
-            condition=condition_of(filter, entity),
+            condition=condition,
             order=order_of(order_by, entity),
-            total_count=await _kept(root, info, total_count),
+            # The kept count is the unfiltered listing's: not read for a filtered one.
+            total_count=None if condition is not None else await _kept(root, info, total_count),
         )
 
     resolve.__annotations__ |= _filter_annotations(entity, node)
@@ -127,7 +130,7 @@ def related_listing(
         resolver=resolve,
         graphql_type=connection[node],
         description=description,
-        metadata=costs("listing", filtered_by=("filter",))
+        metadata=costs("listing", filtered_by=("filter",), count_keys=count_keys)
         | explained(
             lambda arguments: plan(
                 [listing],

@@ -110,6 +110,7 @@ class Customer(DomainType, Node):
         "customer_id",
         Review,
         total_count=kept_by(REVIEWS_BY_CUSTOMER, "customer_id"),
+        count_keys=REVIEWS_BY_CUSTOMER.shards,
         description="AP10: the reviews this customer wrote, newest first.",
     )
 

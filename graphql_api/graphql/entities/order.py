@@ -220,7 +220,7 @@ class OrderQuery:
         return order
 
     @strawberry.field(
-        metadata=costs("listing", filtered_by=("filter",))
+        metadata=costs("listing", filtered_by=("filter",), count_keys=ORDERS_BY_STATUS.shards)
         | explained(
             lambda arguments: plan(
                 [orders.BY_STATUS],

@@ -119,7 +119,7 @@ class ProductQuery:
     @strawberry.field(
         description="AP8: the products of a category, by name.",
         extensions=allow(EVERYONE),
-        metadata=costs("listing", filtered_by=("filter",))
+        metadata=costs("listing", filtered_by=("filter",), count_keys=PRODUCTS_BY_CATEGORY.shards)
         | explained(
             lambda arguments: plan(
                 [products.BY_CATEGORY],
