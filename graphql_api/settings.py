@@ -212,6 +212,9 @@ class Settings(BaseModel):
     """Addresses or networks (CIDR) of the proxies whose X-Forwarded-For names the client; nobody else's is read."""
     rate_limit_fail_open: Flag = True
     """When the store does not answer: serve (and log a warning) rather than refuse everyone with UNAVAILABLE."""
+    rate_limit_store_timeout: Seconds = 0.5
+    """Seconds a charge may wait for the store before it counts as not answering; then the store is not asked
+    again for a second, so an outage of DynamoDB does not add this wait to every request."""
 
     # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
     _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))

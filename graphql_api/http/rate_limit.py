@@ -34,6 +34,8 @@ REQUESTS, MUTATIONS = "requests", "mutations"
 FORWARDED_FOR = b"x-forwarded-for"
 STORE_WARNING_INTERVAL = 10.0
 """Seconds between two warnings that the store does not answer (one line per request would flood the log)."""
+STORE_RETRY_INTERVAL = 1.0
+"""Seconds the store is not asked after it did not answer: the requests meanwhile get the documented choice at once."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class RateLimiter:
     _policies: dict[Role, Policy] = field(init=False)
     _pending: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _last_warning: float = field(default=-math.inf, init=False)
+    _down_until: float = field(default=-math.inf, init=False)
 
     def __post_init__(self) -> None:
         self._policies = policies(self.settings)
@@ -141,9 +144,12 @@ class RateLimiter:
         if mutations:
             amounts[MUTATIONS] = min(mutations, policy.mutations)
         try:
-            counted = await self.store.charge(counter, amounts, policy.limits())
-        except StoreUnavailable as error:
-            self._store_down(error)
+            if time.monotonic() < self._down_until:
+                raise StoreUnavailable("not asked: it did not answer less than a second ago")
+            timeout = self.settings.rate_limit_store_timeout
+            counted = await asyncio.wait_for(self.store.charge(counter, amounts, policy.limits()), timeout)
+        except (StoreUnavailable, TimeoutError) as error:
+            self._store_down(StoreUnavailable(str(error) or "no answer in time"))
             return None
         reset = max(1, math.ceil(start + window - now))
         decision = Decision(counter, policy, amounts, dict(counted.used), counted.admitted, reset)
@@ -156,6 +162,8 @@ class RateLimiter:
 
     def _store_down(self, error: StoreUnavailable) -> None:
         now = time.monotonic()
+        if now >= self._down_until:
+            self._down_until = now + STORE_RETRY_INTERVAL
         if now - self._last_warning >= STORE_WARNING_INTERVAL:
             self._last_warning = now
             choice = "serving without a limit" if self.settings.rate_limit_fail_open else "refusing with UNAVAILABLE"

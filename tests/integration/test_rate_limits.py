@@ -49,7 +49,8 @@ def ensure_table(settings: Settings) -> None:
 
 def limited(api: Api, **changes: Any) -> Settings:
     ensure_table(api.settings)
-    return api.settings.replace(rate_limit_window_seconds=DAY, **changes)
+    # A busy emulator may take seconds to answer: the limiter must wait for it here, not fail open.
+    return api.settings.replace(rate_limit_window_seconds=DAY, rate_limit_store_timeout=30.0, **changes)
 
 
 @pytest.fixture
