@@ -81,14 +81,23 @@ def bus_env(settings: Settings, bus_url: str, endpoint: str, **extra: str) -> di
 
 
 class Process:
-    """A child process whose end the test chooses: `terminate()`, or `kill()` (kill -9)."""
+    """A child process whose end the test chooses: `terminate()`, or `kill()` (kill -9).
 
-    def __init__(self, command: list[str], env: dict[str, str], log_name: str, port: int) -> None:
+    Started with `wait=False`, it is left to start while others do (`ready()` waits for it): processes
+    importing the service side by side start in about the time of one.
+    """
+
+    def __init__(self, command: list[str], env: dict[str, str], log_name: str, port: int, *, wait: bool = True) -> None:
         LOGS.mkdir(exist_ok=True)
         self._log = open(LOGS / log_name, "ab")  # noqa: SIM115 (closed in end)
         self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT)
         self.port = port
-        wait_for_port("127.0.0.1", port, self.process, timeout=120)
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait until it listens on its port (generous: a shared machine starts processes slowly)."""
+        wait_for_port("127.0.0.1", self.port, self.process, timeout=120)
 
     @property
     def pid(self) -> int:
@@ -97,6 +106,11 @@ class Process:
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Ask it to end (SIGTERM) without waiting: `end()` waits."""
+        if self.process.poll() is None:
+            self.process.terminate()
 
     def end(self) -> None:
         if self.process.poll() is None:
@@ -109,19 +123,19 @@ class Process:
         self._log.close()
 
 
-def instance(env: dict[str, str]) -> tuple[Process, str]:
+def instance(env: dict[str, str], *, wait: bool = True) -> tuple[Process, str]:
     """A `serve`-like instance (uvicorn, the app from the environment); its /graphql URL."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "graphql_api.app:app_from_env", "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log"]
-    return Process(command, env, "live-bus-instance.log", port), f"http://127.0.0.1:{port}/graphql"
+    return Process(command, env, "live-bus-instance.log", port, wait=wait), f"http://127.0.0.1:{port}/graphql"
 
 
-def relay(env: dict[str, str]) -> Process:
+def relay(env: dict[str, str], *, wait: bool = True) -> Process:
     """`graphql-api relay`, listening on a metrics port (which says it has started)."""
     port = free_port()
     command = [sys.executable, "-m", "graphql_api.cli", "relay", "--metrics-port", str(port)]
-    return Process(command, env, "live-bus-relay.log", port)
+    return Process(command, env, "live-bus-relay.log", port, wait=wait)
 
 
 @contextmanager
@@ -131,6 +145,8 @@ def processes() -> Iterator[list[Process]]:
     try:
         yield started
     finally:
+        for process in started:  # all asked at once, then each waited for: they stop side by side
+            process.stop()
         for process in reversed(started):
             process.end()
 
