@@ -162,7 +162,7 @@ async def no_more(client: LiveClient, within: float = 1.5) -> list[dict[str, Any
 async def before_marker(client: LiveClient) -> list[dict[str, Any]]:
     """Whatever arrives before the event of the MARKER write: a repeat of an earlier change would (each
     instance delivers a product's changes in the stream's order, so anything published again comes first)."""
-    extra = []
+    extra: list[dict[str, Any]] = []
     while True:
         message = await client.next("1", within=EVENT_WITHIN)
         if (
