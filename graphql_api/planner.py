@@ -19,6 +19,7 @@ pages, whatever the filter.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -495,7 +496,11 @@ async def read(
         while len(entries) < first and (next_stream := _next_safe(streams, sort_attribute, plan.forward)) is not None:
             item = next_stream.buffer.pop(0)
             next_stream.resume = _position(plan.listing, item)
-            entries.append((plan.entity.from_item(item), _cursor(streams)))
+            # An edge's cursor holds its own item's position in its partition (the others' where they stand), so
+            # it continues the listing either way: forward after it, backward before it.
+            cursor = _cursor(streams)
+            cursor["p"][streams.index(next_stream)] = next_stream.resume
+            entries.append((plan.entity.from_item(item), cursor))
         if len(entries) >= first and (
             _next_safe(streams, sort_attribute, plan.forward) is not None or _all_done(streams)
         ):
@@ -524,6 +529,14 @@ async def read(
                 stream.resume = stream.state
     has_next = not _all_done(streams)
     return Read(entries, has_next, truncated, _cursor(streams), requests)
+
+
+def backwards(plan: Plan[T]) -> Plan[T]:
+    """The same plan read in the other direction (`last`, `before`): one partition only, as the items of several
+    merge in one direction's order and a cursor's positions hold for that direction."""
+    if len(plan.partitions) > 1:
+        raise BadUserInput("last", "reading backwards (last, before) needs one partition: an eq, not an in")
+    return dataclasses.replace(plan, forward=not plan.forward)
 
 
 async def _read_once(dynamo: Dynamo, plan: Plan[Any], stream: _Stream, limit: int) -> dict[str, Any]:

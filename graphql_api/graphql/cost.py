@@ -275,7 +275,7 @@ def _in_values(value: Any) -> int:
 
 def _first(arguments: Mapping[str, Any]) -> int:
     # Omitted, null or unset: the default; out of bounds or of another type is refused before execution.
-    first = arguments.get("first")
+    first = arguments.get("last", arguments.get("first"))  # a page is `last` items when read backwards
     if isinstance(first, int) and not isinstance(first, bool) and 1 <= first <= MAX_FIRST:
         return first
     return DEFAULT_FIRST

@@ -28,7 +28,7 @@ from graphql_api.entity import Listing, Position, Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.price import costs
-from graphql_api.planner import CURSOR_ATTRIBUTES, All, Condition, Order, Plan, Term, conjuncts, plan, read
+from graphql_api.planner import CURSOR_ATTRIBUTES, All, Condition, Order, Plan, Term, backwards, conjuncts, plan, read
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -55,12 +55,12 @@ class PageInfo:
     )
 
 
-def check_first(first: int | None) -> int:
-    """`first` as asked, or the default when it is omitted or null."""
+def check_first(first: int | None, field: str = "first") -> int:
+    """`first` (or `last`) as asked, or the default when it is omitted or null."""
     if first is None:
         return DEFAULT_FIRST
     if not 1 <= first <= MAX_FIRST:
-        raise BadUserInput("first", f"must be between 1 and {MAX_FIRST}, got {first}")
+        raise BadUserInput(field, f"must be between 1 and {MAX_FIRST}, got {first}")
     return first
 
 
@@ -143,6 +143,8 @@ async def paginate(
     *,
     first: int | None,
     after: str | None,
+    last: int | None = None,
+    before: str | None = None,
     shape: Sequence[object] = (),
     within: Range | None = None,
     where: dict[str, Any] | None = None,
@@ -160,7 +162,17 @@ async def paginate(
     full = shaped(listing, within=within, where=where, condition=condition)
     chosen = plan([listing], full, order, partition=hash_value)
     identity = listing_id(f"{info.path.typename}.{info.field_name}", hash_value, *shape, condition, order)
-    return await read_page(info, chosen, node, first=first, after=after, identity=identity, kept_count=total_count)
+    return await read_page(
+        info,
+        chosen,
+        node,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        identity=identity,
+        kept_count=total_count,
+    )
 
 
 def shaped(
@@ -191,40 +203,57 @@ async def read_page(
     after: str | None,
     identity: str,
     kept_count: int | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Connection[N]:
-    """One page of a plan (graphql_api.planner) as a connection, its cursors bound to `identity`.
+    """One page of a plan (graphql_api.planner) as a connection, its cursors bound to `identity`: `first` items
+    after `after`, or the `last` items before `before` (the listing read backwards, then put back in its order).
 
     `endCursor` is the last edge's cursor, or, when the read budget ran out before the page was full
-    (`truncated`), where the reading stopped: the next page starts there, past the items examined.
+    (`truncated`), where the reading stopped: the next page starts there, past the items examined (reading
+    backwards, `startCursor` says so for the previous page).
     """
-    count = check_first(first)
+    backward = last is not None or before is not None
+    if backward and ((first is not None and first != DEFAULT_FIRST) or after is not None):
+        raise BadUserInput("last", "give first and after, or last and before: not both")
+    count = check_first(last if backward else first, "last" if backward else "first")
     settings = info.context.settings
-    position = None if after is None else decode_cursor(settings.cursor_secrets, identity, after, CURSOR_ATTRIBUTES)
+    cursor = before if backward else after
+    field = "before" if backward else "after"
+    position = (
+        None if cursor is None else decode_cursor(settings.cursor_secrets, identity, cursor, CURSOR_ATTRIBUTES, field)
+    )
     result = await read(
-        info.context.dynamo, chosen, first=count, after=position, read_budget=settings.filter_read_budget
+        info.context.dynamo,
+        backwards(chosen) if backward else chosen,
+        first=count,
+        after=position,
+        read_budget=settings.filter_read_budget,
     )
     secret = settings.cursor_secrets[0]
-    edges = [Edge(cursor=encode_cursor(secret, identity, at), node=node(value)) for value, at in result.entries]
+    read_edges = [Edge(cursor=encode_cursor(secret, identity, at), node=node(value)) for value, at in result.entries]
+    edges = read_edges[::-1] if backward else read_edges
     more = result.has_next or result.truncated
-    if chosen.rest is None and chosen.key_term is None and kept_count is not None:
+    if chosen.rest is None and chosen.key_term is None and chosen.local is None and kept_count is not None:
         total: int | None = kept_count
-    elif after is None and not more:
+    elif cursor is None and not more:
         total = len(edges)  # the whole (filtered) listing fits in this page: counted
     else:
         total = None
-    # The last edge's cursor (the Cursor Connections spec); a page cut short by the budget continues where the
-    # reading stopped instead, past the items examined after its last edge (or with none).
-    if result.truncated or not edges:
-        end_cursor = encode_cursor(secret, identity, result.end) if more else None
+    # The far edge's cursor (the Cursor Connections spec); a page cut short by the budget continues where the
+    # reading stopped instead, past the items examined beyond its far edge (or with none).
+    if result.truncated or not read_edges:
+        far = encode_cursor(secret, identity, result.end) if more else None
     else:
-        end_cursor = edges[-1].cursor
+        far = read_edges[-1].cursor
+    near = read_edges[0].cursor if read_edges else None
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=result.has_next,
-            end_cursor=end_cursor,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
+            has_next_page=result.has_next if not backward else before is not None,
+            end_cursor=near if backward else far,
+            has_previous_page=result.has_next if backward else after is not None,
+            start_cursor=far if backward else near,
             truncated=result.truncated,
         ),
         total_count=total,

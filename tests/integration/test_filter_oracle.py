@@ -25,7 +25,7 @@ from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo, open_dynamo
 from graphql_api.errors import BadUserInput
 from graphql_api.ops.table_admin import create_tables
-from graphql_api.planner import All, AnyOf, Condition, Not, Order, Read, Term, depth, plan, read
+from graphql_api.planner import All, AnyOf, Condition, Not, Order, Read, Term, backwards, depth, plan, read
 from graphql_api.repositories.orders import ORDERS, OrderStatus
 from graphql_api.repositories.orders import Order as OrderItem
 from tests.depth import count
@@ -188,9 +188,12 @@ cases = st.builds(
 )
 
 
-def page_through(loop: Loop, case: Case) -> tuple[list[str], list[tuple[int, int, bool]]]:
-    """Every page to the end: the ids read, and per page (asked, got, truncated)."""
+def page_through(loop: Loop, case: Case, backward: bool = False) -> tuple[list[str], list[tuple[int, int, bool]]]:
+    """Every page to the end (backward: to the start, as `last`/`before` read): the ids read in reading order,
+    and per page (asked, got, truncated)."""
     chosen = plan([*ORDERS.listings], case.condition, case.order)
+    if backward:
+        chosen = backwards(chosen)
     got: list[str] = []
     pages: list[tuple[int, int, bool]] = []
     after: dict[str, Any] | None = None
@@ -218,11 +221,15 @@ def page_through(loop: Loop, case: Case) -> tuple[list[str], list[tuple[int, int
 )
 @given(case=cases)
 def test_paging_a_filter_to_the_end_gives_the_oracles_items_in_order(tables: Loop, case: Case) -> None:
+    wanted = expected(case.condition, case.order)
     got, pages = page_through(tables, case)
-    assert got == expected(case.condition, case.order), case
+    assert got == wanted, case
     for number, (asked, returned, truncated) in enumerate(pages[:-1]):
         # Full pages unless the budget cut one short (then it says so).
         assert returned == asked or truncated, (number, pages, case)
+    if len(plan([*ORDERS.listings], case.condition, case.order).partitions) == 1:
+        back, _ = page_through(tables, case, backward=True)  # the same listing from its end
+        assert back == wanted[::-1], case
 
 
 def test_an_in_on_a_partition_key_reads_its_partitions_concurrently_and_merges_them(tables: Loop) -> None:

@@ -148,3 +148,53 @@ def test_staff_lists_are_closed_to_customers_and_anonymous_callers(api: Api, fie
         assert response.headers["x-dynamodb-requests"] == "0"
     staff = bearer(shared_issuer().token(STAFF[0], STAFF[1]))
     assert "errors" not in api.post(query, headers=staff).json()
+
+
+ORDERS_BACKWARD = """query($id: ID!, $last: Int, $before: String) { customer(customerId: $id) {
+  orders(last: $last, before: $before, filter: {total: {gt: "20"}}) {
+    edges { cursor node { orderId } } pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } } }"""
+
+
+def test_reading_backwards_with_last_and_before_walks_the_same_listing_from_its_end(api: Api) -> None:
+    """Relay's last/before: pages from the end, each in the listing's order; their edges' cursors continue either
+    way (the forward page after a backward page's last edge is the next items)."""
+    sparse = api.data.sparse
+    wanted = [
+        order.order_id
+        for order in sorted(api.data.dataset.orders, key=lambda order: order.order_date, reverse=True)
+        if order.customer_id == sparse.customer_id and order.total > Decimal("20")
+    ]
+    pages: list[list[str]] = []
+    before = None
+    for _ in range(50):
+        connection = api.data_of(ORDERS_BACKWARD, {"id": sparse.customer_id, "last": 9, "before": before})["customer"][
+            "orders"
+        ]
+        pages.insert(0, [edge["node"]["orderId"] for edge in connection["edges"]])
+        assert connection["pageInfo"]["hasNextPage"] is (before is not None)
+        if not connection["pageInfo"]["hasPreviousPage"]:
+            break
+        before = connection["pageInfo"]["startCursor"]
+        assert before == connection["edges"][0]["cursor"]
+    assert [order_id for page in pages for order_id in page] == wanted
+    assert all(len(page) == 9 for page in pages[1:])
+
+    # A backward page's edge cursor, used forward, continues after that edge.
+    middle = api.data_of(ORDERS_BACKWARD, {"id": sparse.customer_id, "last": 5})["customer"]["orders"]
+    forward = api.data_of(
+        """query($id: ID!, $after: String) { customer(customerId: $id) {
+          orders(first: 3, after: $after, filter: {total: {gt: "20"}}) { edges { node { orderId } } } } }""",
+        {"id": sparse.customer_id, "after": middle["edges"][0]["cursor"]},
+    )["customer"]["orders"]
+    assert [edge["node"]["orderId"] for edge in forward["edges"]] == wanted[-4:-1]
+
+
+def test_reading_backwards_over_several_partitions_is_refused(api: Api) -> None:
+    customers = [api.data.canonical.customer_id, api.data.sparse.customer_id]
+    response = api.post(
+        "query($c: [ID!]!) { listOrders(filter: {customerId: {in: $c}}, last: 3) { edges { cursor } } }",
+        {"c": customers},
+    )
+    body = response.json()
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "last"}
+    assert response.headers["x-dynamodb-requests"] == "0"

@@ -107,6 +107,8 @@ def related_listing(
         info: Info,
         first: int | None = DEFAULT_FIRST,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: Any = None,
         order_by: Any = None,
     ) -> Any:
@@ -118,6 +120,8 @@ def related_listing(
             node.from_domain,
             first=first,
             after=after,
+            last=last,
+            before=before,
             condition=condition,
             order=order_of(order_by, entity),
             # The kept count is the unfiltered listing's: not read for a filtered one.
@@ -167,11 +171,15 @@ def list_field(
         order_by: Any = None,
         first: int | None = DEFAULT_FIRST,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Any:
         condition, order = condition_of(filter, entity), order_of(order_by, entity)
         chosen = plan(entity.listings, condition, order)
         identity = listing_id(f"{info.path.typename}.{info.field_name}", condition, order)
-        page = await read_page(info, chosen, node.from_domain, first=first, after=after, identity=identity)
+        page = await read_page(
+            info, chosen, node.from_domain, first=first, after=after, last=last, before=before, identity=identity
+        )
         return page if finish is None else await finish(info, page)
 
     resolve.__annotations__ |= _filter_annotations(entity, node)

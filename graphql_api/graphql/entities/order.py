@@ -18,7 +18,7 @@ from graphql_api.graphql.access import SIGNED_IN, STAFF, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
-from graphql_api.graphql.entities._live import watch
+from graphql_api.graphql.entities._live import INITIAL_ARGUMENT, Initial, watch
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._prefetched import Prefetched
 from graphql_api.graphql.entities._related import list_field, load_one, related_object
@@ -242,6 +242,8 @@ class OrderQuery:
         status: OrderStatus,
         first: int | None = DEFAULT_FIRST,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         placed_after: datetime | None = None,
         placed_before: datetime | None = None,
         filter: Annotated[Any, ORDER_FILTER] = None,
@@ -254,6 +256,8 @@ class OrderQuery:
             Order.from_domain,
             first=first,
             after=after,
+            last=last,
+            before=before,
             shape=(placed_after, placed_before),
             within=Range(placed_after, placed_before),
             condition=condition_of(filter, ORDERS),
@@ -330,7 +334,9 @@ class OrderSubscription:
         description="Every change of one order: its owner, staff and admins.",
         extensions=allow(SIGNED_IN),
     )
-    async def order_changed(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
+    async def order_changed(
+        self, info: Info, order_id: strawberry.ID, initial: Annotated[bool, INITIAL_ARGUMENT] = False
+    ) -> AsyncGenerator[Order, None]:
         wanted = ORDERS.check_id(order_id, "orderId")
         current = await info.context.loaders.one(ORDERS, wanted)
         if current is None or not info.context.identity.may_see_customer(current.customer_id):
@@ -339,7 +345,12 @@ class OrderSubscription:
         def matches(new: orders.Order, old: orders.Order | None) -> bool:
             return new.order_id == wanted
 
-        async for order, _ in watch(info, ORDERS, matches):
+        async def now() -> list[orders.Order]:
+            found = await info.context.loaders.one(ORDERS, wanted)
+            return [found] if found else []
+
+        state = Initial(now, lambda order: order.version) if initial else None
+        async for order, _ in watch(info, ORDERS, matches, state):
             if info.context.identity.may_see_customer(order.customer_id):  # the token in force, for every event
                 yield Order.from_domain(order)
 

@@ -13,7 +13,7 @@ from graphql_api.graphql.access import EVERYONE, STAFF, allow, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version
-from graphql_api.graphql.entities._live import watch
+from graphql_api.graphql.entities._live import INITIAL_ARGUMENT, Initial, watch
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import list_field, load_one, related_listing
 from graphql_api.graphql.entities._roots import Roots
@@ -135,6 +135,8 @@ class ProductQuery:
         category: str,
         first: int | None = DEFAULT_FIRST,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: Annotated[Any, PRODUCT_FILTER] = None,
         order_by: Annotated[Any, PRODUCT_ORDER] = None,
     ) -> Connection[Product]:
@@ -146,6 +148,8 @@ class ProductQuery:
             Product.from_domain,
             first=first,
             after=after,
+            last=last,
+            before=before,
             condition=condition_of(filter, PRODUCTS),
             order=order_of(order_by, PRODUCTS),
         )
@@ -212,13 +216,20 @@ class ProductSubscription:
         description="Anyone: changes of these products (at most 100 ids).",
         extensions=allow(EVERYONE),
     )
-    async def product_changed(self, info: Info, product_ids: list[strawberry.ID]) -> AsyncGenerator[Product, None]:
-        wanted = set(check_product_ids(product_ids))
+    async def product_changed(
+        self, info: Info, product_ids: list[strawberry.ID], initial: Annotated[bool, INITIAL_ARGUMENT] = False
+    ) -> AsyncGenerator[Product, None]:
+        asked = list(dict.fromkeys(check_product_ids(product_ids)))
+        wanted = set(asked)
 
         def matches(new: products.Product, old: products.Product | None) -> bool:
             return new.product_id in wanted
 
-        async for product, _ in watch(info, PRODUCTS, matches):
+        async def now() -> list[products.Product]:  # in the order asked; a missing product has no state
+            return [found for found in await info.context.loaders.many(PRODUCTS, asked) if found]
+
+        state = Initial(now, lambda product: product.version) if initial else None
+        async for product, _ in watch(info, PRODUCTS, matches, state):
             yield Product.from_domain(product)  # only the public fields of Product exist
 
 
