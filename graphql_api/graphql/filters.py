@@ -80,6 +80,8 @@ def _operator_input(entity: Entity[Any], field: str) -> type:
 
 
 _FILTERS: dict[int, type] = {}
+FILTERED: list[tuple[Entity[Any], str]] = []
+"""Every entity a list filters, with its filter type's name, as the schema's modules made them."""
 _ORDERS: dict[int, type] = {}
 
 
@@ -101,6 +103,7 @@ def filter_input(entity: Entity[Any], node: str) -> type:
         f"Filters {entity.table.name}: one index's partition key with eq or in picks the index (graphql_api.planner)."
     )
     _FILTERS[id(entity)] = strawberry.input(cls, name=name, description=description)
+    FILTERED.append((entity, name))
     return _FILTERS[id(entity)]
 
 

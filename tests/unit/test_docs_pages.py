@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from graphql_api.cli import _parser
 from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops import docs_pages
@@ -24,6 +26,23 @@ def test_a_changed_declaration_makes_its_page_stale(tmp_path: Path) -> None:
     page.write_text(page.read_text().replace("StatusIndex", "StateIndex"))
     (tmp_path / docs_pages.ENTITIES / "gone.md").write_text("# An entity removed since\n")
     assert docs_pages.stale_pages(tmp_path, _parser()) == ["reference/entities/orders.md", "reference/entities/gone.md"]
+
+
+def test_the_filtering_pages_table_is_generated_between_its_markers(tmp_path: Path) -> None:
+    """The page is written by hand around a table the declarations make: a stale table is reported, rewritten."""
+    page = tmp_path / docs_pages.FILTERING
+    page.write_text(f"# Filtering\n\nRules.\n\n{docs_pages.TABLE_START}| old |\n{docs_pages.TABLE_END}\nMore.\n")
+    docs_pages.write_pages(tmp_path, _parser())
+    text = page.read_text()
+    assert text.startswith("# Filtering\n\nRules.\n\n")
+    assert text.endswith("\nMore.\n")
+    assert "| `OrderFilter` | `StatusIndex` (AP7) | `status`: eq, in (at most 25) |" in text
+    assert "| old |" not in text
+    page.write_text(text.replace("`StatusIndex`", "`StateIndex`"))
+    assert docs_pages.stale_pages(tmp_path, _parser()) == [str(docs_pages.FILTERING)]
+    page.write_text("# Filtering\n")
+    with pytest.raises(ValueError, match="lost its generated table's markers"):
+        docs_pages.stale_pages(tmp_path, _parser())
 
 
 def test_every_setting_has_its_variable_and_a_meaning() -> None:
