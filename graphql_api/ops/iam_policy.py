@@ -190,27 +190,29 @@ API: tuple[Access, ...] = (
     *(write_access(declared) for declared in WRITES),
 )
 
-SUBSCRIPTIONS: tuple[Access, ...] = (
-    *(
-        Access(
-            f"graphql_api.live.service.LiveUpdates and graphql_api.live.relay.Relay: the {entity.table.name} stream",
-            f"The {entity.table.name} stream reader (in `serve`, or in `graphql-api relay` with LIVE_BUS): "
-            "DescribeTable for the stream's ARN, then the stream's shards, iterators and records.",
-            (describe_table(entity), *read_stream(entity)),
-        )
-        for entity in ALL_ENTITIES
-        if entity.table.stream is not None
-    ),
+STREAM_READERS: tuple[Access, ...] = tuple(
     Access(
-        "graphql_api.live.leases.Leases",
-        "`graphql-api relay`'s shard leases: GetItem (a parent shard finished? a table's since), PutItem (a "
-        "table's since, create-only), UpdateItem (take, renew with the checkpoint, release), all conditional.",
-        (get_item(SHARD_LEASES), put_item(SHARD_LEASES), update_item(SHARD_LEASES)),
-    ),
+        f"graphql_api.live.service.LiveUpdates and graphql_api.live.relay.Relay: the {entity.table.name} stream",
+        f"The {entity.table.name} stream reader (in `serve`, or in `graphql-api relay` with LIVE_BUS): "
+        "DescribeTable for the stream's ARN, then the stream's shards, iterators and records.",
+        (describe_table(entity), *read_stream(entity)),
+    )
+    for entity in ALL_ENTITIES
+    if entity.table.stream is not None
 )
-"""Every declared stream (`Entity(..., stream=...)`) is read by the live updates: derived from the declarations;
-and the relay's leases. The relay (LIVE_BUS) makes exactly these calls; a `serve` without LIVE_BUS makes the
-stream readers' only (the lease grants are then unused: three item actions on a table of the relays' own)."""
+"""Every declared stream (`Entity(..., stream=...)`) is read by the live updates: derived from the declarations."""
+
+RELAY_LEASES = Access(
+    "graphql_api.live.leases.Leases",
+    "`graphql-api relay`'s shard leases: GetItem (a parent shard finished? a table's since), PutItem (a "
+    "table's since, create-only), UpdateItem (take, renew with the checkpoint, release), all conditional.",
+    (get_item(SHARD_LEASES), put_item(SHARD_LEASES), update_item(SHARD_LEASES)),
+)
+
+SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, RELAY_LEASES)
+"""The stream readers and the relay's leases. The relay (LIVE_BUS) makes exactly these calls; a `serve` without
+LIVE_BUS makes the stream readers' only (the lease grants are then unused: three item actions on a table of the
+relays' own)."""
 
 PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS}
 

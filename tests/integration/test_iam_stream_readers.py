@@ -13,7 +13,7 @@ import time
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
-from graphql_api.ops.iam_policy import SUBSCRIPTIONS, grants
+from graphql_api.ops.iam_policy import STREAM_READERS, grants
 from tests.dynamodb_access import AccessRecord
 from tests.issuer import admin_headers
 from tests.operations import create_product
@@ -26,7 +26,7 @@ PRODUCT_CHANGED = "subscription($ids: [ID!]!) { productChanged(productIds: $ids)
 def test_the_stream_readers_run_in_this_process(api: Api, dynamodb_access_record: AccessRecord) -> None:
     """One subscription per stream on an app of this process; its readers are recorded once they read."""
     product = create_product(api)
-    expected = set(grants(SUBSCRIPTIONS))
+    expected = set(grants(STREAM_READERS))  # the relay's leases: test_live_relay_grants.py
     with (
         TestClient(create_app(api.settings)) as client,
         client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket,
