@@ -3,7 +3,7 @@
 Summed over sibling fields (fragments and inline fragments included, directives ignored: a skipped
 field may still be prefetched) and multiplied down lists, with each field priced as it really runs:
 
-- a listing (`paginate`) is one Query per parent object; with a filter after the key condition
+- a listing (graphql_api.graphql.entities._listed) is one Query per parent object; with a filter after the key condition
   (`Customer.orders(status:)`) up to the read budget (FILTER_READ_BUDGET) Queries per parent;
 - a load by key goes through the request's DataLoader, which batches the loads of one tick into one
   BatchGetItem per 100 keys. The objects of a list arrive together, so their loads share a batch; the

@@ -1,12 +1,13 @@
-"""Relay pagination: one generic connection, one `paginate` for every listing, and tamper-evident cursors.
+"""Relay pagination: one generic connection, one page reader for every listing, and tamper-evident cursors.
 
-A cursor is the item's position in its listing (DynamoDB's key attributes) signed with HMAC
-over the listing it came from. An altered cursor, or one from another listing (another customer,
+A cursor is a position in its listing (each partition's reading position: graphql_api.planner) signed with
+HMAC over the listing it came from. An altered cursor, or one from another listing (another customer,
 status, category or filter), fails the signature check and is rejected as BAD_USER_INPUT.
 
-`paginate(info, listing, hash_value, node, ...)` is the whole listing resolver: the bounds on `first`,
-the listing's identity (the field and every shaping argument), the cursor, the Query (the entity's
-`Listing`) and the `Connection[Node]` answer; `Connection[Order]` is `OrderConnection` in the schema.
+`read_page(info, plan, node, ...)` answers one page of a plan as a `Connection[Node]` (`Connection[Order]`
+is `OrderConnection` in the schema): the bounds on `first`/`last`, the cursor, the reading and the page
+info. The listing fields are declared with graphql_api.graphql.entities._listed; `paginate` pages one
+listing of one partition for a resolver of its own.
 """
 
 from __future__ import annotations

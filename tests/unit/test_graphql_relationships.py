@@ -1,4 +1,4 @@
-"""Relationship fields from their two helpers: an object by key through the loaders, a listing through paginate."""
+"""Relationship fields from their two helpers: an object by key through the loaders, a listing (`listed`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.entity import Entity
 from graphql_api.graphql.access import public
 from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._listed import listed
 from graphql_api.graphql.entities._prefetched import Prefetched
-from graphql_api.graphql.entities._related import related_listing, related_object
+from graphql_api.graphql.entities._related import related_object
 from graphql_api.settings import Settings
 
 SETTINGS = Settings()
@@ -80,7 +81,7 @@ class Holder(DomainType):
 
     thing = related_object(THINGS, "thing_id", ThingType, prefetched="_thing", description="by key")
     lazy_thing = related_object(THINGS, "thing_id", LazyType("ThingType", __name__))
-    things = related_listing(LISTING, "holder_id", ThingType, total_count="thing_count")
+    things = listed(LISTING, ThingType, parent_key="holder_id", total_count="thing_count")
 
 
 @strawberry.type
@@ -190,4 +191,5 @@ def test_the_helpers_fields_have_the_declared_types_and_arguments() -> None:
     sdl = SCHEMA.as_str()
     assert '  """by key"""\n  thing: ThingType\n' in sdl
     assert "  lazyThing: ThingType\n" in sdl
-    assert "  things(first: Int = 20, after: String = null, filter: ThingTypeFilter = null, " in sdl
+    assert "  things(first: Int = 20, after: String = null, last: Int = null, before: String = null, " in sdl
+    assert "filter: ThingTypeFilter = null, orderBy: ThingTypeOrder = null): ThingTypeConnection!" in sdl

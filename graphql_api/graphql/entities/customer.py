@@ -4,26 +4,21 @@ and mutations."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
 
 import strawberry
 
-from graphql_api.entity import Range
 from graphql_api.errors import BadUserInput
 from graphql_api.graphql.access import CUSTOMERS_AND_ADMINS, SIGNED_IN, STAFF, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
+from graphql_api.graphql.entities._listed import listed
 from graphql_api.graphql.entities._node import Node
-from graphql_api.graphql.entities._related import list_field, load_one, related_listing
+from graphql_api.graphql.entities._related import load_one
 from graphql_api.graphql.entities._roots import Roots
-from graphql_api.graphql.entities.order import ORDER_FILTER, ORDER_ORDER, Order, prefetch_lines
+from graphql_api.graphql.entities.order import Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
-from graphql_api.graphql.entities.stats import kept_by
-from graphql_api.graphql.filters import PARENT, argument_of, condition_of, explained, order_of
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate, shaped
 from graphql_api.graphql.price import costs
-from graphql_api.planner import plan
 from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.counters import REVIEWS_BY_CUSTOMER
 from graphql_api.repositories.customers import CUSTOMERS, MAX_ADDRESSES
@@ -58,63 +53,21 @@ class Customer(DomainType, Node):
     def addresses(self) -> list[Address]:
         return [Address.from_domain(address) for address in self._domain.addresses]
 
-    @strawberry.field(
+    orders = listed(
+        orders.BY_CUSTOMER,
+        Order,
+        parent_key="customer_id",
+        where=(("status", OrderStatus),),
+        within=("placed_after", "placed_before"),
+        total_count="order_count",
+        finish=prefetch_lines,
         description="Newest first; placedAfter is inclusive, placedBefore exclusive.",
-        metadata=costs("listing", filtered_by=("status", "filter"))
-        | explained(
-            lambda arguments: plan(
-                [orders.BY_CUSTOMER],
-                shaped(
-                    orders.BY_CUSTOMER,
-                    within=Range(argument_of(arguments, "placed_after"), argument_of(arguments, "placed_before")),
-                    where={"status": status} if (status := argument_of(arguments, "status")) else None,
-                    condition=condition_of(argument_of(arguments, "filter"), orders.ORDERS),
-                ),
-                order_of(argument_of(arguments, "order_by"), orders.ORDERS),
-                partition=PARENT,
-            )
-        ),
     )
-    async def orders(
-        self,
-        info: Info,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        status: OrderStatus | None = None,
-        placed_after: datetime | None = None,
-        placed_before: datetime | None = None,
-        filter: Annotated[Any, ORDER_FILTER] = None,
-        order_by: Annotated[Any, ORDER_ORDER] = None,
-    ) -> Connection[Order]:
-        # paginate itself, not related_listing: a status and a date range besides the filter, and a kept count.
-        condition = condition_of(filter, orders.ORDERS)
-        unfiltered = status is None and placed_after is None and placed_before is None and condition is None
-        page = await paginate(
-            info,
-            orders.BY_CUSTOMER,
-            self.customer_id,
-            Order.from_domain,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            shape=(status, placed_after, placed_before),
-            within=Range(placed_after, placed_before),
-            where={"status": status} if status else None,
-            condition=condition,
-            order=order_of(order_by, orders.ORDERS),
-            total_count=self.order_count if unfiltered else None,
-        )
-        return await prefetch_lines(info, page)
-
-    reviews = related_listing(
+    reviews = listed(
         reviews.BY_CUSTOMER,
-        "customer_id",
         Review,
-        total_count=kept_by(REVIEWS_BY_CUSTOMER, "customer_id"),
-        count_keys=REVIEWS_BY_CUSTOMER.shards,
+        parent_key="customer_id",
+        total_count=REVIEWS_BY_CUSTOMER,
         description="AP10: the reviews this customer wrote, newest first.",
     )
 
@@ -161,8 +114,8 @@ def _addresses(addresses: list[AddressInput]) -> tuple[AddressValue, ...]:
 
 @strawberry.type
 class CustomerQuery:
-    list_customers = list_field(
-        customers.CUSTOMERS,
+    list_customers = listed(
+        customers.CUSTOMERS.listings,
         Customer,
         extensions=allow(STAFF),
         description="Staff and admins: customers matching the filter, on an index it names (never a scan).",

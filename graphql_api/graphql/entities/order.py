@@ -6,38 +6,28 @@ import dataclasses
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types.lazy_type import LazyType
 
 from graphql_api.auth.identity import Identity
-from graphql_api.entity import Range
 from graphql_api.errors import BadUserInput, Forbidden, NotFound
 from graphql_api.graphql.access import SIGNED_IN, STAFF, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
+from graphql_api.graphql.entities._listed import listed
 from graphql_api.graphql.entities._live import INITIAL_ARGUMENT, Initial, watch
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._prefetched import Prefetched
-from graphql_api.graphql.entities._related import list_field, load_one, related_object
+from graphql_api.graphql.entities._related import load_one, related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order_item import OrderItem
 from graphql_api.graphql.entities.product import Product
-from graphql_api.graphql.entities.stats import kept_total
-from graphql_api.graphql.filters import (
-    argument_of,
-    condition_of,
-    explained,
-    filter_argument,
-    order_argument,
-    order_of,
-)
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate, shaped
+from graphql_api.graphql.pagination import Connection
 from graphql_api.graphql.price import costs
 from graphql_api.graphql.selection import selected
-from graphql_api.planner import plan
 from graphql_api.repositories import carts, order_writes, orders
 from graphql_api.repositories.counters import ORDERS_BY_STATUS
 from graphql_api.repositories.customers import CUSTOMERS
@@ -50,9 +40,6 @@ MAX_QUANTITY = 1000
 
 # The domain enum is the GraphQL enum: strawberry.enum registers it in place.
 strawberry.enum(OrderStatus)
-
-ORDER_FILTER = filter_argument(ORDERS, "Order")
-ORDER_ORDER = order_argument(ORDERS, "Order")
 
 
 @follows_parent
@@ -219,56 +206,19 @@ class OrderQuery:
             return None
         return order
 
-    @strawberry.field(
-        metadata=costs("listing", filtered_by=("filter",), count_keys=ORDERS_BY_STATUS.shards)
-        | explained(
-            lambda arguments: plan(
-                [orders.BY_STATUS],
-                shaped(
-                    orders.BY_STATUS,
-                    within=Range(argument_of(arguments, "placed_after"), argument_of(arguments, "placed_before")),
-                    condition=condition_of(argument_of(arguments, "filter"), ORDERS),
-                ),
-                order_of(argument_of(arguments, "order_by"), ORDERS),
-                partition=argument_of(arguments, "status"),
-            )
-        ),
+    orders_by_status = listed(
+        orders.BY_STATUS,
+        Order,
+        partition=("status", OrderStatus),
+        within=("placed_after", "placed_before"),
+        total_count=ORDERS_BY_STATUS,
+        finish=prefetch_lines,
         description="AP7: orders in a status, newest first; placedAfter is inclusive, placedBefore exclusive.",
         extensions=allow(STAFF),
     )
-    async def orders_by_status(
-        self,
-        info: Info,
-        status: OrderStatus,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        placed_after: datetime | None = None,
-        placed_before: datetime | None = None,
-        filter: Annotated[Any, ORDER_FILTER] = None,
-        order_by: Annotated[Any, ORDER_ORDER] = None,
-    ) -> Connection[Order]:
-        page = await paginate(
-            info,
-            orders.BY_STATUS,
-            status,
-            Order.from_domain,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            shape=(placed_after, placed_before),
-            within=Range(placed_after, placed_before),
-            condition=condition_of(filter, ORDERS),
-            order=order_of(order_by, ORDERS),
-        )
-        if placed_after is None and placed_before is None and filter is None:  # unfiltered: the status's kept count
-            page.total_count = await kept_total(info, ORDERS_BY_STATUS, status.value)
-        return await prefetch_lines(info, page)
 
-    list_orders = list_field(
-        ORDERS,
+    list_orders = listed(
+        ORDERS.listings,
         Order,
         extensions=allow(STAFF),
         description="Staff and admins: orders matching the filter, on the index it names (never a scan).",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -13,27 +13,17 @@ from graphql_api.graphql.access import EVERYONE, STAFF, allow, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version
+from graphql_api.graphql.entities._listed import listed
 from graphql_api.graphql.entities._live import INITIAL_ARGUMENT, Initial, watch
 from graphql_api.graphql.entities._node import Node
-from graphql_api.graphql.entities._related import list_field, load_one, related_listing
+from graphql_api.graphql.entities._related import load_one
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
-from graphql_api.graphql.entities.stats import kept_total
-from graphql_api.graphql.filters import (
-    argument_of,
-    condition_of,
-    explained,
-    filter_argument,
-    order_argument,
-    order_of,
-)
-from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.money import CENT
-from graphql_api.planner import plan
 from graphql_api.repositories import products, reviews
 from graphql_api.repositories.counters import PRODUCTS_BY_CATEGORY
-from graphql_api.repositories.products import PRODUCTS
+from graphql_api.repositories.products import BY_CATEGORY, PRODUCTS
 from graphql_api.validation import (
     MAX_CATEGORY_LENGTH,
     MAX_DESCRIPTION_LENGTH,
@@ -68,8 +58,12 @@ class Product(DomainType, Node):
             return None
         return (Decimal(self._domain.rating_sum) / self._domain.review_count).quantize(CENT)
 
-    reviews = related_listing(
-        reviews.OF_PRODUCT, "product_id", Review, total_count="review_count", description="AP9: newest first."
+    reviews = listed(
+        reviews.OF_PRODUCT,
+        Review,
+        parent_key="product_id",
+        total_count="review_count",
+        description="AP9: newest first.",
     )
 
 
@@ -95,10 +89,6 @@ class UpdateProductInput:
     stock: int | None = None
 
 
-PRODUCT_FILTER = filter_argument(PRODUCTS, "Product")
-PRODUCT_ORDER = order_argument(PRODUCTS, "Product")
-
-
 @strawberry.type
 class ProductQuery:
     @strawberry.field(
@@ -116,49 +106,18 @@ class ProductQuery:
         found = await info.context.loaders.many(PRODUCTS, check_product_ids(product_ids))
         return [Product.from_domain(product) if product else None for product in found]
 
-    @strawberry.field(
+    products_by_category = listed(
+        BY_CATEGORY,
+        Product,
+        partition=("category", str),
+        check_partition=check_text,
+        total_count=PRODUCTS_BY_CATEGORY,
         description="AP8: the products of a category, by name.",
         extensions=allow(EVERYONE),
-        metadata=costs("listing", filtered_by=("filter",), count_keys=PRODUCTS_BY_CATEGORY.shards)
-        | explained(
-            lambda arguments: plan(
-                [products.BY_CATEGORY],
-                condition_of(argument_of(arguments, "filter"), PRODUCTS),
-                order_of(argument_of(arguments, "order_by"), PRODUCTS),
-                partition=argument_of(arguments, "category"),
-            )
-        ),
     )
-    async def products_by_category(
-        self,
-        info: Info,
-        category: str,
-        first: int | None = DEFAULT_FIRST,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: Annotated[Any, PRODUCT_FILTER] = None,
-        order_by: Annotated[Any, PRODUCT_ORDER] = None,
-    ) -> Connection[Product]:
-        check_text(category, "category")
-        page = await paginate(
-            info,
-            products.BY_CATEGORY,
-            category,
-            Product.from_domain,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            condition=condition_of(filter, PRODUCTS),
-            order=order_of(order_by, PRODUCTS),
-        )
-        if filter is None:  # unfiltered: the category's kept count
-            page.total_count = await kept_total(info, PRODUCTS_BY_CATEGORY, category)
-        return page
 
-    list_products = list_field(
-        PRODUCTS,
+    list_products = listed(
+        PRODUCTS.listings,
         Product,
         extensions=allow(EVERYONE),
         description="Products matching the filter, on the index it names (never a scan).",

@@ -11,8 +11,9 @@ from graphql_api.errors import NotFound
 from graphql_api.graphql.access import CUSTOMERS_ONLY, EVERYONE, SIGNED_IN, allow, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
+from graphql_api.graphql.entities._listed import listed
 from graphql_api.graphql.entities._node import Node
-from graphql_api.graphql.entities._related import list_field, related_object
+from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import reviews
@@ -45,8 +46,8 @@ class CreateReviewInput:
 
 @strawberry.type
 class ReviewQuery:
-    list_reviews = list_field(
-        reviews.REVIEWS,
+    list_reviews = listed(
+        reviews.REVIEWS.listings,
         Review,
         extensions=allow(EVERYONE),
         description="Reviews matching the filter (a product's or a customer's), on the index it names (never a scan).",

@@ -1,11 +1,10 @@
-"""Counts kept, not counted (SPEC 13): `categories` (anyone), `orderStats` (staff and admin), and the `totalCount`
-of the unfiltered listings, all read from the counters the writes keep (graphql_api.repositories.counters)."""
+"""Counts kept, not counted (SPEC 13): `categories` (anyone) and `orderStats` (staff and admin), read from the
+counters the writes keep (graphql_api.repositories.counters); the listings' `totalCount` reads them too
+(graphql_api.graphql.entities._listed)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
@@ -13,10 +12,9 @@ from graphql_api.graphql.access import EVERYONE, STAFF, allow, follows_parent, p
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.price import costs
-from graphql_api.graphql.selection import selected
 from graphql_api.money import money
 from graphql_api.repositories import counters
-from graphql_api.repositories.counters import COUNTERS, ORDERS_BY_STATUS, PRODUCTS_BY_CATEGORY, Family
+from graphql_api.repositories.counters import COUNTERS, ORDERS_BY_STATUS, PRODUCTS_BY_CATEGORY
 from graphql_api.repositories.orders import OrderStatus
 
 
@@ -33,22 +31,6 @@ class OrderStatusStats:
     status: OrderStatus
     count: int = strawberry.field(description="Orders in this status, kept in the orders' transactions.")
     revenue: Decimal = strawberry.field(description="The sum of their totals (whatever their currency).")
-
-
-async def kept_total(info: Info, family: Family, member: str) -> int | None:
-    """A listing's totalCount from its counter: one BatchGetItem, made only when the query selects totalCount."""
-    if not selected(info.selected_fields, "totalCount"):
-        return None
-    return (await counters.total(info.context.dynamo, family, member)).count
-
-
-def kept_by(family: Family, key: str) -> Callable[[Any, Info], Awaitable[int | None]]:
-    """`related_listing(total_count=kept_by(REVIEWS_BY_CUSTOMER, "customer_id"))`: the parent's counter."""
-
-    async def count(root: Any, info: Info) -> int | None:
-        return await kept_total(info, family, getattr(root, key))
-
-    return count
 
 
 @strawberry.type
