@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -61,20 +62,31 @@ def _parse_bool(value: object) -> object:
     return value
 
 
-def _parse_url(value: object) -> object:
-    """An http(s) URL; an empty string means unset."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
-    return text
+def _url_of(schemes: tuple[str, ...], shown: bool) -> Callable[[object], object]:
+    """A parser of URLs with one of `schemes` and a host; an empty string means unset. `shown`: whether the refusal
+    may echo the value (a Redis URL may hold a password)."""
+    names = " or ".join(f"{scheme}://" for scheme in schemes)
+    article = "an" if names.startswith("http") else "a"
+
+    def parse(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"must be {article} {names} URL" + (f", got {value!r}" if shown else ""))
+        return text
+
+    return parse
+
+
+_parse_url = _url_of(("http", "https"), shown=True)
+_parse_redis_url = _url_of(("redis", "rediss"), shown=False)
 
 
 def _lower(value: object) -> object:
@@ -83,22 +95,6 @@ def _lower(value: object) -> object:
 
 def _upper(value: object) -> object:
     return value.strip().upper() if isinstance(value, str) else value
-
-
-def _parse_redis_url(value: object) -> object:
-    """A redis:// or rediss:// URL; an empty string means unset. Never echoed: it may hold a password."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise ValueError("must be a redis:// or rediss:// URL")
-    return text
 
 
 Count = Annotated[int, Field(ge=1)]
