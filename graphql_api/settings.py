@@ -212,6 +212,10 @@ class Settings(BaseModel):
     """Seconds a charge may wait for the store before it counts as not answering; then the store is not asked
     again for a second, so an outage of DynamoDB does not add this wait to every request."""
 
+    # The move to single-table (docs/migrating-to-single-table.md; graphql_api.ops.single_table).
+    single_table_name: Name = "App"
+    """The single table's name, after TABLE_PREFIX (`dev-App`)."""
+
     # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
     _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))
 

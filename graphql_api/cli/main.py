@@ -23,6 +23,7 @@ from graphql_api.cli.command import Command, Group, fail, logger, parser_for
 from graphql_api.cli.data import CHECK_PATTERNS, EXPLORE, EXPORT, SEED, VALIDATE
 from graphql_api.cli.dynamo_target import NoDynamoDB
 from graphql_api.cli.explain import EXPLAIN
+from graphql_api.cli.migrate import MIGRATE
 from graphql_api.cli.package import PACKAGE
 from graphql_api.cli.reference import DOCS, ERD, SCHEMA
 from graphql_api.cli.relay import RELAY
@@ -49,6 +50,7 @@ COMMANDS: tuple[Command | Group, ...] = (
     DOCS,
     PACKAGE,
     RELAY,
+    MIGRATE,
 )
 """Every command, in the order `--help` and the CLI reference page list them: a new one is declared in its module
 and named here."""

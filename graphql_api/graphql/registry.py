@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql_api import migration_phase
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.entities import cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots
@@ -37,9 +38,10 @@ DECLARED: tuple[Entity[Any], ...] = tuple(roots.entity for roots in ENTITIES)
 
 DATA_ENTITIES: tuple[Entity[Any], ...] = tuple(table for entity in DECLARED for table in (entity, *entity.guards))
 """The entities and the guard tables their `unique` fields derive: the API's data (what `export` writes)."""
-SERVICE_ENTITIES: tuple[Entity[Any], ...] = (rate_limits.RATE_LIMITS, leases.SHARD_LEASES)
+SERVICE_ENTITIES: tuple[Entity[Any], ...] = (rate_limits.RATE_LIMITS, leases.SHARD_LEASES, migration_phase.MIGRATION)
 """Tables the service keeps for itself, no part of the API's data: the rate limits' counters (client addresses
-and subjects, kept a window or two: not exported) and the live-updates relays' shard leases."""
+and subjects, kept a window or two: not exported), the live-updates relays' shard leases and the single-table
+migration's phase."""
 
 ALL_ENTITIES: tuple[Entity[Any], ...] = (*DATA_ENTITIES, *SERVICE_ENTITIES)
 """Every table: created, verified, provisioned by Terraform, granted and checked by `validate`."""

@@ -1,0 +1,135 @@
+"""The single-table migration's state in DynamoDB: its phase, and the backfill's checkpoints (SPEC section 14).
+
+One service table, `Migration`: the item `phase` holds the current phase and its Version; every change of
+phase is a conditional write from the phase it leaves (two operators cannot both move it, and nobody skips a
+phase: design, dual-write, backfill, verify, reads, cutover, finalized). The items `backfill#<table>#<segment>`
+hold where each Scan segment of the backfill stands, so that a stopped backfill resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from graphql_api.clock import format_timestamp
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.serialization import deserialize_item, serialize_item
+from graphql_api.entity import Entity
+
+PHASES = ("design", "dual-write", "backfill", "verify", "reads", "cutover", "finalized")
+"""In order: each phase moves only to the next (a later round adds `rollback` to an earlier one)."""
+PHASE_KEY = "phase"
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """An item of the migration's table: the phase, or one backfill segment's checkpoint."""
+
+    key: str
+    """`phase`, or `backfill#<table>#<segment>`."""
+    phase: str | None = None
+    changed_at: str | None = None
+    """When the phase last changed (ISO-8601 UTC)."""
+    version: int | None = None
+    start_key: str | None = None
+    """A backfill segment's next ExclusiveStartKey (JSON of the wire key); absent at its start and its end."""
+    done: bool | None = None
+    copied: int | None = None
+    """Items a segment wrote; `kept` those it left because the single table held a newer or equal version."""
+    kept: int | None = None
+
+
+MIGRATION = Entity(MigrationState, "Migration", key=("key",))
+"""Registered among the service's tables (graphql_api.graphql.registry.SERVICE_ENTITIES)."""
+
+
+class PhaseConflict(Exception):
+    """The phase was not the one the change expected (another operator moved it, or a phase was skipped)."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    version: int
+    changed_at: str | None
+
+
+def _table(dynamo: Dynamo) -> str:
+    return MIGRATION.table.physical_name(dynamo.table_prefix)
+
+
+async def current_phase(dynamo: Dynamo) -> Phase:
+    """The phase (`design`, version 0, before anything was recorded)."""
+    response = await dynamo.call(
+        "get_item", TableName=_table(dynamo), Key=serialize_item({"Key": PHASE_KEY}), ConsistentRead=True
+    )
+    if "Item" not in response:
+        return Phase(PHASES[0], 0, None)
+    state = MIGRATION.from_item(deserialize_item(response["Item"]))
+    return Phase(state.phase or PHASES[0], state.version or 0, state.changed_at)
+
+
+async def advance(dynamo: Dynamo, to: str) -> Phase:
+    """Move to the phase `to`, which must follow the current one; PhaseConflict otherwise."""
+    if to not in PHASES[1:]:
+        raise PhaseConflict(f"{to!r} is not a phase to move to ({', '.join(PHASES[1:])})")
+    before = PHASES[PHASES.index(to) - 1]
+    now = format_timestamp(datetime.now(UTC))
+    try:
+        await dynamo.call(
+            "update_item",
+            TableName=_table(dynamo),
+            Key=serialize_item({"Key": PHASE_KEY}),
+            UpdateExpression="SET Phase = :to, ChangedAt = :now ADD Version :one",
+            # Before any change the item is absent: that is the design phase.
+            ConditionExpression="Phase = :before" + (" OR attribute_not_exists(#k)" if before == PHASES[0] else ""),
+            ExpressionAttributeValues=serialize_item({":to": to, ":now": now, ":one": 1, ":before": before}),
+            **({"ExpressionAttributeNames": {"#k": "Key"}} if before == PHASES[0] else {}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        found = await current_phase(dynamo)
+        raise PhaseConflict(f"cannot move to {to}: the phase is {found.name}, not {before}") from None
+    return await current_phase(dynamo)
+
+
+def checkpoint_key(table: str, segment: int) -> str:
+    return f"backfill#{table}#{segment}"
+
+
+async def read_checkpoint(dynamo: Dynamo, table: str, segment: int) -> MigrationState | None:
+    response = await dynamo.call(
+        "get_item",
+        TableName=_table(dynamo),
+        Key=serialize_item({"Key": checkpoint_key(table, segment)}),
+        ConsistentRead=True,
+    )
+    return MIGRATION.from_item(deserialize_item(response["Item"])) if "Item" in response else None
+
+
+async def write_checkpoint(
+    dynamo: Dynamo, table: str, segment: int, start_key: dict[str, Any] | None, copied: int, kept: int
+) -> None:
+    """Where a segment stands after a page: its next start key (None: scanned to its end) and its running counts."""
+    state = MigrationState(
+        key=checkpoint_key(table, segment),
+        start_key=None if start_key is None else json.dumps(start_key, sort_keys=True),
+        done=start_key is None,
+        copied=copied,
+        kept=kept,
+    )
+    await dynamo.call("put_item", TableName=_table(dynamo), Item=serialize_item(MIGRATION.to_item(state)))
+
+
+async def clear_checkpoints(dynamo: Dynamo) -> int:
+    """Forget every segment's checkpoint (a backfill from the start); returns how many there were."""
+    response = await dynamo.call("scan", TableName=_table(dynamo), ConsistentRead=True)
+    keys = [item["Key"] for item in response.get("Items", []) if item["Key"]["S"].startswith("backfill#")]
+    for key in keys:
+        await dynamo.call("delete_item", TableName=_table(dynamo), Key={"Key": key})
+    return len(keys)
