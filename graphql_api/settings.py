@@ -89,6 +89,16 @@ _parse_url = _url_of(("http", "https"), shown=True)
 _parse_redis_url = _url_of(("redis", "rediss"), shown=False)
 
 
+def _parse_rate_limit_store(value: object) -> object:
+    """RATE_LIMIT_STORE: `dynamodb`, `memory` or a Redis URL (never echoed: it may hold a password)."""
+    if isinstance(value, str) and value.strip().lower() in ("dynamodb", "memory"):
+        return value.strip().lower()
+    try:
+        return _parse_redis_url(value)
+    except ValueError:
+        raise ValueError("must be dynamodb, memory or a redis:// or rediss:// URL") from None
+
+
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
@@ -184,8 +194,9 @@ class Settings(BaseModel):
     # identity (a signed-in subject, else the client address), shared by every instance through RATE_LIMIT_STORE.
     rate_limit_enabled: Flag = True
     """Charge every GraphQL request to its caller's budgets and refuse it with 429 RATE_LIMITED over them."""
-    rate_limit_store: Annotated[Literal["dynamodb", "memory"], BeforeValidator(_lower)] = "dynamodb"
-    """`dynamodb`: the RateLimits table, shared by every instance; `memory`: this process only (one instance)."""
+    rate_limit_store: Annotated[str | None, BeforeValidator(_parse_rate_limit_store)] = None
+    """`dynamodb`: the RateLimits table; `redis://` or `rediss://` URL: that Valkey/Redis (both shared by every
+    instance); `memory`: this process only (one instance). Unset: LIVE_BUS's Redis if set, else `dynamodb`."""
     rate_limit_window_seconds: Count = 60
     """The length of a budget's fixed window: the counters start again at every multiple of it (Unix time)."""
     rate_limit_anonymous: Count = 600

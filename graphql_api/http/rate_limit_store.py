@@ -1,8 +1,7 @@
-"""Where the rate limits' counters live (RATE_LIMIT_STORE): DynamoDB, shared by every instance; or this process.
+"""Where the rate limits' counters live (RATE_LIMIT_STORE): DynamoDB or Redis, shared by every instance, or here.
 
-The limiter speaks to a store through this protocol, so that a Redis one (INCRBY in a MULTI, or a Lua
-script with the same condition) can take the DynamoDB one's place (graphql_api.repositories.rate_limits)
-without touching the limiter.
+The limiter speaks to a store through this protocol: the DynamoDB one (graphql_api.repositories.rate_limits),
+the Redis one (graphql_api.http.rate_limit_redis) and this process's (MemoryRateLimitStore) are interchangeable.
 """
 
 from __future__ import annotations
@@ -10,9 +9,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.http.rate_limit_redis import RedisRateLimitStore
 from graphql_api.repositories.rate_limits import Counted, Counter, DynamoRateLimitStore, StoreUnavailable
+from graphql_api.settings import Settings
 
-__all__ = ["Counted", "Counter", "DynamoRateLimitStore", "MemoryRateLimitStore", "RateLimitStore", "StoreUnavailable"]
+__all__ = [
+    "Counted",
+    "Counter",
+    "DynamoRateLimitStore",
+    "MemoryRateLimitStore",
+    "RateLimitStore",
+    "RedisRateLimitStore",
+    "StoreUnavailable",
+    "open_store",
+    "store_location",
+]
 
 
 class RateLimitStore(Protocol):
@@ -50,3 +62,17 @@ class MemoryRateLimitStore:
             self.counters = {
                 key: totals for key, totals in self.counters.items() if int(key.rsplit("#", 1)[1]) >= window_start
             }
+
+
+def store_location(settings: Settings) -> str:
+    """`dynamodb`, `memory` or a Redis URL: RATE_LIMIT_STORE, else the live-updates bus's Redis, else DynamoDB."""
+    return settings.rate_limit_store or settings.live_bus or "dynamodb"
+
+
+def open_store(settings: Settings, dynamo: Dynamo) -> RateLimitStore:
+    location = store_location(settings)
+    if location == "memory":
+        return MemoryRateLimitStore()
+    if location == "dynamodb":
+        return DynamoRateLimitStore(dynamo)
+    return RedisRateLimitStore(location, settings.rate_limit_store_timeout, settings.table_prefix)

@@ -37,7 +37,7 @@ from graphql_api.graphql.errors import is_request_error
 from graphql_api.graphql.schema import Schema
 from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
 from graphql_api.http.rate_limit import Decision, RateLimitedWith, RateLimiter, client_address
-from graphql_api.http.rate_limit_store import DynamoRateLimitStore, MemoryRateLimitStore
+from graphql_api.http.rate_limit_store import open_store
 from graphql_api.http.responses import error_response
 from graphql_api.metrics import LIVE_CONNECTIONS
 from graphql_api.request_scope import current_identity, current_scope, record_error_codes
@@ -263,9 +263,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if not self.settings.rate_limit_enabled:
             return None
         if self._limiter is None or self._limiter[0] is not services:
-            memory = self.settings.rate_limit_store == "memory"
-            store = MemoryRateLimitStore() if memory else DynamoRateLimitStore(services.dynamo)
-            self._limiter = (services, RateLimiter(self.settings, store))
+            self._limiter = (services, RateLimiter(self.settings, open_store(self.settings, services.dynamo)))
         return self._limiter[1]
 
     @staticmethod
