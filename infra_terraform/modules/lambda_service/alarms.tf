@@ -43,3 +43,55 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   ok_actions          = var.alarm_actions
   tags                = var.tags
 }
+
+# Alarms on the service's own log lines (CloudWatch Logs metric filters on the JSON log, namespace
+# GraphQLApi/<name>), also switched by alarms_enabled (docs/rate-limits.md):
+#   - RateLimited: answers refused with 429 RATE_LIMITED, callers over their budgets (the request line's status);
+#   - RateLimitStoreUnavailable: the rate limiter's store (DynamoDB's RateLimits table, or Redis) did not answer:
+#     the warning line, at most one per execution environment every 10 s. Requests are then served without a
+#     limit (RATE_LIMIT_FAIL_OPEN=true, the default) or refused with UNAVAILABLE.
+
+locals {
+  log_alarms = var.alarms_enabled ? {
+    RateLimited = {
+      description = "Requests to ${var.name} refused with 429 RATE_LIMITED (callers over their rate-limit budgets)."
+      threshold   = var.alarm_rate_limited_threshold
+    }
+    RateLimitStoreUnavailable = {
+      description = "The rate limiter of ${var.name} could not reach its store: requests served without a limit, or refused."
+      threshold   = 1
+    }
+  } : {}
+}
+
+resource "aws_cloudwatch_log_metric_filter" "log" {
+  for_each = local.log_alarms
+
+  name           = "${var.name}-${each.key}"
+  log_group_name = aws_cloudwatch_log_group.this.name
+  pattern        = local.log_alarm_patterns[each.key]
+
+  metric_transformation {
+    name      = each.key
+    namespace = local.log_metrics_namespace
+    value     = "1"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "log" {
+  for_each = local.log_alarms
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = local.log_metrics_namespace
+  metric_name         = aws_cloudwatch_log_metric_filter.log[each.key].metric_transformation[0].name
+  statistic           = "Sum"
+  period              = var.alarm_period
+  evaluation_periods  = var.alarm_evaluation_periods
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = each.value.threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}

@@ -22,6 +22,14 @@ locals {
   # Lambda names the function's log group itself; creating it first sets its retention.
   log_group_name = "/aws/lambda/${var.name}"
 
+  # The log-based alarms' metrics (alarms.tf) and the JSON log lines they count (graphql_api.logs): the request
+  # line of a 429, and the rate limiter's warning that its store did not answer.
+  log_metrics_namespace = "GraphQLApi/${var.name}"
+  log_alarm_patterns = {
+    RateLimited               = "{ $.message = \"http_request\" && $.status = 429 }"
+    RateLimitStoreUnavailable = "{ $.message = \"rate_limit_store_unavailable\" }"
+  }
+
   # The zip holds manylinux x86_64 wheels (graphql_api.ops.package_lambda.PLATFORM).
   architecture = "x86_64"
 }

@@ -39,6 +39,9 @@ output "dynamodb_policy" {
 }
 
 output "alarm_names" {
-  description = "Names of the CloudWatch alarms, by metric (Errors, Throttles, Duration); empty when alarms are off."
-  value       = { for metric, alarm in aws_cloudwatch_metric_alarm.function : metric => alarm.alarm_name }
+  description = "Names of the CloudWatch alarms, by metric (Errors, Throttles, Duration, RateLimited, RateLimitStoreUnavailable); empty when alarms are off."
+  value = merge(
+    { for metric, alarm in aws_cloudwatch_metric_alarm.function : metric => alarm.alarm_name },
+    { for metric, alarm in aws_cloudwatch_metric_alarm.log : metric => alarm.alarm_name },
+  )
 }

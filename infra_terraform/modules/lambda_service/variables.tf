@@ -250,3 +250,14 @@ variable "alarm_duration_p99_threshold_ms" {
     error_message = "The alarm_duration_p99_threshold_ms must be greater than 0."
   }
 }
+
+variable "alarm_rate_limited_threshold" {
+  description = "Requests refused with 429 RATE_LIMITED (the service's rate limits, not the HTTP API's throttle) in one period that fire the RateLimited alarm."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.alarm_rate_limited_threshold >= 1
+    error_message = "The alarm_rate_limited_threshold must be at least 1."
+  }
+}
