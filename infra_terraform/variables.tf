@@ -211,3 +211,41 @@ variable "user_pool" {
     error_message = "The user_pool takes enabled, name, staff_group, admin_group, self_sign_up and password_sign_in only."
   }
 }
+
+# The migration to single-table (single_table.tf; docs/migrating-to-single-table.md).
+
+variable "single_table_enabled" {
+  description = "Provision the single table of the migration to single-table (SINGLE_TABLE_NAME)."
+  type        = bool
+  default     = false
+}
+
+variable "single_table_name" {
+  description = "The single table's name after name_prefix: the service's SINGLE_TABLE_NAME."
+  type        = string
+  default     = "App"
+}
+
+variable "single_table" {
+  description = <<-EOT
+    The single table's keys and overloaded GSIs, generated from the code's declarations into
+    single_table.auto.tfvars.json: regenerate that file, do not edit it or set this anywhere else.
+  EOT
+  type = object({
+    hash_key       = string
+    hash_key_type  = string
+    range_key      = string
+    range_key_type = string
+    global_secondary_indexes = list(object({
+      name               = string
+      hash_key           = string
+      hash_key_type      = string
+      range_key          = string
+      range_key_type     = string
+      projection_type    = string
+      non_key_attributes = list(string)
+    }))
+    stream_view_type = string
+    ttl_attribute    = string
+  })
+}
