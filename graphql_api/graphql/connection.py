@@ -27,9 +27,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import cast
 
-from graphql import GraphQLFormattedError
+from graphql import GraphQLError, GraphQLFormattedError, get_operation_ast, parse
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.websockets import WebSocketDisconnect
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     ErrorMessage,
@@ -37,6 +38,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
+from graphql_api import tracing
 from graphql_api.errors import ApiError
 from graphql_api.graphql.context import RequestContext
 
@@ -82,6 +84,35 @@ class TokenBoundConnection(BaseGraphQLTransportWSHandler[RequestContext, None]):
                 return
         await super().handle_subscribe(message)
 
+    async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
+        """As Strawberry's, inside a span for the operation when tracing is on: one per query, mutation or
+        subscription started on the socket, from `subscribe` to its end (a subscription's `complete`, either
+        side), with the DynamoDB calls it makes as children. A socket has no request span: each is a root."""
+        traced = tracing.tracer()
+        if traced is None:
+            await super().run_operation(operation)
+            return
+        kind, name = _operation_of(operation.query, operation.operation_name)
+        attributes = {"graphql.operation.type": kind, "graphql.transport": "graphql-transport-ws"}
+        if name is not None:
+            attributes["graphql.operation.name"] = name
+        with traced.start_as_current_span(
+            f"GraphQL {name or kind}",
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                await super().run_operation(operation)
+            except asyncio.CancelledError:
+                span.set_attribute("graphql.cancelled", True)  # the client's complete, or the socket closed
+                raise
+            except Exception as error:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR))
+                raise
+
     async def _close_at(self, instant: float) -> None:
         await asyncio.sleep(max(0.0, instant - time.time()))
         await self.close_expired()
@@ -107,6 +138,17 @@ class TokenBoundConnection(BaseGraphQLTransportWSHandler[RequestContext, None]):
             with suppress(asyncio.CancelledError):
                 await self.expiry
         await super().shutdown()
+
+
+def _operation_of(query: str, operation_name: str | None) -> tuple[str, str | None]:
+    """The operation's type and name, for its span (parsed once more, only when tracing is on)."""
+    try:
+        found = get_operation_ast(parse(query, no_location=True), operation_name)
+    except GraphQLError:
+        found = None
+    if found is None:
+        return "operation", operation_name
+    return found.operation.value, found.name.value if found.name is not None else operation_name
 
 
 __all__ = ["TOKEN_EXPIRED_CLOSE_CODE", "ConnectionContext", "TokenBoundConnection"]

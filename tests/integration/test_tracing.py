@@ -6,6 +6,7 @@ The app is built with tracing on through the SDK's in-memory exporter, against t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -115,3 +116,42 @@ def test_the_request_log_line_carries_its_trace_id(api: Api, traced: Traced, cap
     (http,) = [span for span in spans if span.kind == SpanKind.SERVER]
     assert line["traceId"] == format(http.context.trace_id, "032x")
     assert line["spanId"] == format(http.context.span_id, "016x")
+
+
+def test_each_websocket_operation_is_a_span_with_its_dynamodb_calls(api: Api, traced: Traced) -> None:
+    """A query and a subscription over graphql-transport-ws: a root span each, for the operation's whole life."""
+    product_id = api.data.dataset.products[0].product_id
+    subscription = "subscription Watch($ids: [ID!]!) { productChanged(productIds: $ids, initial: true) { productId } }"
+    traced.spans.clear()
+    with traced.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+        socket.send_json({"type": "connection_init", "payload": admin_headers()})
+        assert socket.receive_json()["type"] == "connection_ack"
+        variables = {"id": api.data.canonical.customer_id}
+        socket.send_json({"id": "q", "type": "subscribe", "payload": {"query": CANONICAL, "variables": variables}})
+        answered = socket.receive_json()
+        assert answered["type"] == "next", answered
+        assert "errors" not in answered["payload"], answered
+        assert socket.receive_json() == {"id": "q", "type": "complete"}
+        payload = {"query": subscription, "variables": {"ids": [product_id]}}
+        socket.send_json({"id": "s", "type": "subscribe", "payload": payload})
+        state = socket.receive_json()  # initial: true, the product's current state
+        assert state["type"] == "next", state
+        socket.send_json({"id": "s", "type": "complete"})  # the client ends it: its span ends
+        deadline = time.monotonic() + 30
+        while not [span for span in traced.spans.get_finished_spans() if span.name == "GraphQL Watch"]:
+            assert time.monotonic() < deadline, "the subscription's span never ended"
+            time.sleep(0.05)
+    spans = [span for span in traced.spans.get_finished_spans() if not _limiter(span)]
+    (query,) = [span for span in spans if span.name == "GraphQL Canonical"]
+    (watch,) = [span for span in spans if span.name == "GraphQL Watch"]
+    for span, kind in ((query, "query"), (watch, "subscription")):
+        assert span.kind == SpanKind.SERVER
+        assert span.parent is None  # a socket has no request span
+        assert (span.attributes or {})["graphql.operation.type"] == kind
+    assert (watch.attributes or {}).get("graphql.cancelled") is True
+    assert watch.status.is_ok  # ended by the client: not an error
+    under_query = [span for span in spans if span.parent is not None and span.parent.span_id == query.context.span_id]
+    assert len(under_query) == 4  # the canonical query's 4 DynamoDB requests
+    assert all(span.name.startswith("DynamoDB.") for span in under_query)
+    under_watch = [span for span in spans if span.parent is not None and span.parent.span_id == watch.context.span_id]
+    assert under_watch, "the initial state's read is not under the subscription's span"
