@@ -227,6 +227,13 @@ class Settings(BaseModel):
     single_table_name: Name = "App"
     """The single table's name, after TABLE_PREFIX (`dev-App`)."""
 
+    # The audit trail (docs/observability.md#audit-trail): every change of a customer, order, product or review,
+    # recorded from the streams in AuditLog (graphql_api.live.audit says where it is written).
+    audit_trail: Flag = True
+    """Record changes in AuditLog from each instance's stream readers (with LIVE_BUS: the relay's instead)."""
+    audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    """Days an audit entry is kept (its ExpiresAt, DynamoDB's time to live): it holds personal data."""
+
     # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
     _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))
 

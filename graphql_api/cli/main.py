@@ -1,6 +1,6 @@
 """The `graphql-api` command: serve, token, tables create|verify, seed, explore, check-patterns, explain, backfill,
 validate,
-export, schema, erd, docs, package lambda, relay.
+export, schema, erd, docs, package lambda, relay, audit erase.
 
 The local default (`serve` with no endpoint and no AWS credentials) runs moto's DynamoDB and Cognito in
 process: a user pool with the demo users (graphql_api.local.user_pool), the demo data with Ada bound to her
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from graphql_api.cli.audit import AUDIT
 from graphql_api.cli.backfill import BACKFILL
 from graphql_api.cli.command import Command, Group, fail, logger, parser_for
 from graphql_api.cli.data import CHECK_PATTERNS, EXPLORE, EXPORT, SEED, VALIDATE
@@ -50,6 +51,7 @@ COMMANDS: tuple[Command | Group, ...] = (
     DOCS,
     PACKAGE,
     RELAY,
+    AUDIT,
     MIGRATE,
 )
 """Every command, in the order `--help` and the CLI reference page list them: a new one is declared in its module

@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql_api import migration_phase
 from graphql_api.entity import Entity, Listing
-from graphql_api.graphql.entities import cart, customer, order, order_item, product, review, stats
+from graphql_api.graphql.entities import audit, cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.live import leases
 from graphql_api.repositories import rate_limits
@@ -28,6 +28,7 @@ ENTITIES: tuple[Roots, ...] = (
     review.ROOTS,
     cart.ROOTS,
     stats.ROOTS,
+    audit.ROOTS,
 )
 
 for _roots in ENTITIES:

@@ -40,6 +40,7 @@ from graphql_api.http.rate_limit import Decision, RateLimitedWith, RateLimiter, 
 from graphql_api.http.rate_limit_store import open_store
 from graphql_api.http.responses import error_response
 from graphql_api.metrics import LIVE_CONNECTIONS
+from graphql_api.repositories._stamp import acting_as, actor_name
 from graphql_api.request_scope import current_identity, current_scope, record_error_codes
 from graphql_api.services import Services, services_of
 from graphql_api.settings import Settings
@@ -202,7 +203,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request.state.request_error = False
         try:
             # The token is checked before anything else: a bad one is refused whole, costing no DynamoDB request.
-            current_scope().identity = await self.verifier.identity(authorization_headers(scope))
+            current_scope().identity = identity = await self.verifier.identity(authorization_headers(scope))
+            acting_as(actor_name(identity.role.name, identity.subject))  # the audit trail's stamp on its writes
             response = await self.run(request)
         except InvalidToken as invalid:
             response = token_refused(str(invalid))

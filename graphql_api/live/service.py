@@ -3,7 +3,8 @@
 Readers run in the background with clients of their own (their reads are not any request's cost).
 Each reader's records go to its table's feed (graphql_api.live.hub), which decodes and fans them out.
 With LIVE_BUS set, a table's records come from the bus instead (graphql_api.live.bus, fed by the relays):
-the process reads no stream at all.
+the process reads no stream at all. Without it, the audited tables' readers start with the process (AUDIT_TRAIL)
+and also write each record's audit entry (graphql_api.live.audit).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
-from graphql_api.dynamo.client import client_kwargs, config_kwargs
+from graphql_api.dynamo.client import client_kwargs, config_kwargs, open_dynamo
 from graphql_api.errors import Unavailable
 from graphql_api.live import bus
+from graphql_api.live.audit import AuditTrail, audited_entities
 from graphql_api.live.hub import Hub, TableFeed
 from graphql_api.live.streams import Record, StreamReader
 from graphql_api.settings import Settings
@@ -34,6 +36,19 @@ class LiveUpdates:
         self._stack = AsyncExitStack()
         self._clients: tuple[Any, Any] | None = None
         self._opening = asyncio.Lock()
+        self._audit: AuditTrail | None = None
+        self.auditing = settings.audit_trail and not settings.live_bus
+        if self.auditing:  # made in the app's lifespan, on its loop: the audited tables are read from the start
+            for entity in audited_entities():
+                feed = self.hub.feed(entity)
+                feed.reader = self._start_reader(feed)
+
+    async def audit_trail(self) -> AuditTrail:
+        async with self._opening:
+            if self._audit is None:
+                dynamo = await self._stack.enter_async_context(open_dynamo(self.settings))
+                self._audit = AuditTrail(dynamo, self.settings.audit_retention_days)
+            return self._audit
 
     async def _open_clients(self) -> tuple[Any, Any]:
         async with self._opening:
@@ -81,6 +96,8 @@ class LiveUpdates:
 
         async def deliver(record: Record) -> None:
             feed.publish(record)
+            if self.auditing:
+                await (await self.audit_trail()).write(table.name, record)
 
         async def gap(shard: str) -> None:
             feed.lost_changes(shard)

@@ -23,7 +23,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.entity import Entity
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.recount import as_counters, recount
-from graphql_api.repositories import carts, order_items
+from graphql_api.repositories import audit, carts, order_items
 from graphql_api.repositories.carts import CARTS, CartItem
 from graphql_api.repositories.counters import COUNTERS
 from graphql_api.repositories.customers import CUSTOMERS, Address, Customer
@@ -228,6 +228,9 @@ def _contents(data: Dataset) -> list[tuple[Entity[Any], list[Any]]]:
         (CARTS, data.carts),
         # Consistent with the rest: a recount of it, in each counter's shard 0 (into empty tables).
         (COUNTERS, as_counters(recount(data.products, data.orders, data.reviews))),
+        # Each customer's creation in the audit trail, as its stream would have it (`auditLog`, check-patterns' AP14);
+        # kept ten years (AUDIT_RETENTION_DAYS' most): the demo customers were made up to a year back.
+        (audit.AUDIT_LOG, [audit.created(CUSTOMERS, each, number, 3650) for number, each in enumerate(data.customers)]),
     ]
     contents = []
     for entity, values in declared:

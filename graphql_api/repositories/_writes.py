@@ -1,7 +1,8 @@
 """Building blocks of every write: versioned updates, create-only puts, conditional deletes, by field name.
 
 Every item of a versioned entity carries `Version` (1 on create, +1 on every write) and `UpdatedAt`;
-these helpers maintain both, so callers only say what changes and which version they expect. Fields
+these helpers maintain both, so callers only say what changes and which version they expect (and, on an
+entity declaring `updated_by`, stamp who wrote it through the API: graphql_api.repositories._stamp). Fields
 are named as in the entity's dataclass and turned into attribute names and stored values by the
 entity (graphql_api.entity): no repository spells an attribute or writes an expression. Each helper
 returns a `transactions.Action` on the entity's table, named logically (the transaction resolves the
@@ -21,6 +22,7 @@ alone on a retry: each sits in a transaction with an action that does).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +34,7 @@ from graphql_api.dynamo.serialization import deserialize_item, deserialize_value
 from graphql_api.dynamo.transactions import Action, Applied, Failure, changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.errors import ApiError, NotFound, VersionMismatch
+from graphql_api.repositories._stamp import current_stamp
 
 T = TypeVar("T")
 
@@ -106,8 +109,16 @@ def _as_read(stored: Any) -> Any:
     return None if stored is None else deserialize_value(serialize_value(stored))
 
 
+def _stamped(entity: Entity[Any]) -> bool:
+    """The entity declares `updated_by`: its writes through the API say who made them (the audit trail)."""
+    return "updated_by" in entity.mapping.by_name
+
+
 def put_new(entity: Entity[T], value: T, *, fails_with: Fails[T]) -> Action:
     """A Put that fails (`fails_with`) if an item with the same key exists."""
+    stamp = current_stamp() if _stamped(entity) else None
+    if stamp is not None:
+        value = dataclasses.replace(value, updated_by=stamp)  # type: ignore[type-var]
     item = serialize_item(entity.to_item(value))
     return Action(
         "Put",
@@ -149,6 +160,9 @@ def versioned_update(
     number counts as 0). The item must exist; with `expected_version` it must also be at that version,
     and every one of `checks` must hold; else `fails_with`.
     """
+    stamp = current_stamp() if _stamped(entity) else None
+    if stamp is not None:
+        set_fields = {**(set_fields or {}), "updated_by": stamp}
     names = {
         "#version": entity.attribute("version"),
         "#updated": entity.attribute("updated_at"),

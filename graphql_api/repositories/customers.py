@@ -17,6 +17,7 @@ from graphql_api.entity import Entity, Unique
 from graphql_api.errors import ApiError, Conflict, NotFound
 from graphql_api.ids import customer_id_for
 from graphql_api.repositories._access import uses
+from graphql_api.repositories._stamp import Stamp
 from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import (
     Check,
@@ -52,6 +53,8 @@ class Customer:
     created_at: datetime
     updated_at: datetime
     version: int
+    updated_by: Stamp | None = None
+    """Who wrote it last through the API (graphql_api.repositories._stamp): the audit trail's actor."""
     subject: str | None = None
     """The identity this customer is bound to (graphql_api.auth.identity); None when created by staff."""
 
@@ -60,6 +63,7 @@ CUSTOMERS = Entity(
     Customer,
     "Customers",
     key=("customer_id",),
+    stream="NEW_AND_OLD_IMAGES",  # the audit trail (graphql_api.live.audit)
     id_prefix="cus",
     indexes={"EmailIndex": ("email",)},
     unique=Unique(

@@ -11,6 +11,7 @@ from enum import Enum
 
 from graphql_api.entity import Entity, Reference
 from graphql_api.money import Money
+from graphql_api.repositories._stamp import Stamp
 from graphql_api.repositories.customers import CUSTOMERS
 
 
@@ -37,6 +38,8 @@ class Order:
     created_at: datetime
     updated_at: datetime
     version: int
+    updated_by: Stamp | None = None
+    """Who wrote it last through the API (graphql_api.repositories._stamp): the audit trail's actor."""
 
 
 ORDERS = Entity(
@@ -45,7 +48,7 @@ ORDERS = Entity(
     key=("order_id",),
     id_prefix="ord",
     indexes={"CustomerIndex": ("customer_id", "order_date"), "StatusIndex": ("status", "order_date")},
-    stream="NEW_AND_OLD_IMAGES",  # orderChanged, ordersChanged (graphql_api.live)
+    stream="NEW_AND_OLD_IMAGES",  # orderChanged, ordersChanged (graphql_api.live); the audit trail
     references={"customer_id": Reference(CUSTOMERS, checked_by="order-customer")},
     filterable=("total", "item_count", "currency"),  # beyond its listings' keys (graphql_api.planner)
 )

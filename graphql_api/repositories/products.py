@@ -14,6 +14,7 @@ from graphql_api.entity import Entity
 from graphql_api.money import Money
 from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
+from graphql_api.repositories._stamp import Stamp
 from graphql_api.repositories._writes import get_at_version, put_new, stale, versioned_update
 
 
@@ -32,6 +33,8 @@ class Product:
     created_at: datetime
     updated_at: datetime
     version: int
+    updated_by: Stamp | None = None
+    """Who wrote it last through the API (graphql_api.repositories._stamp): the audit trail's actor."""
 
 
 PRODUCTS = Entity(
@@ -40,7 +43,7 @@ PRODUCTS = Entity(
     key=("product_id",),
     id_prefix="prd",
     indexes={"CategoryIndex": ("category", "name")},
-    stream="NEW_AND_OLD_IMAGES",  # productChanged (graphql_api.live)
+    stream="NEW_AND_OLD_IMAGES",  # productChanged (graphql_api.live); the audit trail
     filterable=("price", "stock", "currency", "review_count"),  # beyond its listings' keys (graphql_api.planner)
 )
 BY_CATEGORY = PRODUCTS.listing("CategoryIndex", pattern="AP8", purpose="Products of a category")

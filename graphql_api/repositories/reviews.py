@@ -18,6 +18,7 @@ from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import Conflict, NotFound
 from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
+from graphql_api.repositories._stamp import Stamp
 from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
 from graphql_api.repositories.customers import CUSTOMERS
@@ -39,12 +40,15 @@ class Review:
     created_at: datetime
     updated_at: datetime
     version: int
+    updated_by: Stamp | None = None
+    """Who wrote it last through the API (graphql_api.repositories._stamp): the audit trail's actor."""
 
 
 REVIEWS = Entity(
     Review,
     "Reviews",
     key=("product_id", "review_id"),
+    stream="NEW_AND_OLD_IMAGES",  # the audit trail (graphql_api.live.audit)
     id_prefix="rev",
     id_format="time_ordered",
     indexes={"CustomerIndex": ("customer_id", "created_at")},

@@ -80,6 +80,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "Query.node@Order": row(UNAUTH, DATA, NULL, DATA, DATA),
     "Query.node@Product": PUBLIC,
     "Query.node@Review": PUBLIC,
+    # The audit trail (SPEC 15) holds every customer's personal data: admins only, staff too are FORBIDDEN.
+    "Query.auditLog": row(UNAUTH, FORBIDDEN, FORBIDDEN, FORBIDDEN, DATA),
 }
 NODE_TARGETS = {"Query.node": "Customer", "Query.node@Order": "Order", "Query.node@Product": "Product"}
 NODE_TARGETS["Query.node@Review"] = "Review"
@@ -177,7 +179,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(endpoint: str) -> Iterator[World]:
-    settings = fresh_settings(endpoint)
+    # The matrix is about rules, not rates: every anonymous cell comes from one client address.
+    settings = fresh_settings(endpoint, rate_limit_anonymous=100_000, rate_limit_anonymous_mutations=100_000)
     run_with_dynamo(settings, create_tables)
     with TestClient(create_app(settings)) as client:
         category = f"matrix{uuid.uuid4().hex[:6]}"
@@ -242,6 +245,7 @@ ARGUMENTS: dict[str, Values] = {
     "quantity": lambda w, t, f: 2,
     "reviewId": lambda w, t, f: t.review["reviewId"] if t.review else None,
     "id": lambda w, t, f: node_id(w, t, NODE_TARGETS[f]),
+    "entityId": lambda w, t, f: t.customer["customerId"],
     "expectedVersion": lambda w, t, f: (t.order if "Order" in f and t.order else t.customer)["version"],
 }
 INPUTS: dict[str, Values] = {

@@ -95,6 +95,7 @@ async def _drift_every_way(dynamo: Dynamo) -> None:
         KeySchema=_key_schema(("CustomerId", "HASH")),
         AttributeDefinitions=_definitions("CustomerId", "Email", "Name"),
         BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},  # as declared
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "EmailIndex",
@@ -158,8 +159,8 @@ def test_verify_names_every_difference_and_the_gsi_order_that_works(endpoint: st
         f"{p}Customers: extra GSI NameIndex (Name (S) HASH; projection ALL), not declared",
         f"{p}CustomerEmails: key schema is Email (S) HASH, CustomerId (S) RANGE; declared Email (S) HASH "
         "(keys cannot change in place: the table must be replaced)",
-        f"{p}OrderItems: table is missing",
         f"{p}Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
+        f"{p}OrderItems: table is missing",
     ]
     assert lines[6:11] == [
         "",
@@ -187,8 +188,8 @@ def test_following_the_printed_order_clears_the_gsi_drift(endpoint: str) -> None
     assert remaining == [
         "CustomerEmails: key schema is Email (S) HASH, CustomerId (S) RANGE; declared Email (S) HASH "
         "(keys cannot change in place: the table must be replaced)",
-        "OrderItems: table is missing",
         "Orders: missing GSI StatusIndex (Status (S) HASH, OrderDate (S) RANGE; projection ALL)",
+        "OrderItems: table is missing",
     ]
 
 

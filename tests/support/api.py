@@ -29,6 +29,8 @@ def fresh_settings(endpoint: str, **changes: Any) -> Settings:
         # concurrent orders queue 150 calls behind each other. A test about timeouts sets its own; the rest
         # must not fail because a busy emulator answered after the production default of 5 s.
         "dynamodb_read_timeout": 60.0,
+        # The audit trail's readers poll four streams for as long as an app runs: only its own tests turn it on.
+        "audit_trail": False,
     }
     return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
 

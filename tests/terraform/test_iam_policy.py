@@ -141,7 +141,7 @@ def test_readiness_describes_every_declared_table() -> None:
 
 def test_the_stream_readers_follow_the_tables_subscriptions_read() -> None:
     streamed = {grant.table for grant in grants(SUBSCRIPTIONS) if grant.stream}
-    assert streamed == {"Orders", "Products"}
+    assert streamed == {"Customers", "Orders", "Products", "Reviews"}  # subscriptions' and the audit trail's
     with pytest.raises(ValueError, match="declares no stream"):
         read_stream(Entity(Order, "Archive", key=("order_id",)))
 

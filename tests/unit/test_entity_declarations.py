@@ -90,9 +90,9 @@ def test_time_to_live_reaches_the_table_and_terraform() -> None:
         "TableName": "dev-Wishes",
         "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "ExpiresAt"},
     }
-    # Of today's tables only cart lines and rate-limit counters expire.
+    # Of today's tables only cart lines, audit entries and rate-limit counters expire.
     expiring = {entity.table.name: entity.table.ttl_attribute for entity in ALL_ENTITIES if entity.table.ttl_attribute}
-    assert expiring == {"CartItems": "ExpiresAt", "RateLimits": "ExpiresAt"}
+    assert expiring == {"CartItems": "ExpiresAt", "AuditLog": "ExpiresAt", "RateLimits": "ExpiresAt"}
 
 
 def test_the_pattern_rows_of_listings_are_their_declared_numbers_and_purposes() -> None:
