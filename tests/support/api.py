@@ -29,6 +29,13 @@ def fresh_settings(endpoint: str, **changes: Any) -> Settings:
         # concurrent orders queue 150 calls behind each other. A test about timeouts sets its own; the rest
         # must not fail because a busy emulator answered after the production default of 5 s.
         "dynamodb_read_timeout": 60.0,
+        # The suite sends thousands of requests from one client address and a handful of identities: rates are
+        # tested by tests/integration/test_rate_limits.py with budgets of its own; the limiter still runs here.
+        **{
+            f"rate_limit_{who}{kind}": 1_000_000
+            for who in ("anonymous", "customer", "staff", "admin")
+            for kind in ("", "_mutations")
+        },
         # The audit trail's readers poll four streams for as long as an app runs: only its own tests turn it on.
         "audit_trail": False,
     }
