@@ -391,3 +391,32 @@ def test_a_relay_killed_in_a_burst_is_replaced_and_nobody_misses_or_repeats_a_ch
     pause = max(b - a for times in arrivals for a, b in itertools.pairwise(times) if b > killed_at[0])
     print(f"failover: the longest pause in events after kill -9 of the active relay {pause:.2f} s")
     assert pause < LEASE_SECONDS * 5 + 10
+
+
+def test_a_slow_subscriber_on_one_instance_ends_alone_while_the_others_get_every_change(cluster: Cluster) -> None:
+    """SPEC 10's slow-subscriber guarantee across instances: a subscriber that does not read fills its own queue on
+    its own instance (here one of 3) and only its subscription ends with UNAVAILABLE; subscribers on the other
+    instances, fed by the same bus, get every change."""
+    api = cluster.api
+    product = create_product(api, stock=1000)
+    changes = 12
+    with processes() as started:
+        env = bus_env(api.settings, cluster.redis.url, cluster.instance_proxy.url, SUBSCRIPTION_QUEUE_SIZE="3")
+        process, small = instance(env)
+        started.append(process)
+
+        async def run() -> tuple[list[list[int] | str], list[int] | str]:
+            steady = await subscribers(cluster.instances[:2], product["productId"])
+            (slow,) = await subscribers([small], product["productId"])
+            await write_directly(api, product["productId"], *range(1, changes + 1))
+            got = [await stocks(client, changes) for client in steady]
+            # Only now does the slow one read: what its queue held, then the end of its subscription.
+            slow_got = await stocks(slow, changes)
+            for client in (*steady, slow):
+                await client.close()
+            return got, slow_got
+
+        got, slow_got = asyncio.run(run())
+    assert got == [list(range(1, changes + 1))] * 2
+    assert isinstance(slow_got, str)
+    assert slow_got.startswith("ended: next ['UNAVAILABLE']"), slow_got
