@@ -22,7 +22,15 @@ def _layout(settings: Settings) -> Any:
 def migrate_plan(settings: Settings, args: argparse.Namespace) -> int:
     from graphql_api.ops.migration_plan import plan_lines
 
-    print("\n".join(plan_lines(_layout(settings))))
+    measured = None
+    if args.measure:  # check-patterns' own run: its sample operations, counted as requests count them
+        from graphql_api.graphql.schema import build_schema
+        from graphql_api.ops.patterns import check_patterns
+
+        schema = build_schema(settings)
+        results = with_dynamo(settings, lambda dynamo: check_patterns(schema, dynamo, settings))
+        measured = {result.pattern.number: result.dynamodb_requests for result in results if result.ok}
+    print("\n".join(plan_lines(_layout(settings), measured)))
     return 0
 
 
@@ -87,7 +95,16 @@ MIGRATE = Group(
     help="move to the single-table layout: plan, status, backfill, verify",
     commands=(
         Command(
-            "plan", help="every entity's key shape and access pattern's key condition in both layouts", run=migrate_plan
+            "plan",
+            help="every entity's key shape and access pattern's key condition in both layouts",
+            run=migrate_plan,
+            arguments=(
+                argument(
+                    "--measure",
+                    action="store_true",
+                    help="also run check-patterns on the configured endpoint and print its faux-SQL counts",
+                ),
+            ),
         ),
         Command(
             "status",

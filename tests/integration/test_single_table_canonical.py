@@ -6,11 +6,18 @@ real single table; the canonical read runs real Query and BatchGetItem calls, co
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from typing import Any
+
+import pytest
 
 from graphql_api.dynamo.batch_write import put_items
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.ops.migration_plan import canonical_plan, pattern_plans
+from graphql_api.ops.patterns import PATTERNS
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_reads import CustomerPage, customer_page
 from graphql_api.ops.table_admin import create_tables
@@ -76,3 +83,22 @@ def test_the_canonical_query_costs_2_requests_in_the_single_table(endpoint: str,
         assert [page.products[line["ProductId"]]["Name"] for line in page.lines[order["OrderId"]]] == [
             item["product"]["name"] for item in edge["node"]["items"]
         ]
+
+
+@pytest.mark.one_backend
+def test_plan_measure_prints_what_check_patterns_measures_in_faux_sql(api: Api) -> None:
+    """`migrate plan --measure` beside the derived counts: check-patterns' run on the seeded tables, every pattern."""
+    env = {
+        **os.environ,
+        "DYNAMODB_ENDPOINT_URL": str(api.settings.dynamodb_endpoint_url),
+        "TABLE_PREFIX": api.settings.table_prefix,
+    }
+    command = [sys.executable, "-m", "graphql_api.cli", "migrate", "plan", "--measure"]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    measured = dict(
+        re.findall(r"^  (AP\d+) .*: \d+ -> \d+ \(check-patterns measured (\d+) in faux-SQL\)$", completed.stdout, re.M)
+    )
+    assert list(measured) == [pattern.number for pattern in PATTERNS]
+    # The sample operations read at least the pattern's own request (some read a parent first).
+    assert all(int(count) >= 1 for count in measured.values())
