@@ -40,6 +40,7 @@ async def _run(settings: Settings) -> None:
 
     from graphql_api.dynamo.client import client_kwargs, config_kwargs, open_dynamo
     from graphql_api.graphql.registry import ALL_TABLES
+    from graphql_api.live.audit import AuditTrail
     from graphql_api.live.bus import Publisher
     from graphql_api.live.relay import Relay
 
@@ -63,6 +64,7 @@ async def _run(settings: Settings) -> None:
             ALL_TABLES,
             lease_seconds=settings.live_lease_seconds,
             max_idle=settings.stream_max_idle,
+            audit=AuditTrail(dynamo, settings.audit_retention_days) if settings.audit_trail else None,
         )
         task = asyncio.ensure_future(running.run())
         loop = asyncio.get_running_loop()

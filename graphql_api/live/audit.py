@@ -8,8 +8,10 @@ two per shard) and nothing is done on a request's path (a write's answer never w
   instance writes every entry: the entry's key comes from the record alone (graphql_api.repositories.audit),
   so the second write rewrites the same item. The readers start at the stream's end (LATEST) like the live
   updates': a change made while no instance runs is not recorded.
-- LIVE_BUS set: the instances read no stream and write nothing; the trail is written by whoever reads the
-  streams there (the relay); a relay's failover replays records, which rewrite their own entries.
+- LIVE_BUS set: the instances read no stream and write nothing; the relay (`graphql-api relay`) writes each
+  batch's entries after publishing it and before checkpointing it, so a relay that dies in between has the next
+  one replay the batch, which rewrites the same entries. The Lambda stream consumer (aws_lambda_stream) does not
+  write them: with it, run a relay for the trail, or see docs/observability.md#audit-trail.
 
 An entry that cannot be written (DynamoDB out of reach, throttled) is retried with backoff until it is: the
 reader, and the live updates behind it, wait rather than skip an entry.
@@ -58,6 +60,11 @@ class AuditTrail:
         self.retention_days = retention_days
         self.max_backoff = max_backoff
         self.written = 0
+
+    async def write_all(self, table_name: str, records: Sequence[Record]) -> None:
+        """Record a batch's changes, in order (the relay's, before it checkpoints them)."""
+        for record in records:
+            await self.write(table_name, record)
 
     async def write(self, table_name: str, record: Record) -> None:
         """Record one change (nothing for a table not audited); retried until written, never raised."""

@@ -37,6 +37,7 @@ from redis.exceptions import RedisError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.live import bus
+from graphql_api.live.audit import AuditTrail
 from graphql_api.live.leases import Lease, LeaseLost, Leases
 from graphql_api.live.streams import Record, StreamsCall
 from graphql_api.metrics import LIVE_STREAM_LAG
@@ -81,6 +82,7 @@ class Relay:
         owner: str | None = None,
         lease_seconds: float = 10.0,
         max_idle: float = 0.25,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.dynamo = dynamo
         self.streams = streams
@@ -90,6 +92,7 @@ class Relay:
         self.lease_seconds = lease_seconds
         self.renew_every = lease_seconds / 3
         self.max_idle = max_idle
+        self.audit = audit  # the audit trail's entries, written before the checkpoint (graphql_api.live.audit)
         self.leases = Leases(dynamo, self.owner, lease_seconds)
         self.stats = RelayStats()
         self._shards: dict[str, asyncio.Task[None]] = {}
@@ -213,6 +216,8 @@ class Relay:
             if records:
                 wanted = [record for record in records if written_at(record) >= skip_before]
                 await self._publish(channel, lease, [bus.record_message(lease.shard_id, record) for record in wanted])
+                if self.audit is not None:
+                    await self.audit.write_all(lease.table, wanted)
                 self.stats.published += len(wanted)
                 LIVE_STREAM_LAG.labels(lease.table).set(max(0.0, time.time() - written_at(records[-1])))
                 await self.leases.renew(lease, checkpoint=records[-1]["dynamodb"]["SequenceNumber"])

@@ -17,7 +17,7 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
-from graphql_api.dynamo.client import client_kwargs, config_kwargs, open_dynamo
+from graphql_api.dynamo.client import Dynamo, client_kwargs, config_kwargs
 from graphql_api.errors import Unavailable
 from graphql_api.live import bus
 from graphql_api.live.audit import AuditTrail, audited_entities
@@ -44,11 +44,16 @@ class LiveUpdates:
                 feed.reader = self._start_reader(feed)
 
     async def audit_trail(self) -> AuditTrail:
-        async with self._opening:
-            if self._audit is None:
-                dynamo = await self._stack.enter_async_context(open_dynamo(self.settings))
-                self._audit = AuditTrail(dynamo, self.settings.audit_retention_days)
-            return self._audit
+        """The audit entries' writer, on the readers' own DynamoDB client (the stream readers' role writes them)."""
+        if self._audit is None:
+            dynamodb, _ = await self._open_clients()
+
+            async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+                result: dict[str, Any] = await getattr(dynamodb, operation)(**params)
+                return result
+
+            self._audit = AuditTrail(Dynamo(call, self.settings.table_prefix), self.settings.audit_retention_days)
+        return self._audit
 
     async def _open_clients(self) -> tuple[Any, Any]:
         async with self._opening:

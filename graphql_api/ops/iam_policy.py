@@ -47,6 +47,7 @@ from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.registry import ALL_ENTITIES, LISTINGS, WRITES
 from graphql_api.live.leases import SHARD_LEASES
 from graphql_api.repositories._access import DeclaredAccess
+from graphql_api.repositories.audit import AUDIT_LOG
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
@@ -209,10 +210,17 @@ RELAY_LEASES = Access(
     (get_item(SHARD_LEASES), put_item(SHARD_LEASES), update_item(SHARD_LEASES)),
 )
 
-SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, RELAY_LEASES)
-"""The stream readers and the relay's leases. The relay (LIVE_BUS) makes exactly these calls; a `serve` without
-LIVE_BUS makes the stream readers' only (the lease grants are then unused: three item actions on a table of the
-relays' own)."""
+AUDIT_WRITES = Access(
+    "graphql_api.live.audit.AuditTrail",
+    "The audit trail's entries, written by whoever reads the streams (the instances' readers, or the relay): "
+    "PutItem, idempotent. Nothing of the service deletes them (`graphql-api audit erase` is the operator's).",
+    (put_item(AUDIT_LOG),),
+)
+
+SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, RELAY_LEASES, AUDIT_WRITES)
+"""The stream readers, the relay's leases and the audit entries. The relay (LIVE_BUS) makes exactly these calls; a
+`serve` without LIVE_BUS makes the stream readers' and the audit's only (the lease grants are then unused: three
+item actions on a table of the relays' own)."""
 
 PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS}
 

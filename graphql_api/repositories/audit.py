@@ -26,7 +26,6 @@ from typing import Any
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.entity import Entity, Page, Position
-from graphql_api.repositories._access import uses
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
@@ -164,8 +163,9 @@ def created(entity: Entity[Any], value: Any, sequence: int, retention_days: int)
     return entry_of(entity, record, retention_days)
 
 
-@uses("An audit entry, written whole: the same record rewrites the same item (idempotent).", PutItem=AUDIT_LOG)
 async def record(dynamo: Dynamo, entry: AuditEntry) -> None:
+    """Write an entry whole: the same record rewrites the same item (idempotent). Not a request's write: the stream
+    readers' and the relay's (their grant is graphql_api.ops.iam_policy's AUDIT_WRITES, not the API's)."""
     await dynamo.call(
         "put_item",
         TableName=AUDIT_LOG.table.physical_name(dynamo.table_prefix),
@@ -187,9 +187,9 @@ async def page(
     return await OF_ENTITY.page(dynamo, entity_id, first=first, after=after, read_budget=read_budget)
 
 
-@uses("Every entry of an entity's trail deleted, one by one (personal data erased on request).", DeleteItem=AUDIT_LOG)
 async def erase(dynamo: Dynamo, entity_id: str) -> int:
-    """Delete every entry of `entity_id`'s trail; returns how many were deleted."""
+    """Delete every entry of `entity_id`'s trail; returns how many were deleted. The operator's command (`graphql-api
+    audit erase`), with the operator's credentials: the service's roles may not delete the trail."""
     deleted = 0
     after: Position | None = None
     table = AUDIT_LOG.table.physical_name(dynamo.table_prefix)

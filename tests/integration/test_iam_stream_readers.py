@@ -28,7 +28,8 @@ def test_the_stream_readers_run_in_this_process(api: Api, dynamodb_access_record
     product = create_product(api)
     expected = set(grants(STREAM_READERS))  # the relay's leases: test_live_relay_grants.py
     with (
-        TestClient(create_app(api.settings)) as client,
+        # The audit trail's readers too (AUDIT_TRAIL): the audited tables' streams from the start.
+        TestClient(create_app(api.settings.replace(audit_trail=True))) as client,
         client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket,
     ):
         socket.send_json({"type": "connection_init", "payload": admin_headers()})

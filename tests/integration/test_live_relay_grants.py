@@ -20,6 +20,7 @@ from aiobotocore.session import get_session
 
 from graphql_api.dynamo.client import Dynamo, client_kwargs, config_kwargs, open_dynamo
 from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.live.audit import AuditTrail
 from graphql_api.live.bus import Publisher
 from graphql_api.live.relay import Relay
 from graphql_api.ops.iam_policy import SUBSCRIPTIONS, Grant, grants, grants_of_call, stream_grant
@@ -66,13 +67,32 @@ async def two_relays(api: Api, redis_url: str, record: AccessRecord) -> tuple[se
             return result
 
         recorded = Dynamo(dynamo_call, prefix)
-        first = Relay(recorded, streams_call, publisher, ALL_TABLES, owner="grants-1", lease_seconds=1.0, max_idle=0.1)
+        audit = AuditTrail(recorded, 30)  # the audit trail's entries, as `graphql-api relay` writes them
+        first = Relay(
+            recorded,
+            streams_call,
+            publisher,
+            ALL_TABLES,
+            owner="grants-1",
+            lease_seconds=1.0,
+            max_idle=0.1,
+            audit=audit,
+        )
         running = [asyncio.ensure_future(first.run())]
         deadline = time.monotonic() + WITHIN
         while not first.stats.held:  # the first has set "since" and holds the shards
             assert time.monotonic() < deadline, "the first relay took no shard"
             await asyncio.sleep(0.05)
-        second = Relay(recorded, streams_call, publisher, ALL_TABLES, owner="grants-2", lease_seconds=1.0, max_idle=0.1)
+        second = Relay(
+            recorded,
+            streams_call,
+            publisher,
+            ALL_TABLES,
+            owner="grants-2",
+            lease_seconds=1.0,
+            max_idle=0.1,
+            audit=audit,
+        )
         running.append(asyncio.ensure_future(second.run()))
         await asyncio.to_thread(create_product, api)
         expected = set(grants(SUBSCRIPTIONS))

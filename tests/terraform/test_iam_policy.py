@@ -125,7 +125,14 @@ def test_the_requests_read_no_stream_and_the_readers_only_streams_and_the_relays
         Grant("dynamodb:DescribeTable", "LiveLeases")
     ]
     table_grants = {grant for grant in grants(SUBSCRIPTIONS) if not grant.stream}
-    assert {grant.action for grant in table_grants if grant.table != "LiveLeases"} == {"dynamodb:DescribeTable"}
+    own = ("LiveLeases", "AuditLog")
+    assert {grant.action for grant in table_grants if grant.table not in own} == {"dynamodb:DescribeTable"}
+    # The audit trail's entries: written by the readers (instances or relay), never deleted by the service.
+    assert {grant for grant in table_grants if grant.table == "AuditLog"} == {Grant("dynamodb:PutItem", "AuditLog")}
+    assert {grant.action for grant in grants(API) if grant.table == "AuditLog"} == {
+        "dynamodb:DescribeTable",  # readyz
+        "dynamodb:Query",  # auditLog
+    }
     # The relay's leases: conditional item writes and reads on the lease table, no Query, Scan or delete.
     assert {grant for grant in table_grants if grant.table == "LiveLeases"} == {
         Grant("dynamodb:GetItem", "LiveLeases"),
