@@ -11,10 +11,13 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
+import boto3
 import pytest
 
 from graphql_api.dynamo.client import Dynamo
@@ -101,6 +104,55 @@ def test_backfill_stops_partway_then_resumes_to_exact_parity(endpoint: str) -> N
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.splitlines()[-1] == "parity: exact"
     assert "ORDER: 8 faux-SQL, 8 single table" in verified.stdout.splitlines()
+
+
+@pytest.mark.one_backend
+def test_backfill_killed_mid_run_resumes_to_exact_parity(endpoint: str) -> None:
+    """kill -9 once some pages are checkpointed: the rerun continues from the checkpoints, and parity is exact."""
+    settings = fresh_settings(endpoint)
+    total = _small_data(settings)
+    # The service's own dummy credentials: DynamoDB Local (without -sharedDb) keeps one database per access key.
+    reader = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=settings.aws_region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    migration = MIGRATION.table.physical_name(settings.table_prefix)
+    env = {
+        **os.environ,
+        "DYNAMODB_ENDPOINT_URL": endpoint,
+        "TABLE_PREFIX": settings.table_prefix,
+        "LOG_FORMAT": "text",
+    }
+    command = [sys.executable, "-m", "graphql_api.cli", "migrate", "backfill", "--segments", "1", "--page-size", "1"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        checkpoints: list[dict[str, Any]] = []
+        while not any(item.get("Copied", {}).get("N", "0") != "0" for item in checkpoints):
+            assert process.poll() is None, "the backfill ended before it could be killed"
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            try:
+                checkpoints = reader.scan(TableName=migration, ConsistentRead=True)["Items"]
+            except reader.exceptions.ResourceNotFoundException:
+                checkpoints = []  # the command creates the table first
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    partial = len(_single_items(settings))
+    assert 0 < partial < total
+
+    rerun = _cli(settings, "backfill", "--segments", "1", "--page-size", "1")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert _counts(rerun.stdout.splitlines()[-2])["scanned"] < total  # resumed, not restarted
+    assert len(_single_items(settings)) == total
+    assert _cli(settings, "verify").stdout.splitlines()[-1] == "parity: exact"
 
 
 def test_backfill_never_overwrites_a_newer_version(endpoint: str) -> None:
