@@ -8,6 +8,7 @@ readers write the entries a moment after each change, so every check waits for i
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
 import uuid
@@ -16,13 +17,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.auth.identity import subject_of
 from graphql_api.cli.audit import erase
+from graphql_api.dynamo.client import client_kwargs, config_kwargs, open_dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.live.audit import AuditTrail
+from graphql_api.live.bus import Publisher
+from graphql_api.live.relay import Relay
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories import audit
 from graphql_api.repositories.customers import CUSTOMERS
@@ -30,6 +36,7 @@ from tests import fixtures_data
 from tests.issuer import ADMIN, bearer, shared_issuer
 from tests.operations import CANCEL_ORDER, UPDATE_CUSTOMER, UPDATE_PRODUCT, create_customer, create_product, place_order
 from tests.support import Api, fresh_settings, run_with_dynamo
+from tests.support.live_bus import RedisServer
 
 AUDIT_LOG = """query($id: ID!, $first: Int, $after: String) { auditLog(entityId: $id, first: $first, after: $after) {
   edges { node { entityId table kind actor changedAt changes { field before after } } }
@@ -237,3 +244,69 @@ def test_erase_deletes_a_customers_whole_trail_and_nothing_else(audited: Api) ->
 
     assert audited.data_of(AUDIT_LOG, {"id": erased["customerId"]})["auditLog"]["edges"] == []
     assert len(trail(audited, kept["customerId"], 1)) == 1
+
+
+async def relayed_trail(settings: Any, redis_url: str, customer_id: str) -> list[dict[str, Any]]:
+    """A relay (`graphql-api relay`'s code, with its audit) following Customers while a script writes one."""
+    table = CUSTOMERS.table.physical_name(settings.table_prefix)
+    publisher = Publisher(redis_url)
+    async with (
+        open_dynamo(settings) as dynamo,
+        get_session().create_client(
+            "dynamodbstreams", config=AioConfig(**config_kwargs(settings)), **client_kwargs(settings)
+        ) as streams,
+    ):
+
+        async def call(operation: str, **params: Any) -> dict[str, Any]:
+            result: dict[str, Any] = await getattr(streams, operation)(**params)
+            return result
+
+        relay = Relay(
+            dynamo, call, publisher, [CUSTOMERS.table], owner="audit", max_idle=0.1, audit=AuditTrail(dynamo, 30)
+        )
+        running = asyncio.ensure_future(relay.run())
+        try:
+            key = serialize_item({"CustomerId": customer_id})
+            item = {"CustomerId": customer_id, "Email": "relayed@example.com", "Name": "Relayed", "Version": 1}
+            await dynamo.call("put_item", TableName=table, Item=serialize_item(item))
+            await dynamo.call(
+                "update_item",
+                TableName=table,
+                Key=key,
+                UpdateExpression="SET Email = :e",
+                ExpressionAttributeValues=serialize_item({":e": "moved@example.com"}),
+            )
+            deadline = time.monotonic() + WAIT
+            while True:
+                found = await dynamo.call(
+                    "query",
+                    TableName=audit.AUDIT_LOG.table.physical_name(settings.table_prefix),
+                    KeyConditionExpression="EntityId = :id",
+                    ExpressionAttributeValues=serialize_item({":id": customer_id}),
+                    ConsistentRead=True,
+                )
+                if len(found["Items"]) >= 2:
+                    return [deserialize_item(each) for each in found["Items"]]
+                assert time.monotonic() < deadline, f"the relay wrote {len(found['Items'])} of 2 entries"
+                await asyncio.sleep(0.1)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await publisher.close()
+
+
+def test_under_live_bus_the_relay_writes_the_entries(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)  # no instance records anything here: only the relay
+    run_with_dynamo(settings, create_tables)
+    customer_id = CUSTOMERS.new_id()
+    redis = RedisServer()
+    redis.start()
+    try:
+        inserted, modified = asyncio.run(relayed_trail(settings, redis.url, customer_id))
+    finally:
+        redis.stop()
+    assert (inserted["Kind"], modified["Kind"]) == ("INSERT", "MODIFY")
+    assert {inserted["Actor"], modified["Actor"]} == {audit.OUTSIDE_THE_API}
+    assert modified["Changes"] == [
+        {"Field": "Email", "Before": '"relayed@example.com"', "After": '"moved@example.com"'}
+    ]
