@@ -40,7 +40,8 @@ class LambdaService:
             os.environ["XDG_CACHE_HOME"] = str(BUNDLED_CACHE)
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)  # Mangum runs each invocation on the current loop: this one
-        self.app: Starlette = create_app(settings)
+        # No audit readers: a frozen environment cannot follow the streams (the relay writes the trail: LIVE_BUS).
+        self.app: Starlette = create_app(settings.replace(audit_trail=False))
         self.adapter = Mangum(self.app, lifespan="off")
         self._lifespan = LifespanCycle(self.app, "on")
         self._lifespan.__enter__()  # the app's startup, raising if it fails

@@ -11,7 +11,8 @@ two per shard) and nothing is done on a request's path (a write's answer never w
 - LIVE_BUS set: the instances read no stream and write nothing; the relay (`graphql-api relay`) writes each
   batch's entries after publishing it and before checkpointing it, so a relay that dies in between has the next
   one replay the batch, which rewrites the same entries. The Lambda stream consumer (aws_lambda_stream) does not
-  write them: with it, run a relay for the trail, or see docs/observability.md#audit-trail.
+  write them, and the service's own Lambda function reads no stream (graphql_api.aws_lambda turns AUDIT_TRAIL
+  off): on Lambda only a relay writes the trail (docs/observability.md#audit-trail).
 
 An entry that cannot be written (DynamoDB out of reach, throttled) is retried with backoff until it is: the
 reader, and the live updates behind it, wait rather than skip an entry.
