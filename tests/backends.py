@@ -122,6 +122,14 @@ def service_process(settings: Settings, log_name: str = "service.log") -> Iterat
         "LOG_LEVEL": "WARNING",
         "GRAPHQL_TRUSTED_DOCUMENTS": settings.graphql_trusted_documents or "",
         "GRAPHQL_TRUSTED_DOCUMENTS_ONLY": str(settings.graphql_trusted_documents_only).lower(),
+        "AUDIT_TRAIL": str(settings.audit_trail).lower(),
+        "AUTH_JWKS_TIMEOUT": str(settings.auth_jwks_timeout),
+        # The tests' rate budgets (tests/support/api.py), as the process reads them.
+        **{
+            name.upper(): str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in settings
+            if name.startswith("rate_limit_") and isinstance(value, bool | int | float)
+        },
     }
     command = [
         sys.executable,

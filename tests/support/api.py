@@ -29,6 +29,8 @@ def fresh_settings(endpoint: str, **changes: Any) -> Settings:
         # concurrent orders queue 150 calls behind each other. A test about timeouts sets its own; the rest
         # must not fail because a busy emulator answered after the production default of 5 s.
         "dynamodb_read_timeout": 60.0,
+        # So does the tests' token issuer, answering key requests from every worker's apps (production: 3 s).
+        "auth_jwks_timeout": 30.0,
         # The suite sends thousands of requests from one client address and a handful of identities: rates are
         # tested by tests/integration/test_rate_limits.py with budgets of its own; the limiter still runs here.
         **{
