@@ -48,10 +48,12 @@ from graphql_api.graphql.registry import ALL_ENTITIES, LISTINGS, WRITES
 from graphql_api.live.leases import SHARD_LEASES
 from graphql_api.repositories._access import DeclaredAccess
 from graphql_api.repositories.audit import AUDIT_LOG
+from graphql_api.repositories.counters import COUNTERS
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
+from graphql_api.repositories.reviews import REVIEWS
 
 REGENERATE = "python -m graphql_api.ops.iam_policy > infra_terraform/dynamodb_access.auto.tfvars.json"
 DATA_FILE = "dynamodb_access.auto.tfvars.json"
@@ -184,8 +186,16 @@ API: tuple[Access, ...] = (
         "graphql_api.loaders.Loaders",
         "Every load by key of a request, batched per wave into BatchGetItem: me, customer, Order.customer "
         "(Customers); order, orderChanged (Orders); Order.items (OrderItems); product, products, "
-        "OrderItem.product, Review.product (Products).",
-        (batch_get_item(CUSTOMERS), batch_get_item(ORDERS), batch_get_item(ORDER_ITEMS), batch_get_item(PRODUCTS)),
+        "OrderItem.product, Review.product (Products); node(id:) of a review (Reviews); a listing's kept "
+        "totalCount and orderStats, its counter's shards (Counters).",
+        (
+            batch_get_item(CUSTOMERS),
+            batch_get_item(ORDERS),
+            batch_get_item(ORDER_ITEMS),
+            batch_get_item(PRODUCTS),
+            batch_get_item(REVIEWS),
+            batch_get_item(COUNTERS),
+        ),
     ),
     *(listing_access(listing) for listing in LISTINGS),
     *(write_access(declared) for declared in WRITES),
