@@ -326,6 +326,10 @@ class Entity(Generic[T]):
             raise TypeError(f"{self.model.__name__}.{field} cannot be a key: it is not a string or a number")
         return Key(attribute_name(field), key_type)
 
+    def field_named(self, attribute: str) -> str:
+        """The field stored as `attribute` (`field_named("OrderDate")` is `order_date`)."""
+        return next(field.name for field in self.mapping.fields if field.attribute == attribute)
+
     def attribute(self, field: str) -> str:
         """The stored attribute of a field (`attribute("order_date")` is `OrderDate`)."""
         return self.mapping.by_name[field].attribute
@@ -416,9 +420,6 @@ class Listing(Generic[T]):
         """The attributes a cursor holds: DynamoDB's LastEvaluatedKey for this index."""
         return self.entity.table.position_attributes(self.index)
 
-    def _field(self, attribute: str) -> str:
-        return next(field.name for field in self.entity.mapping.fields if field.attribute == attribute)
-
     async def page(
         self,
         dynamo: Dynamo,
@@ -441,7 +442,7 @@ class Listing(Generic[T]):
             return Page([], has_next=False)  # an empty range holds nothing (and DynamoDB refuses BETWEEN on it)
         hash_key, *range_keys = self.keys
         names = {"#h": hash_key.name}
-        values: dict[str, Any] = {":h": self.entity.stored(self._field(hash_key.name), hash_value)}
+        values: dict[str, Any] = {":h": self.entity.stored(self.entity.field_named(hash_key.name), hash_value)}
         condition = "#h = :h"
         if within is not None and range_keys and (within.start is not None or within.end is not None):
             condition += self._range_condition(range_keys[0], within, names, values)
@@ -467,7 +468,7 @@ class Listing(Generic[T]):
     def _range_condition(self, key: Key, within: Range, names: dict[str, str], values: dict[str, Any]) -> str:
         """The range key's part of the key condition; half-open, [start, end)."""
         names["#r"] = key.name
-        field = self._field(key.name)
+        field = self.entity.field_named(key.name)
         start = None if within.start is None else self.entity.stored(field, within.start)
         if within.start is not None and within.end is not None:
             # BETWEEN is inclusive on both ends: stop one tick (a microsecond) before the end.

@@ -198,8 +198,7 @@ class Plan(Generic[T]):
 
 
 def _field(listing: Listing[Any], position: int) -> str:
-    attribute = listing.keys[position].name
-    return next(field.name for field in listing.entity.mapping.fields if field.attribute == attribute)
+    return listing.entity.field_named(listing.keys[position].name)
 
 
 def plan(

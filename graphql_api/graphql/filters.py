@@ -128,7 +128,8 @@ def order_input(entity: Entity[Any], node: str) -> type:
     return _ORDERS[id(entity)]
 
 
-def _camel(field: str) -> str:
+def camel(field: str) -> str:
+    """A field's GraphQL name (`order_date` -> `orderDate`)."""
     head, *rest = field.split("_")
     return head + "".join(part.capitalize() for part in rest)
 
@@ -137,7 +138,7 @@ def _get(value: Any, attribute: str) -> Any:
     """An input's field: of a Strawberry input object (a resolver's argument) or of graphql-core's coerced map
     (keyed by GraphQL names: `explain`)."""
     if isinstance(value, Mapping):
-        name = {"in_": "in", "and_": "and", "or_": "or", "not_": "not"}.get(attribute, _camel(attribute))
+        name = {"in_": "in", "and_": "and", "or_": "or", "not_": "not"}.get(attribute, camel(attribute))
         return value.get(name, value.get(attribute))
     return getattr(value, attribute, None)
 
@@ -155,7 +156,7 @@ def condition_of(value: Any, entity: Entity[Any], path: str = "filter") -> Condi
             given = _get(operators, op)
             if given is None:
                 continue
-            where = f"{path}.{_camel(field)}.{_OP_NAMES.get(op, op)}"
+            where = f"{path}.{camel(field)}.{_OP_NAMES.get(op, op)}"
             if op == "in_" and not 0 < len(given) <= MAX_IN:
                 raise BadUserInput(where, f"give 1 to {MAX_IN} values, got {len(given)}")
             if op == "between" and len(given) != 2:
@@ -190,7 +191,7 @@ def order_of(value: Any, entity: Entity[Any]) -> Order | None:
         return None
     chosen = [(field, _get(value, field)) for field in sort_fields(entity) if _get(value, field) is not None]
     if len(chosen) != 1:
-        allowed = ", ".join(_camel(field) for field in sort_fields(entity))
+        allowed = ", ".join(camel(field) for field in sort_fields(entity))
         raise BadUserInput("orderBy", f"set exactly one of {allowed}")
     field, direction = chosen[0]
     return Order(field, direction == SortDirection.ASC)
@@ -216,8 +217,3 @@ PARENT = "<the parent's key>"
 def explained(how: Callable[[Mapping[str, Any]], Plan[Any]]) -> dict[str, Any]:
     """A listing field's metadata: the plan its (coerced) arguments make."""
     return {EXPLAIN: how}
-
-
-def argument_of(arguments: Mapping[str, Any], name: str) -> Any:
-    """An argument by its Python name or its GraphQL name (graphql-core's coercion keys them by either)."""
-    return arguments.get(name, arguments.get(_camel(name)))

@@ -186,7 +186,7 @@ def shaped(
     """One condition of a range of the sort key, equalities and a filter (what `paginate` plans)."""
     terms: list[Condition] = [Term(field, "eq", value) for field, value in (where or {}).items()]
     if within is not None and len(listing.keys) > 1:
-        sort_field = next(f.name for f in listing.entity.mapping.fields if f.attribute == listing.keys[1].name)
+        sort_field = listing.entity.field_named(listing.keys[1].name)
         if within.start is not None:
             terms.append(Term(sort_field, "gte", within.start))
         if within.end is not None:

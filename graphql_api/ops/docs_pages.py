@@ -22,7 +22,7 @@ from typing import Any
 
 from graphql_api import errors, settings
 from graphql_api.entity import Entity, Listing
-from graphql_api.graphql.filters import FILTERED
+from graphql_api.graphql.filters import FILTERED, camel
 from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops import validate
 from graphql_api.ops.erd import mermaid
@@ -508,29 +508,16 @@ def filters_table() -> str:
             continue  # a filter made for something else than the API's entities (a test's)
         filterable = entity.filterable
         for listing in entity.listings:
-            names = [_field_named(entity, key.name) for key in listing.keys]
+            names = [entity.field_named(key.name) for key in listing.keys]
             sort = names[1] if len(names) > 1 else None
             others = [field for field in filterable if field not in names]
             lines.append(
                 f"| `{name}` | `{listing.index.name if listing.index else '(table)'}` "
-                f"({listing.pattern}) | `{_camel(names[0])}`: eq, in (at most 25) | "
-                + (
-                    f"`{_camel(sort)}`: eq, lt, lte, gt, gte, between, beginsWith; orderBy ASC, DESC"
-                    if sort
-                    else "none"
-                )
-                + f" | {', '.join(f'`{_camel(field)}`' for field in others) or 'none'} |"
+                f"({listing.pattern}) | `{camel(names[0])}`: eq, in (at most 25) | "
+                + (f"`{camel(sort)}`: eq, lt, lte, gt, gte, between, beginsWith; orderBy ASC, DESC" if sort else "none")
+                + f" | {', '.join(f'`{camel(field)}`' for field in others) or 'none'} |"
             )
     return "".join(line + "\n" for line in lines)
-
-
-def _field_named(entity: Entity[Any], attribute: str) -> str:
-    return next(field.name for field in entity.mapping.fields if field.attribute == attribute)
-
-
-def _camel(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def spliced(text: str) -> str:

@@ -157,13 +157,13 @@ class Layout:
             if parent.table.name in self.placements:
                 return parent, first, entity.key_fields[1:], "key"
         for index in entity.table.indexes:
-            hash_field = self._field(entity, index.hash_key.name)
+            hash_field = entity.field_named(index.hash_key.name)
             reference = entity.references.get(hash_field)
             if reference is None or index.range_key is None or reference.target.table.name not in self.placements:
                 continue
             if len(reference.target.key_fields) != 1:
                 continue
-            range_field = self._field(entity, index.range_key.name)
+            range_field = entity.field_named(index.range_key.name)
             own = tuple(field for field in entity.key_fields if field != range_field)
             return reference.target, hash_field, (range_field, *own), index.name
         return None, None, (), "own"
@@ -217,10 +217,6 @@ class Layout:
         if index.range_key is None:
             return KeyShape(pk, (_literal(ROOT + tag),))
         return KeyShape(pk, (Segment(attribute=index.range_key.name),))
-
-    @staticmethod
-    def _field(entity: Entity[Any], attribute: str) -> str:
-        return next(field.name for field in entity.mapping.fields if field.attribute == attribute)
 
     # --- items ----------------------------------------------------------------------------------------------
 

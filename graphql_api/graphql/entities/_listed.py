@@ -23,6 +23,7 @@ from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.filters import (
     PARENT,
+    camel,
     condition_of,
     explained,
     filter_argument,
@@ -110,7 +111,7 @@ def listed(
         return planned({_python_name(name): value for name, value in arguments.items()}, key)[0]
 
     count_keys = total_count.shards if isinstance(total_count, Family) else 0
-    filtered_by = ("filter", *(_camel(name) for name, _ in where))
+    filtered_by = ("filter", *(camel(name) for name, _ in where))
     connection: Any = Connection
     return strawberry.field(
         resolver=resolve,
@@ -183,11 +184,6 @@ async def _kept(root: Any, info: Info, total_count: str | Family | None, key: An
         return None
     member = str(getattr(key, "value", key))
     return (await counters.total(info.context.dynamo, total_count, member)).count
-
-
-def _camel(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _python_name(name: str) -> str:
