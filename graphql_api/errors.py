@@ -12,11 +12,21 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """An error a client may see: its message, its code and any further `extensions`."""
+    """An error a client may see: its message, its code and any further `extensions`.
+
+    A subclass names its code and status in its header: `class NotFound(ApiError, code="NOT_FOUND", http_status=404)`.
+    """
 
     code = "INTERNAL_SERVER_ERROR"
     http_status = 500
     """The status of an HTTP response refusing a whole request with this error (before any GraphQL runs)."""
+
+    def __init_subclass__(cls, code: str | None = None, http_status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if http_status is not None:
+            cls.http_status = http_status
 
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
@@ -28,11 +38,8 @@ class ApiError(Exception):
         return {"message": self.message, "extensions": {"code": self.code, **self.extensions}}
 
 
-class BadUserInput(ApiError):
+class BadUserInput(ApiError, code="BAD_USER_INPUT", http_status=400):
     """A value the API refuses, named by its `field`; or, with no field, the request itself (not JSON, ...)."""
-
-    code = "BAD_USER_INPUT"
-    http_status = 400
 
     def __init__(self, field: str | None, message: str) -> None:
         if field is None:
@@ -58,66 +65,42 @@ class BodyTooLarge(BadUserInput):
         super().__init__(None, f"the request body exceeds {max_bytes} bytes")
 
 
-class NotFound(ApiError):
-    code = "NOT_FOUND"
-    http_status = 404
+class NotFound(ApiError, code="NOT_FOUND", http_status=404): ...
 
 
-class Conflict(ApiError):
-    code = "CONFLICT"
-    http_status = 409
+class Conflict(ApiError, code="CONFLICT", http_status=409): ...
 
 
-class VersionMismatch(ApiError):
-    code = "VERSION_MISMATCH"
-    http_status = 409
+class VersionMismatch(ApiError, code="VERSION_MISMATCH", http_status=409): ...
 
 
-class OutOfStock(ApiError):
-    code = "OUT_OF_STOCK"
-    http_status = 409
+class OutOfStock(ApiError, code="OUT_OF_STOCK", http_status=409): ...
 
 
-class InvalidTransition(ApiError):
-    code = "INVALID_TRANSITION"
-    http_status = 409
+class InvalidTransition(ApiError, code="INVALID_TRANSITION", http_status=409): ...
 
 
-class Throttled(ApiError):
-    code = "THROTTLED"
-    http_status = 429
+class Throttled(ApiError, code="THROTTLED", http_status=429): ...
 
 
-class RateLimited(ApiError):
+class RateLimited(ApiError, code="RATE_LIMITED", http_status=429):
     """The caller's budget for this window is spent (graphql_api.http.rate_limit): retry after `retryAfter` seconds."""
 
-    code = "RATE_LIMITED"
-    http_status = 429
+
+class Unavailable(ApiError, code="UNAVAILABLE", http_status=503): ...
 
 
-class Unavailable(ApiError):
-    code = "UNAVAILABLE"
-    http_status = 503
-
-
-class QueryTooComplex(ApiError):
+class QueryTooComplex(ApiError, code="QUERY_TOO_COMPLEX", http_status=400):
     """A query over one of the limits (docs/limits.md): `limit` names it, `allowed` is its value."""
-
-    code = "QUERY_TOO_COMPLEX"
-    http_status = 400
 
     def __init__(self, message: str, limit: str, allowed: int) -> None:
         super().__init__(message, limit=limit, allowed=allowed)
 
 
-class Unauthenticated(ApiError):
-    code = "UNAUTHENTICATED"
-    http_status = 401
+class Unauthenticated(ApiError, code="UNAUTHENTICATED", http_status=401): ...
 
 
-class Forbidden(ApiError):
-    code = "FORBIDDEN"
-    http_status = 403
+class Forbidden(ApiError, code="FORBIDDEN", http_status=403): ...
 
 
 class InternalServerError(ApiError):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,17 +51,6 @@ class ShardProgress:
 
 
 @dataclass
-class ReaderStats:
-    records: int = 0
-    reads: int = 0
-    throttles: int = 0
-    failures: int = 0
-    shards_followed: int = 0
-    gaps: int = 0
-    lag_seconds: float = 0.0
-
-
-@dataclass
 class StreamReader:
     call: StreamsCall
     stream_arn: str
@@ -72,7 +62,8 @@ class StreamReader:
     rediscover_every: float = 5.0
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once every shard open at start has its iterator: from then on no new record is missed."""
-    stats: ReaderStats = field(default_factory=ReaderStats)
+    stats: Counter[str] = field(default_factory=Counter)
+    """What the reader did (records, reads, throttles, failures, shards_followed, gaps): for a debugger or a test."""
     _awaiting_iterators: set[str] = field(default_factory=set)
     _shards: dict[str, ShardProgress] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -85,7 +76,7 @@ class StreamReader:
                 try:
                     await self._discover()
                 except (ClientError, BotoCoreError, OSError) as error:
-                    self.stats.failures += 1
+                    self.stats["failures"] += 1
                     logger.warning("stream %s: listing shards failed: %s", self.stream_arn, error)
                 await asyncio.sleep(self.rediscover_every)
         finally:
@@ -119,7 +110,7 @@ class StreamReader:
             if first_listing:
                 self._awaiting_iterators.add(shard_id)
             self._tasks[shard_id] = asyncio.get_running_loop().create_task(self._follow(progress, start))
-            self.stats.shards_followed += 1
+            self.stats["shards_followed"] += 1
         if first_listing:
             self._started = True
             if not self._awaiting_iterators:
@@ -161,30 +152,30 @@ class StreamReader:
                     continue
                 if code == "TrimmedDataAccessException":
                     progress.last_sequence, iterator, start = None, None, "TRIM_HORIZON"
-                    self.stats.gaps += 1
+                    self.stats["gaps"] += 1
                     if self.on_gap:
                         await self.on_gap(progress.shard_id)
                     continue
                 if code == "ResourceNotFoundException" and progress.last_sequence is None and start == "LATEST":
                     progress.finished.set()  # the shard is gone (stream disabled or rolled over long ago)
                     return
-                self.stats.throttles += code in _THROTTLED
+                self.stats["throttles"] += code in _THROTTLED
                 failures += 1
                 await self._back_off(failures, progress, error)
                 iterator = None
                 continue
             except (BotoCoreError, OSError) as error:
-                self.stats.failures += 1
+                self.stats["failures"] += 1
                 failures += 1
                 await self._back_off(failures, progress, error)
                 iterator = None
                 continue
-            self.stats.reads += 1
+            self.stats["reads"] += 1
             records = response.get("Records", [])
             for record in records:
                 await self.deliver(record)
                 progress.last_sequence = record["dynamodb"]["SequenceNumber"]
-                self.stats.records += 1
+                self.stats["records"] += 1
             iterator = response.get("NextShardIterator")
             if iterator is None:
                 progress.finished.set()  # read to its end: its children may start

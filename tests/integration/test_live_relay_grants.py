@@ -80,7 +80,7 @@ async def two_relays(api: Api, redis_url: str, record: AccessRecord) -> tuple[se
         )
         running = [asyncio.ensure_future(first.run())]
         deadline = time.monotonic() + WITHIN
-        while not first.stats.held:  # the first has set "since" and holds the shards
+        while not first.held:  # the first has set "since" and holds the shards
             assert time.monotonic() < deadline, "the first relay took no shard"
             await asyncio.sleep(0.05)
         second = Relay(
@@ -96,11 +96,11 @@ async def two_relays(api: Api, redis_url: str, record: AccessRecord) -> tuple[se
         running.append(asyncio.ensure_future(second.run()))
         await asyncio.to_thread(create_product, api)
         expected = set(grants(SUBSCRIPTIONS))
-        while not (expected <= used and first.stats.published + second.stats.published > 0):
+        while not (expected <= used and first.stats["published"] + second.stats["published"] > 0):
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.05)
-        published = first.stats.published + second.stats.published
+        published = first.stats["published"] + second.stats["published"]
         for task in running:  # a clean stop releases the leases (UpdateItem)
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
