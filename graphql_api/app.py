@@ -26,6 +26,7 @@ from graphql_api.http.tracing import TracingMiddleware
 from graphql_api.http.view import GraphQLView
 from graphql_api.live.service import LiveUpdates
 from graphql_api.metrics import metrics_endpoint
+from graphql_api.migration.watch import MigrationWatch
 from graphql_api.request_scope import RequestScopeMiddleware
 from graphql_api.services import Services, services_of
 from graphql_api.settings import Settings, check_safe_to_serve
@@ -90,10 +91,13 @@ def create_app(
             verifier.keys.prefetch()
         live = LiveUpdates(settings)
         async with open_dynamo(settings) as dynamo:
-            app.state.services = Services(dynamo=dynamo, live=live)
+            migration = MigrationWatch(dynamo, settings.migration_poll_seconds)
+            await migration.start()  # the phase before the first request; then polled (SPEC 14)
+            app.state.services = Services(dynamo=dynamo, live=live, migration=migration)
             try:
                 yield
             finally:
+                await migration.close()
                 await live.close()
         if verifier.keys:
             await verifier.keys.close()

@@ -16,6 +16,7 @@ from graphql_api.dynamo.client import Dynamo
 
 if TYPE_CHECKING:
     from graphql_api.live.service import LiveUpdates
+    from graphql_api.migration.watch import MigrationWatch
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Services:
     dynamo: Dynamo
     live: LiveUpdates | None = None
     """Stream readers and subscribers (graphql_api.live), for subscriptions."""
+    migration: MigrationWatch | None = None
+    """The single-table migration's phase and read percentages as this instance follows them (`.state`)."""
 
 
 def services_of(app: Starlette) -> Services:

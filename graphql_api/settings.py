@@ -226,6 +226,9 @@ class Settings(BaseModel):
     # The move to single-table (docs/migrating-to-single-table.md; graphql_api.ops.single_table).
     single_table_name: Name = "App"
     """The single table's name, after TABLE_PREFIX (`dev-App`)."""
+    migration_poll_seconds: Annotated[float, Field(gt=0, le=10)] = 5.0
+    """Seconds between each instance's reads of the migration's phase (graphql_api.migration.watch): a change of
+    phase is followed within this, plus one read, without a restart (SPEC 14 asks for 10 seconds)."""
 
     # The audit trail (docs/observability.md#audit-trail): every change of a customer, order, product or review,
     # recorded from the streams in AuditLog (graphql_api.live.audit says where it is written).

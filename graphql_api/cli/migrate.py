@@ -35,7 +35,7 @@ def migrate_plan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def migrate_status(settings: Settings, args: argparse.Namespace) -> int:
-    from graphql_api.migration_phase import PHASES, current_phase
+    from graphql_api.migration.phase import PHASES, current_phase
 
     phase = with_dynamo(settings, current_phase)
     if args.json:
@@ -47,7 +47,7 @@ def migrate_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def migrate_backfill(settings: Settings, args: argparse.Namespace) -> int:
-    from graphql_api.migration_phase import MIGRATION, clear_checkpoints
+    from graphql_api.migration.phase import MIGRATION, clear_checkpoints
     from graphql_api.ops.progress import progress_for
     from graphql_api.ops.single_table_backfill import backfill
     from graphql_api.ops.table_admin import create_tables

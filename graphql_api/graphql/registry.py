@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql_api import migration_phase
+from graphql_api.migration import phase as migration_phase
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.entities import audit, cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots

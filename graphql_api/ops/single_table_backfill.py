@@ -4,7 +4,7 @@ Each data table is scanned in parallel segments (graphql_api.ops.table_scan's wa
 is written with a PutItem conditioned on the single table holding no item there, or an older `Version` of it:
 what dual-write (or an earlier run) already wrote at the same or a newer version is kept. An item whose keys
 need its parent's attributes (an order's line: its customer and date) reads its parent from the old tables.
-After every page, the segment's position is recorded in the migration table (graphql_api.migration_phase), so a
+After every page, the segment's position is recorded in the migration table (graphql_api.migration.phase), so a
 backfill stopped anyhow resumes where each segment stood; a page copied again is harmless (the condition).
 """
 
@@ -22,7 +22,7 @@ from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
 from graphql_api.entity import Entity
-from graphql_api.migration_phase import read_checkpoint, write_checkpoint
+from graphql_api.migration.phase import read_checkpoint, write_checkpoint
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, table_task

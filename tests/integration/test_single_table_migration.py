@@ -22,7 +22,7 @@ import pytest
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
-from graphql_api.migration_phase import MIGRATION, PhaseConflict, advance, current_phase
+from graphql_api.migration.phase import MIGRATION, PhaseConflict, advance, current_phase
 from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_backfill import backfill

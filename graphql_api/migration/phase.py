@@ -3,7 +3,8 @@
 One service table, `Migration`: the item `phase` holds the current phase and its Version; every change of
 phase is a conditional write from the phase it leaves (two operators cannot both move it, and nobody skips a
 phase: design, dual-write, backfill, verify, reads, cutover, finalized). The items `backfill#<table>#<segment>`
-hold where each Scan segment of the backfill stands, so that a stopped backfill resumes.
+hold where each Scan segment of the backfill stands, so that a stopped backfill resumes; the items
+`reads#<pattern>` (`reads#*` for every pattern) the share of reads moved to the single table (`percent`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class MigrationState:
     copied: int | None = None
     """Items a segment wrote; `kept` those it left because the single table held a newer or equal version."""
     kept: int | None = None
+    percent: int | None = None
+    """An item `reads#<pattern>`: the percentage of that access pattern's reads served by the single table."""
 
 
 MIGRATION = Entity(MigrationState, "Migration", key=("key",))
@@ -96,6 +99,46 @@ async def advance(dynamo: Dynamo, to: str) -> Phase:
         found = await current_phase(dynamo)
         raise PhaseConflict(f"cannot move to {to}: the phase is {found.name}, not {before}") from None
     return await current_phase(dynamo)
+
+
+READS_PREFIX = "reads#"
+
+
+def reads_key(pattern: str) -> str:
+    """The item holding the percentage of reads of `pattern` (`AP3`, or `*` for all) moved to the single table."""
+    return READS_PREFIX + pattern
+
+
+async def read_state(dynamo: Dynamo) -> tuple[Phase, dict[str, int]]:
+    """The phase and every pattern's read percentage, in one strongly consistent Scan of the (small) table.
+
+    A missing table is the design phase: the service runs before the migration's table is provisioned."""
+    items: list[MigrationState] = []
+    params: dict[str, Any] = {
+        "TableName": _table(dynamo),
+        "ConsistentRead": True,
+        "FilterExpression": "#k = :phase OR begins_with(#k, :reads)",
+        "ExpressionAttributeNames": {"#k": "Key"},
+        "ExpressionAttributeValues": serialize_item({":phase": PHASE_KEY, ":reads": READS_PREFIX}),
+    }
+    try:
+        while True:
+            page = await dynamo.call("scan", **params)
+            items += [MIGRATION.from_item(deserialize_item(item)) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+    phase = Phase(PHASES[0], 0, None)
+    reads: dict[str, int] = {}
+    for state in items:
+        if state.key == PHASE_KEY:
+            phase = Phase(state.phase or PHASES[0], state.version or 0, state.changed_at)
+        elif state.percent is not None:
+            reads[state.key.removeprefix(READS_PREFIX)] = state.percent
+    return phase, reads
 
 
 def checkpoint_key(table: str, segment: int) -> str:
