@@ -237,6 +237,15 @@ class Settings(BaseModel):
     audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     """Days an audit entry is kept (its ExpiresAt, DynamoDB's time to live): it holds personal data."""
 
+    # A CDN in front (docs/caching.md; graphql_api.http.conditional_get): GETs of trusted documents that read public
+    # data only carry a strong ETag and this Cache-Control; everything else is `private, no-store`.
+    public_cache_control: Name = "public, max-age=0, s-maxage=30, stale-while-revalidate=30"
+    """Cache-Control of a public answer: browsers revalidate each time (a cheap 304), a CDN keeps it 30 s."""
+    public_cache_follow_changes: Flag = True
+    """Follow the streams (or LIVE_BUS) so that If-None-Match is answered 304 without running (off on Lambda)."""
+    public_cache_entries: Count = 4096
+    """Public answers whose ETag this process remembers, to answer If-None-Match without running."""
+
     # Made once per object and kept by its copies, so cursors stay valid for the life of the process.
     _generated_cursor_secret: str = PrivateAttr(default_factory=lambda: secrets.token_hex(32))
 

@@ -34,7 +34,9 @@ from graphql_api.graphql.connection import ConnectionContext, TokenBoundConnecti
 from graphql_api.graphql.context import RequestContext
 from graphql_api.graphql.cost import estimate
 from graphql_api.graphql.errors import is_request_error
+from graphql_api.graphql.public_documents import PublicDocuments
 from graphql_api.graphql.schema import Schema
+from graphql_api.http.conditional_get import ConditionalGet
 from graphql_api.http.graphiql import GraphiQLDefaults, GraphiQLPage
 from graphql_api.http.rate_limit import Decision, RateLimitedWith, RateLimiter, client_address
 from graphql_api.http.rate_limit_store import open_store
@@ -136,6 +138,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.connections: Counter[str] = Counter()
         """Open WebSocket connections per identity (subject, or "anonymous")."""
         self._limiter: tuple[Services, RateLimiter] | None = None
+        self.conditional_get = ConditionalGet(settings, schema.documents, PublicDocuments(schema._schema))
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL on the assets this app serves, when fetched (graphql_api.http.graphiql; chosen in create_app)."""
@@ -205,7 +208,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             # The token is checked before anything else: a bad one is refused whole, costing no DynamoDB request.
             current_scope().identity = identity = await self.verifier.identity(authorization_headers(scope))
             acting_as(actor_name(identity.role.name, identity.subject))  # the audit trail's stamp on its writes
-            response = await self.run(request)
+            response = await self.conditional_get.answer(request, self.run)  # a 304 may not run it
         except InvalidToken as invalid:
             response = token_refused(str(invalid))
         except JwksUnavailable:
@@ -233,6 +236,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response.headers["content-type"] = GRAPHQL_RESPONSE_MEDIA_TYPE
             if request.state.request_error:
                 response.status_code = 400
+        response = self.conditional_get.finish(request, response)  # ETag and Cache-Control
         await response(scope, receive, send)
 
     async def _serve_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
