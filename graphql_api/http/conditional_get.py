@@ -3,7 +3,8 @@
 A GET naming a trusted document (`documentId`) whose operation reads public data only
 (graphql_api.graphql.public_documents), sent without an Authorization header and answered without errors,
 carries a strong ETag (a hash of the exact bytes and their media type, so every instance gives the same one)
-and PUBLIC_CACHE_CONTROL. Every other answer of the GraphQL endpoint is `private, no-store`, POSTs included.
+and PUBLIC_CACHE_CONTROL. Every other GET, and any request with a token, is `private, no-store`; an anonymous POST
+keeps `no-store` (graphql_api.http.security_headers): no cache keeps a POST's answer.
 
 If-None-Match is answered 304 in two ways. Without running: when this process remembers the ETag it last sent
 for the same request, computed at the catalog generation that is still current (graphql_api.live.catalog_version;
@@ -82,8 +83,9 @@ class ConditionalGet:
             return response
         key = self._key(request)
         if key is None or response.status_code != 200 or not self._is_public(request, response):
-            response.headers["cache-control"] = PRIVATE
-            return response
+            if request.method == "GET" or "authorization" in request.headers:
+                response.headers["cache-control"] = PRIVATE
+            return response  # an anonymous POST keeps the security headers' `no-store`
         etag = _etag(response)
         generation: int | None = getattr(request.state, _STARTED, None)
         if generation is not None:  # the generation before it ran: a write during the run leaves it stale
