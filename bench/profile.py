@@ -150,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                 command = [sys.executable, "-m", "bench.profile", "--endpoint", endpoint, "--patches", variant]
                 command += ["--data", str(data_file)]
                 command += ["--question", args.question, "--answers", str(args.answers), "--warmup", str(args.warmup)]
-                output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600).stdout
+                ran = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
+                if ran.returncode != 0:
+                    raise SystemExit(f"variant {variant!r} failed:\n{ran.stderr[-3000:]}")
+                output = ran.stdout
                 measured = json.loads(output.strip().splitlines()[-1])
                 found[variant].append((measured["cpu"], measured["p50"]))
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr, flush=True)

@@ -39,8 +39,10 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     OperationDefinitionNode,
     OperationType,
     Visitor,
@@ -53,6 +55,7 @@ from graphql import (
 from graphql.execution.executor import Executor
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 
+from graphql_api.graphql.compiled_fields import LEAF, OBJECT, Direct, coerced_leaf, direct_fields
 from graphql_api.graphql.errors import is_request_error
 from graphql_api.graphql.limits import check_shape, note_estimate
 from graphql_api.request_scope import scope_if_any
@@ -60,6 +63,9 @@ from graphql_api.settings import Settings
 
 if TYPE_CHECKING:
     from graphql_api.graphql.schema import Schema
+
+MakeInfo = Callable[[], "GraphQLResolveInfo[Any]"]
+"""Builds a field's resolve info when something asks for one (and only once)."""
 
 MAX_PLANS = 256
 MAX_FIELD_SETS = 1024
@@ -82,6 +88,8 @@ class Plan:
     operation_name: str
     """The operation's name as the generic path reports it (the log line's `operations`)."""
     basic: dict[tuple[str, str], _Basic]
+    direct: dict[tuple[str, str], Direct]
+    """The fields completed without graphql-core's per-field machinery (graphql_api.graphql.compiled_fields)."""
     root_fields: Any = None
     """The root's grouped field set, kept from the first run (graphql-core's collect_fields)."""
     subfields: dict[tuple[str, int], Any] = field(default_factory=dict)
@@ -185,6 +193,140 @@ class PlanExecutor(Executor[Any]):
 
         return get_results()
 
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_field, but a direct field (compiled_fields) is resolved and completed here.
+
+        No resolve info unless the resolver or a type check asks for one, no Strawberry wrapper, and objects and
+        lists of objects completed without `complete_value`'s dispatch. Anything irregular (a null, an error, a
+        value of the wrong type, an awaitable list item) is completed by graphql-core's own `complete_value`, which
+        gives the exact error, path and null propagation; the error handling around it is execute_field's.
+        """
+        direct = self.plan.direct.get((parent_type.name, field_details_list[0].node.name.value))
+        if direct is None:
+            return super().execute_field(parent_type, source, field_details_list, path, position_context)
+        infos: list[GraphQLResolveInfo[Any]] = []
+
+        def info() -> GraphQLResolveInfo[Any]:
+            if not infos:
+                nodes = [details.node for details in field_details_list]
+                infos.append(self.build_resolve_info(direct.field_def, nodes, parent_type, path))
+            return infos[0]
+
+        return_type = direct.field_def.type
+        try:
+            result = getattr(source, direct.attribute or "") if direct.call is None else direct.call(source, info)
+            if self.is_awaitable(result):
+                return self._complete_awaited(direct, field_details_list, info, path, result)
+            completed = self._complete(direct, field_details_list, info, path, result)
+            if self.is_awaitable(completed):
+                return self._settled(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    async def _settled(
+        self, completed: Any, return_type: GraphQLOutputType, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    async def _complete_awaited(
+        self, direct: Direct, field_details_list: Any, info: MakeInfo, path: Path, result: Any
+    ) -> Any:
+        """graphql-core's complete_awaitable_value, for a direct field."""
+        try:
+            resolved = await self.with_abort_signal(result)
+            completed = self._complete(direct, field_details_list, info, path, resolved)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, direct.field_def.type, field_details_list, path)
+            completed = None
+        return completed
+
+    def _complete(self, direct: Direct, field_details_list: Any, info: MakeInfo, path: Path, result: Any) -> Any:
+        """A direct field's value completed: the regular cases here, the rest by graphql-core's complete_value."""
+        if isinstance(result, Exception):
+            raise result
+        if result is not None and result is not Undefined:
+            if direct.shape == LEAF:
+                value = coerced_leaf(direct.named_type, result)
+                if value is not None and value is not Undefined:
+                    return value
+            elif direct.shape == OBJECT:
+                if self._is_type(direct.named_type, result, info):
+                    grouped_field_set = self.collect_subfields(direct.named_type, field_details_list)[0]
+                    return self.execute_fields(direct.named_type, result, path, grouped_field_set, None)
+            elif type(result) in (list, tuple) and self._regular_items(direct.named_type, result, info):
+                return self._complete_items(direct, field_details_list, path, result)
+        return self.complete_value(direct.field_def.type, field_details_list, info(), path, result, None)
+
+    def _is_type(self, object_type: GraphQLObjectType, value: Any, info: MakeInfo) -> bool:
+        """Whether the object type's own check passes at once (an awaitable or a refusal: graphql-core's to say)."""
+        return object_type.is_type_of is None or object_type.is_type_of(value, info()) is True
+
+    def _regular_items(
+        self, object_type: GraphQLObjectType, items: list[Any] | tuple[Any, ...], info: MakeInfo
+    ) -> bool:
+        is_awaitable = self.is_awaitable
+        for item in items:
+            if item is None or isinstance(item, Exception) or is_awaitable(item):
+                return False
+            if not self._is_type(object_type, item, info):
+                return False
+        return True
+
+    def _complete_items(
+        self, direct: Direct, field_details_list: Any, path: Path, items: list[Any] | tuple[Any, ...]
+    ) -> Any:
+        """graphql-core's complete_iterable_value for a list of objects, none null, none awaitable (no @stream)."""
+        object_type: GraphQLObjectType = direct.named_type
+        item_type: GraphQLOutputType = GraphQLNonNull(object_type) if direct.item_non_null else object_type
+        grouped_field_set = self.collect_subfields(object_type, field_details_list)[0]
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = path.add_key(index, None)
+                try:
+                    value = self.execute_fields(object_type, item, item_path, grouped_field_set, None)
+                    if is_awaitable(value):
+                        value = self._settled(value, item_type, field_details_list, item_path)
+                        awaitable_indices.append(index)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    value = None
+                completed.append(value)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed[index] for index in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed() -> list[Any]:
+            if len(awaitable_indices) == 1:
+                completed[awaitable_indices[0]] = await completed[awaitable_indices[0]]
+            else:
+                awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
+                for index, value in zip(awaitable_indices, awaited, strict=True):
+                    completed[index] = value
+            return completed
+
+        return get_completed()
+
 
 _IRREGULAR = object()
 
@@ -251,6 +393,7 @@ class Plans:
         self.settings = settings
         self.enabled = settings.graphql_compiled_plans
         self._basic = basic_leaf_fields(schema) if self.enabled else {}
+        self._direct = direct_fields(schema) if self.enabled else {}
         self._plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
         self._refused: OrderedDict[tuple[str, str | None], None] = OrderedDict()
         """Documents a plan cannot run (mutations, subscriptions, directives), so as not to parse them again."""
@@ -279,7 +422,7 @@ class Plans:
                 self._refused.popitem(last=False)
             return
         name = operation_name or (operation.name.value if operation.name else None) or "anonymous"
-        self._plans[key] = Plan(document, name, self._basic)
+        self._plans[key] = Plan(document, name, self._basic, self._direct)
         if len(self._plans) > MAX_PLANS:
             self._plans.popitem(last=False)
 
