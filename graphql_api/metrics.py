@@ -66,6 +66,19 @@ LIVE_STREAM_LAG = Gauge(
 )
 
 # Operation names are chosen by clients: keep the label set bounded.
+MIGRATION_READS = Counter(
+    "graphql_migration_reads_total",
+    "Reads of the data tables by access pattern and the layout that answered (single-table migration, SPEC 14)",
+    ["pattern", "layout"],
+    registry=REGISTRY,
+)
+MIGRATION_SHADOW_READS = Counter(
+    "graphql_migration_shadow_reads_total",
+    "Shadow reads of the other layout compared with the answer sent: same, different, or error",
+    ["pattern", "result"],
+    registry=REGISTRY,
+)
+
 _MAX_OPERATION_LABELS = 200
 _SANE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _seen_operations: set[str] = set()
