@@ -24,6 +24,7 @@ from graphql_api.entity import Entity
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.recount import as_counters, recount
 from graphql_api.repositories import audit, carts, order_items
+from graphql_api.repositories._writes import created
 from graphql_api.repositories.carts import CARTS, CartItem
 from graphql_api.repositories.counters import COUNTERS
 from graphql_api.repositories.customers import CUSTOMERS, Address, Customer
@@ -69,9 +70,7 @@ def make_product(rng: random.Random, category: str, name: str, at: datetime) -> 
         price=Decimal(rng.randint(199, 19999)) / 100,
         currency="EUR",
         stock=rng.randint(50, 500),
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
     )
 
 
@@ -90,9 +89,7 @@ def make_customer(rng: random.Random, name: str, email: str, at: datetime) -> Cu
         name=name,
         addresses=(address,),
         order_count=0,
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
     )
 
 
@@ -129,9 +126,7 @@ def add_order(
         currency="EUR",
         item_count=len(lines),
         idempotency_key=None,
-        created_at=placed,
-        updated_at=placed,
-        version=1,
+        **created(placed),
     )
     data.orders.append(order)
     current = data.customer(customer.customer_id)
@@ -205,9 +200,7 @@ def add_review(data: Dataset, rng: random.Random, customer: Customer, product: P
         rating=rng.randint(1, 5),
         title=f"{rng.choice(_VERDICTS)} {product.name.split()[1].lower()}",
         body="Bought it, used it, and this is what I think of it.",
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
     )
     data.reviews.append(review)
     current = next(p for p in data.products if p.product_id == product.product_id)

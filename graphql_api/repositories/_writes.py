@@ -26,12 +26,12 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypedDict, TypeVar
 
 from graphql_api.clock import format_timestamp
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, deserialize_value, serialize_item, serialize_value
-from graphql_api.dynamo.transactions import Action, Applied, Failure, changed_concurrently
+from graphql_api.dynamo.transactions import Action, Applied, Failure, Transaction, changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.errors import ApiError, NotFound, VersionMismatch
 from graphql_api.repositories._stamp import current_stamp
@@ -48,6 +48,22 @@ V = TypeVar("V", bound=Versioned)
 
 Fails = Exception | Callable[[T | None], Exception]
 """An action's failure in the entity's terms: an error, or one made from its object as it stood (None: none)."""
+
+
+async def commit(dynamo: Dynamo, *actions: Action) -> None:
+    """The actions as one transaction: all applied, or none and the error of the action whose condition failed."""
+    await Transaction(dynamo).add(*actions).commit()
+
+
+class Created(TypedDict):
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def created(at: datetime) -> Created:
+    """A new item's bookkeeping fields: created and updated `at`, version 1 (`Product(..., **created(at))`)."""
+    return {"created_at": at, "updated_at": at, "version": 1}
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import Transaction
 from graphql_api.entity import Entity, Reference
 from graphql_api.errors import BadUserInput, NotFound
 from graphql_api.repositories._access import uses
-from graphql_api.repositories._writes import condition_check, delete_if, put
+from graphql_api.repositories._writes import commit, condition_check, delete_if, put
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.products import PRODUCTS
 
@@ -75,7 +74,7 @@ async def set_line(dynamo: Dynamo, customer_id: str, product_id: str, quantity: 
     others = [line for line in current if line.product_id != product_id]
     if quantity == 0:
         if existing is not None:
-            await Transaction(dynamo).add(delete_if(CARTS, CARTS.key_of(existing), fails_with=_gone())).commit()
+            await commit(dynamo, delete_if(CARTS, CARTS.key_of(existing), fails_with=_gone()))
         return others
     if existing is None and len(current) >= MAX_LINES:
         raise BadUserInput("productId", f"a cart holds at most {MAX_LINES} lines: remove one first")
@@ -87,20 +86,17 @@ async def set_line(dynamo: Dynamo, customer_id: str, product_id: str, quantity: 
         added_at=existing.added_at if existing else at,
         expires_at=expiry(at),
     )
-    await (
-        Transaction(dynamo)
-        .add(
-            put(CARTS, line),
-            condition_check(
-                PRODUCTS, PRODUCTS.key(product_id), fails_with=NotFound("product not found", field="productId")
-            ),
-            condition_check(
-                CUSTOMERS,
-                CUSTOMERS.key(customer_id),
-                fails_with=NotFound("create your customer first (createCustomer)", field="customerId"),
-            ),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        put(CARTS, line),
+        condition_check(
+            PRODUCTS, PRODUCTS.key(product_id), fails_with=NotFound("product not found", field="productId")
+        ),
+        condition_check(
+            CUSTOMERS,
+            CUSTOMERS.key(customer_id),
+            fails_with=NotFound("create your customer first (createCustomer)", field="customerId"),
+        ),
     )
     return sorted([*others, line], key=lambda each: each.product_id)
 
@@ -116,4 +112,4 @@ async def clear(dynamo: Dynamo, customer_id: str) -> None:
         return
     # Unconditional deletes: a line removed meanwhile is simply gone already.
     deletes = [delete_if(CARTS, CARTS.key_of(line), fails_with=_gone()) for line in current]
-    await Transaction(dynamo).add(*deletes).commit()
+    await commit(dynamo, *deletes)

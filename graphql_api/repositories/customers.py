@@ -12,7 +12,7 @@ from typing import Any
 
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
+from graphql_api.dynamo.transactions import Action, changed_concurrently
 from graphql_api.entity import Entity, Unique
 from graphql_api.errors import ApiError, Conflict, NotFound
 from graphql_api.ids import customer_id_for
@@ -21,6 +21,8 @@ from graphql_api.repositories._stamp import Stamp
 from graphql_api.repositories._unique import claim, release
 from graphql_api.repositories._writes import (
     Check,
+    commit,
+    created,
     delete_if,
     get,
     get_at_version,
@@ -133,18 +135,13 @@ async def create(
         email=normalize_email(email),
         name=name,
         addresses=addresses,
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
         subject=subject,
     )
-    await (
-        Transaction(dynamo)
-        .add(
-            put_new(CUSTOMERS, customer, fails_with=Conflict("you already have a customer: use `me` to read it")),
-            _reserve(customer),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        put_new(CUSTOMERS, customer, fails_with=Conflict("you already have a customer: use `me` to read it")),
+        _reserve(customer),
     )
     return customer
 
@@ -178,7 +175,10 @@ async def update(
         updated_at=at,
         version=current.version + 1,
     )
-    transaction = Transaction(dynamo).add(
+    # A new email moves its guard in the same transaction.
+    guards = (_release_guard(current), _reserve(changed)) if changed.email != current.email else ()
+    await commit(
+        dynamo,
         versioned_update(
             CUSTOMERS,
             key,
@@ -186,11 +186,9 @@ async def update(
             expected_version=expected_version,
             set_fields={"email": changed.email, "name": changed.name, "addresses": changed.addresses},
             fails_with=stale("customer", expected_version),
-        )
+        ),
+        *guards,
     )
-    if changed.email != current.email:
-        transaction.add(_release_guard(current), _reserve(changed))
-    await transaction.commit()
     return changed
 
 
@@ -206,19 +204,16 @@ async def delete(dynamo: Dynamo, customer_id: str, expected_version: int) -> Non
     refusal = _undeletable(current, expected_version)
     if refusal is not None or current is None:  # a missing customer is always refused (NOT_FOUND)
         raise refusal or NotFound("customer not found")
-    await (
-        Transaction(dynamo)
-        .add(
-            delete_if(
-                CUSTOMERS,
-                key,
-                expected_version=expected_version,
-                checks=[Check("order_count", "=", 0, or_missing=True)],
-                fails_with=lambda latest: _undeletable(latest, expected_version) or changed_concurrently("customer"),
-            ),
-            _release_guard(current),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        delete_if(
+            CUSTOMERS,
+            key,
+            expected_version=expected_version,
+            checks=[Check("order_count", "=", 0, or_missing=True)],
+            fails_with=lambda latest: _undeletable(latest, expected_version) or changed_concurrently("customer"),
+        ),
+        _release_guard(current),
     )
     # Then what it owned (its cart): declared by the owning entities (Entity.on_delete).
     for cleanup in CUSTOMERS.on_delete:

@@ -20,11 +20,20 @@ from decimal import Decimal
 from graphql_api.clock import now
 from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import Action, Transaction, changed_concurrently
+from graphql_api.dynamo.transactions import Action, changed_concurrently
 from graphql_api.errors import ApiError, BadUserInput, Conflict, InvalidTransition, NotFound, OutOfStock
 from graphql_api.repositories import counters, order_items
 from graphql_api.repositories._access import uses
-from graphql_api.repositories._writes import Check, delete_if, get, put_new, version_error, versioned_update
+from graphql_api.repositories._writes import (
+    Check,
+    commit,
+    created,
+    delete_if,
+    get,
+    put_new,
+    version_error,
+    versioned_update,
+)
 from graphql_api.repositories.carts import CARTS, CartItem
 from graphql_api.repositories.counters import COUNTERS, ORDERS_BY_STATUS
 from graphql_api.repositories.customers import CUSTOMERS
@@ -120,7 +129,7 @@ async def place_order(
             for index, (item, line) in enumerate(zip(product_items, lines, strict=True))
         ]
         order, items = _price(order_id, customer_id, lines, stocked, idempotency_key, fingerprint)
-        transaction = Transaction(dynamo).add(
+        placing = (
             # Taken: a concurrent replay placed it; the next round finds it.
             put_new(ORDERS, order, fails_with=_PlaceAgain()),
             *(put_new(ORDER_ITEMS, item, fails_with=_PlaceAgain()) for item in items),
@@ -154,7 +163,7 @@ async def place_order(
             counters.add(ORDERS_BY_STATUS, order.status.value, 1, order.total),
         )
         try:
-            await transaction.commit()
+            await commit(dynamo, *placing)
             return Placement(order, items)
         except _PlaceAgain:
             continue
@@ -232,9 +241,7 @@ def _price(
         item_count=len(items),
         idempotency_key=key,
         request_hash=fingerprint,
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
     )
     return order, items
 
@@ -282,7 +289,7 @@ async def change_status(dynamo: Dynamo, order_id: str, status: OrderStatus, expe
     if status is OrderStatus.CANCELLED:
         return await _cancel(dynamo, order)
     at = now()
-    await Transaction(dynamo).add(_status_update(order, status, at), *_recounted(order, status)).commit()
+    await commit(dynamo, _status_update(order, status, at), *_recounted(order, status))
     return replace(order, status=status, updated_at=at, version=order.version + 1)
 
 
@@ -308,23 +315,20 @@ async def _cancel(dynamo: Dynamo, order: Order) -> Order:
         if item is not None
     ]
     at = now()
-    await (
-        Transaction(dynamo)
-        .add(
-            _status_update(order, OrderStatus.CANCELLED, at),
-            *(
-                versioned_update(
-                    PRODUCTS,
-                    PRODUCTS.key(line.product_id),
-                    at=at,
-                    add_fields={"stock": line.quantity},
-                    fails_with=NotFound(f"product {line.product_id} not found: its stock cannot be given back"),
-                )
-                for line in lines
-            ),
-            *_recounted(order, OrderStatus.CANCELLED),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        _status_update(order, OrderStatus.CANCELLED, at),
+        *(
+            versioned_update(
+                PRODUCTS,
+                PRODUCTS.key(line.product_id),
+                at=at,
+                add_fields={"stock": line.quantity},
+                fails_with=NotFound(f"product {line.product_id} not found: its stock cannot be given back"),
+            )
+            for line in lines
+        ),
+        *_recounted(order, OrderStatus.CANCELLED),
     )
     return replace(order, status=OrderStatus.CANCELLED, updated_at=at, version=order.version + 1)
 

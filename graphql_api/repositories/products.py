@@ -9,13 +9,13 @@ from typing import Any
 
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import Transaction, changed_concurrently
+from graphql_api.dynamo.transactions import changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.money import Money
 from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._stamp import Stamp
-from graphql_api.repositories._writes import get_at_version, put_new, stale, versioned_update
+from graphql_api.repositories._writes import commit, created, get_at_version, put_new, stale, versioned_update
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,18 +88,13 @@ async def create(
         price=price,
         currency=currency,
         stock=stock,
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
     )
     # A new random id is never taken, short of a concurrent write of the same product.
-    await (
-        Transaction(dynamo)
-        .add(
-            put_new(PRODUCTS, product, fails_with=changed_concurrently("product")),
-            counters.add(counters.PRODUCTS_BY_CATEGORY, category, 1),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        put_new(PRODUCTS, product, fails_with=changed_concurrently("product")),
+        counters.add(counters.PRODUCTS_BY_CATEGORY, category, 1),
     )
     return product
 
@@ -116,20 +111,17 @@ async def update(dynamo: Dynamo, product_id: str, expected_version: int, changes
     at = now()
     given = changes.given()
     changed = replace(current, **given, updated_at=at, version=current.version + 1)
-    await (
-        Transaction(dynamo)
-        .add(
-            versioned_update(
-                PRODUCTS,
-                key,
-                at=at,
-                expected_version=expected_version,
-                set_fields=given,
-                fails_with=stale("product", expected_version),
-            ),
-            # The version condition holds the category read above: the counters move from the one it left.
-            *counters.moved(counters.PRODUCTS_BY_CATEGORY, current.category, changed.category),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        versioned_update(
+            PRODUCTS,
+            key,
+            at=at,
+            expected_version=expected_version,
+            set_fields=given,
+            fails_with=stale("product", expected_version),
+        ),
+        # The version condition holds the category read above: the counters move from the one it left.
+        *counters.moved(counters.PRODUCTS_BY_CATEGORY, current.category, changed.category),
     )
     return changed

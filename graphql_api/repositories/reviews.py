@@ -13,14 +13,23 @@ from datetime import datetime
 
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import Transaction, changed_concurrently
+from graphql_api.dynamo.transactions import changed_concurrently
 from graphql_api.entity import Entity, Reference, Unique
 from graphql_api.errors import Conflict, NotFound
 from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._stamp import Stamp
 from graphql_api.repositories._unique import claim, release
-from graphql_api.repositories._writes import Check, condition_check, delete_if, get, put_new, versioned_update
+from graphql_api.repositories._writes import (
+    Check,
+    commit,
+    condition_check,
+    created,
+    delete_if,
+    get,
+    put_new,
+    versioned_update,
+)
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.products import PRODUCTS
 
@@ -96,35 +105,30 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
         rating=rating,
         title=title,
         body=body,
-        created_at=at,
-        updated_at=at,
-        version=1,
+        **created(at),
     )
-    await (
-        Transaction(dynamo)
-        .add(
-            # A new time-ordered id is never taken, short of a concurrent write of the same review.
-            put_new(REVIEWS, review, fails_with=changed_concurrently("review")),
-            claim(
-                REVIEWER_GUARD,
-                review,
-                fails_with=Conflict("you have already reviewed this product", field="productId"),
-            ),
-            versioned_update(
-                PRODUCTS,
-                PRODUCTS.key(product_id),
-                at=at,
-                add_fields={"review_count": 1, "rating_sum": rating},
-                fails_with=_product_missing(),
-            ),
-            condition_check(
-                CUSTOMERS,
-                CUSTOMERS.key(customer_id),
-                fails_with=NotFound("create your customer first (createCustomer)", field="customerId"),
-            ),
-            counters.add(counters.REVIEWS_BY_CUSTOMER, customer_id, 1),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        # A new time-ordered id is never taken, short of a concurrent write of the same review.
+        put_new(REVIEWS, review, fails_with=changed_concurrently("review")),
+        claim(
+            REVIEWER_GUARD,
+            review,
+            fails_with=Conflict("you have already reviewed this product", field="productId"),
+        ),
+        versioned_update(
+            PRODUCTS,
+            PRODUCTS.key(product_id),
+            at=at,
+            add_fields={"review_count": 1, "rating_sum": rating},
+            fails_with=_product_missing(),
+        ),
+        condition_check(
+            CUSTOMERS,
+            CUSTOMERS.key(customer_id),
+            fails_with=NotFound("create your customer first (createCustomer)", field="customerId"),
+        ),
+        counters.add(counters.REVIEWS_BY_CUSTOMER, customer_id, 1),
     )
     return review
 
@@ -146,25 +150,22 @@ async def delete(dynamo: Dynamo, product_id: str, review_id: str, *, author: str
     if review is None or (author is not None and review.customer_id != author):
         raise NotFound("review not found", field="reviewId")  # another customer's reads as missing
     at = now()
-    await (
-        Transaction(dynamo)
-        .add(
-            delete_if(
-                REVIEWS,
-                REVIEWS.key(product_id, review_id),
-                checks=[Check("review_id", "exists")],
-                fails_with=NotFound("review not found", field="reviewId"),  # deleted concurrently
-            ),
-            # Its guard goes with the review.
-            release(REVIEWER_GUARD, review, fails_with=changed_concurrently("review")),
-            versioned_update(
-                PRODUCTS,
-                PRODUCTS.key(product_id),
-                at=at,
-                add_fields={"review_count": -1, "rating_sum": -review.rating},
-                fails_with=_product_missing(),
-            ),
-            counters.add(counters.REVIEWS_BY_CUSTOMER, review.customer_id, -1),
-        )
-        .commit()
+    await commit(
+        dynamo,
+        delete_if(
+            REVIEWS,
+            REVIEWS.key(product_id, review_id),
+            checks=[Check("review_id", "exists")],
+            fails_with=NotFound("review not found", field="reviewId"),  # deleted concurrently
+        ),
+        # Its guard goes with the review.
+        release(REVIEWER_GUARD, review, fails_with=changed_concurrently("review")),
+        versioned_update(
+            PRODUCTS,
+            PRODUCTS.key(product_id),
+            at=at,
+            add_fields={"review_count": -1, "rating_sum": -review.rating},
+            fails_with=_product_missing(),
+        ),
+        counters.add(counters.REVIEWS_BY_CUSTOMER, review.customer_id, -1),
     )
