@@ -16,8 +16,9 @@ from starlette.routing import Route, WebSocketRoute
 from graphql_api import tracing
 from graphql_api.auth.tokens import TokenVerifier
 from graphql_api.dynamo.client import open_dynamo
+from graphql_api.dynamo.transactions import install_mirror
 from graphql_api.errors import ApiError, Throttled, Unavailable
-from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.graphql.registry import ALL_TABLES, DATA_ENTITIES
 from graphql_api.graphql.schema import build_schema
 from graphql_api.http.body_limit import BodySizeLimitMiddleware
 from graphql_api.http.graphiql import ASSETS_PATH, GraphiQLDefaults, GraphiQLPage, graphiql_page
@@ -26,6 +27,8 @@ from graphql_api.http.tracing import TracingMiddleware
 from graphql_api.http.view import GraphQLView
 from graphql_api.live.service import LiveUpdates
 from graphql_api.metrics import metrics_endpoint
+from graphql_api.migration.dual_write import DualWrite
+from graphql_api.migration.layout import Layout
 from graphql_api.migration.watch import MigrationWatch
 from graphql_api.request_scope import RequestScopeMiddleware
 from graphql_api.services import Services, services_of
@@ -93,6 +96,7 @@ def create_app(
         async with open_dynamo(settings) as dynamo:
             migration = MigrationWatch(dynamo, settings.migration_poll_seconds)
             await migration.start()  # the phase before the first request; then polled (SPEC 14)
+            install_mirror(dynamo, DualWrite(dynamo, Layout(DATA_ENTITIES, settings.single_table_name), migration))
             app.state.services = Services(dynamo=dynamo, live=live, migration=migration)
             try:
                 yield

@@ -37,6 +37,12 @@ without more the caller would be told VERSION_MISMATCH or CONFLICT for a write t
   leaves no item to carry proof).
 - Without a retry (RetryAttempts 0 throughout) a failed condition is never second-guessed.
 
+A mirror (`install_mirror`): during the single-table migration the app installs, on its DynamoDB client, a
+function that turns a transaction's actions into the ones sent (graphql_api.migration.dual_write: each action
+plus its single-table twin, or the twins alone at cutover), so that this layer knows nothing of the layout. A
+twin says which action it mirrors (`Action.twin_of`): a failed twin's error is its original's, and the first
+failed original in the order added still wins.
+
 What this cannot see: a write that applied, was then overwritten by another writer, and only then
 retried (its item no longer shows it): that is reported like the conflict it now looks like. And a
 server that gives the reasons only in its message gives no items: a failure is then explained as if
@@ -48,7 +54,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -103,6 +110,8 @@ class Action:
     params: Mapping[str, Any]
     fails_with: Failure
     applied: Applied | None = None
+    twin_of: Action | None = None
+    """The action this one mirrors in the single-table layout (graphql_api.migration.dual_write), if any."""
 
     def sent(self, table_prefix: str) -> dict[str, Any]:
         """As DynamoDB takes it: on its physical table, asking for the item when its condition fails."""
@@ -119,6 +128,19 @@ class Action:
         if isinstance(self.fails_with, Exception):
             return self.fails_with
         return self.fails_with(deserialize_item(item) if item else None)
+
+
+Mirror = Callable[[Sequence[Action]], Awaitable[Sequence[Action]]]
+"""A transaction's actions -> the actions to send in their place (each original or twin at most once)."""
+_mirrors: weakref.WeakKeyDictionary[Dynamo, Mirror] = weakref.WeakKeyDictionary()
+
+
+def install_mirror(dynamo: Dynamo, mirror: Mirror | None) -> None:
+    """Every transaction committed on `dynamo` sends what `mirror` makes of its actions (None: as they are)."""
+    if mirror is None:
+        _mirrors.pop(dynamo, None)
+    else:
+        _mirrors[dynamo] = mirror
 
 
 def send_order(count: int) -> list[int]:
@@ -155,15 +177,19 @@ class Transaction:
         """One action as a plain conditional write (half the cost), more as a TransactWriteItems."""
         if len(self._actions) > MAX_ACTIONS:
             raise ValueError(f"a transaction holds at most {MAX_ACTIONS} actions, not {len(self._actions)}")
+        mirror = _mirrors.get(self._dynamo)
+        actions = list(self._actions if mirror is None else await mirror(self._actions))
         try:
-            if len(self._actions) == 1 and self._actions[0].kind != "ConditionCheck":
-                await self._write_one(self._actions[0])
-            else:
-                await self._transact([self._actions[index] for index in send_order(len(self._actions))])
+            if len(actions) == 1 and actions[0].kind != "ConditionCheck":
+                await self._write_one(actions[0])
+            elif actions:
+                await self._transact([actions[index] for index in send_order(len(actions))])
         except _Cancelled as cancelled:
-            failed = {id(action): item for action, item in cancelled.failed}
+            # A twin's failure is its original's: the first original failed, in the order added, answers.
+            failed = {id(action.twin_of or action): (action, item) for action, item in reversed(cancelled.failed)}
             first = next(action for action in self._actions if id(action) in failed)
-            raise first.error(failed[id(first)]) from None
+            sent, item = failed[id(first)]
+            raise sent.error(item) from None
 
     async def _write_one(self, action: Action) -> None:
         ((kind, params),) = action.sent(self._dynamo.table_prefix).items()

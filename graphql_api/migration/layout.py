@@ -248,6 +248,23 @@ class Layout:
                 stored[f"GSI{number}PK"], stored[f"GSI{number}SK"] = pk, sk
         return stored
 
+    def key_index(self, entity: Entity[Any], key: Item) -> tuple[str, str, str] | None:
+        """For an item whose PK/SK need more than its key (an order): the GSI holding it under its key alone, and
+        that key's GSI values there, to find it by key (None: PK/SK follow from the key)."""
+        placement = self.placement(entity)
+        number = placement.gsi_for("key")
+        if placement.by_key or number is None:
+            return None
+        shape = placement.gsis[number - 1][0]
+        return f"GSI{number}", self._value(shape.pk, {None: key}), self._value(shape.sk, {None: key})
+
+    def gsi_attributes(self, entity: Entity[Any]) -> tuple[tuple[int, frozenset[str]], ...]:
+        """Each GSI number of the entity with the item's own attributes its keys are made of."""
+        return tuple(
+            (number, frozenset(s.attribute for s in shape.pk + shape.sk if s.attribute and s.owner is None))
+            for number, (shape, _) in enumerate(self.placement(entity).gsis, start=1)
+        )
+
     def _ancestry(self, entity: Entity[Any], item: Item, parent: Item | None) -> dict[str | None, Item]:
         ancestors: dict[str | None, Item] = {None: item, entity.table.name: item}
         needed = self.ancestors_needed(entity)

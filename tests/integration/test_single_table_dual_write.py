@@ -1,0 +1,64 @@
+"""Dual-write (graphql_api.migration.dual_write): in the dual-write phases every API write reaches the single
+table in the same transaction, so that, with no backfill or replication after it, the single table holds exactly
+what the old tables do; at cutover the writes reach the single table only, and its conditions answer with the
+same errors (whatever order the actions are sent in)."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from graphql_api.app import create_app
+from graphql_api.dynamo import transactions
+from tests.support import fresh_settings
+from tests.support.single_table import CANCEL, UPDATE_PRODUCT, Writer, items, parity, prepare
+
+
+@pytest.fixture(params=["as added", "reversed"])
+def _send_order(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param == "reversed":
+        monkeypatch.setattr(transactions, "send_order", lambda count: list(reversed(range(count))))
+
+
+def test_every_api_write_reaches_the_single_table_in_the_same_transaction(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)
+    prepare(settings, "reads")  # the last of the phases in which the old tables decide
+    customers, products = items(settings, "Customers"), items(settings, "Products")
+    with TestClient(create_app(settings)) as client:
+        writer = Writer(client)
+        order = writer.place(customers[0]["CustomerId"], [p["ProductId"] for p in products[:3]])
+        writer.cancel(order)
+        writer.place(customers[1]["CustomerId"], [products[3]["ProductId"]])
+        # A category and a name: the product's GSI1 keys move with them.
+        writer.update_product(products[4], name="Renamed", category="moved-category")
+        writer.review(products[1]["ProductId"])
+        refused = writer.call(CANCEL, {"o": order["orderId"], "v": order["version"]})
+        assert refused["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
+    result = parity(settings)
+    assert result.same, "\n".join(result.lines())
+    moved = [item for item in items(settings, "App") if item.get("GSI1PK") == "PRODUCT#CATEGORY#moved-category"]
+    assert [item["Name"] for item in moved] == ["Renamed"]
+
+
+@pytest.mark.usefixtures("_send_order")
+def test_at_cutover_writes_reach_the_single_table_only_and_its_conditions_answer(endpoint: str) -> None:
+    settings = fresh_settings(endpoint)
+    prepare(settings, "cutover")
+    customers, products = items(settings, "Customers"), items(settings, "Products")
+    old = {table: items(settings, table) for table in ("Orders", "OrderItems", "Products")}
+    with TestClient(create_app(settings)) as client:
+        writer = Writer(client)
+        order = writer.place(customers[0]["CustomerId"], [products[0]["ProductId"], products[1]["ProductId"]])
+        updated = writer.update_product(products[4], name="Renamed")
+        # The old table still holds version 1: only the single table's condition can refuse this.
+        stale = writer.call(UPDATE_PRODUCT, {"i": {"productId": products[4]["ProductId"], "expectedVersion": 1}})
+        assert stale["errors"][0]["extensions"]["code"] == "VERSION_MISMATCH", stale
+        assert stale["errors"][0]["extensions"]["currentVersion"] == updated["version"]
+    assert {table: items(settings, table) for table in old} == old  # the old tables no longer written
+    single = items(settings, "App")
+    assert [item["OrderId"] for item in single if item["Type"] == "ORDER" and item["OrderId"] == order["orderId"]]
+    assert sum(item["Type"] == "ORDER_ITEM" and item["OrderId"] == order["orderId"] for item in single) == 2
+    product = next(
+        item for item in single if item.get("ProductId") == products[4]["ProductId"] and item["Type"] == "PRODUCT"
+    )
+    assert (product["Name"], product["Version"]) == ("Renamed", updated["version"])

@@ -1,0 +1,112 @@
+"""A small world for the single-table migration's tests: fresh tables with a demo data set copied into the single
+table, the phase moved where a test wants it, and the API's writes a test makes in every phase."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.serialization import deserialize_item
+from graphql_api.migration.phase import PHASES, advance, current_phase
+from graphql_api.ops.seed import demo_dataset, write_dataset
+from graphql_api.ops.single_table import Layout
+from graphql_api.ops.single_table_backfill import backfill
+from graphql_api.ops.single_table_verify import Parity, verify
+from graphql_api.ops.table_admin import create_tables
+from graphql_api.settings import Settings
+from tests.issuer import admin_headers, bearer, shared_issuer
+from tests.support.api import run_with_dynamo
+
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orderId version } }"
+CANCEL = "mutation($o: ID!, $v: Int!) { cancelOrder(orderId: $o, expectedVersion: $v) { orderId version status } }"
+UPDATE_PRODUCT = "mutation($i: UpdateProductInput!) { updateProduct(input: $i) { productId version } }"
+CREATE_CUSTOMER = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { customerId } }"
+CREATE_REVIEW = "mutation($i: CreateReviewInput!) { createReview(input: $i) { reviewId } }"
+
+
+def prepare(settings: Settings, phase: str = "dual-write") -> None:
+    """Fresh tables, a demo data set, the single table backfilled, the phase moved (one step at a time) to `phase`."""
+
+    async def run(dynamo: Dynamo) -> None:
+        await create_tables(dynamo)
+        await create_tables(dynamo, tables=(Layout().table,))
+        await write_dataset(dynamo, demo_dataset(seed=7, customer_count=3, product_count=5, order_count=4))
+        await backfill(dynamo, Layout())
+        await move_to(dynamo, phase)
+
+    run_with_dynamo(settings, run)
+
+
+async def move_to(dynamo: Dynamo, phase: str) -> None:
+    current = (await current_phase(dynamo)).name
+    for step in PHASES[PHASES.index(current) + 1 : PHASES.index(phase) + 1]:
+        await advance(dynamo, step)
+
+
+def items(settings: Settings, table: str) -> list[dict[str, Any]]:
+    """Every item of a table named logically (`Products`, or the single table `App`)."""
+
+    async def scan(dynamo: Dynamo) -> list[dict[str, Any]]:
+        found, params = [], {"TableName": dynamo.table_prefix + table, "ConsistentRead": True}
+        while True:
+            page = await dynamo.call("scan", **params)
+            found += [deserialize_item(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    result: list[dict[str, Any]] = run_with_dynamo(settings, scan)
+    return result
+
+
+def parity(settings: Settings) -> Parity:
+    result: Parity = run_with_dynamo(settings, lambda dynamo: verify(dynamo, Layout()))
+    return result
+
+
+@dataclass
+class Writer:
+    """The API's writes of the migration's tests, through the app as an admin or a new customer."""
+
+    client: TestClient
+
+    def call(self, query: str, variables: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers or admin_headers()
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def ok(self, query: str, variables: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        body = self.call(query, variables, headers)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def place(self, customer_id: str, product_ids: list[str]) -> dict[str, Any]:
+        lines = [{"productId": product, "quantity": 1} for product in product_ids]
+        order: dict[str, Any] = self.ok(PLACE, {"i": {"customerId": customer_id, "items": lines}})["placeOrder"]
+        return order
+
+    def cancel(self, order: dict[str, Any]) -> dict[str, Any]:
+        cancelled: dict[str, Any] = self.ok(CANCEL, {"o": order["orderId"], "v": order["version"]})["cancelOrder"]
+        return cancelled
+
+    def update_product(self, product: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        variables = {"i": {"productId": product["ProductId"], "expectedVersion": int(product["Version"]), **changes}}
+        updated: dict[str, Any] = self.ok(UPDATE_PRODUCT, variables)["updateProduct"]
+        return updated
+
+    def review(self, product_id: str) -> str:
+        """A new customer (a new identity) reviews the product: createCustomer, then createReview."""
+        sub = f"st-{uuid.uuid4().hex[:12]}"
+        headers = bearer(shared_issuer().token(sub))
+        self.ok(CREATE_CUSTOMER, {"i": {"email": f"{sub}@example.com", "name": f"Name {sub}"}}, headers)
+        review = {"productId": product_id, "rating": 4, "title": "Fine", "body": "Works."}
+        review_id: str = self.ok(CREATE_REVIEW, {"i": review}, headers)["createReview"]["reviewId"]
+        return review_id
