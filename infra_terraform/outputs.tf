@@ -18,6 +18,11 @@ output "service_url" {
   value       = one(module.service[*].url)
 }
 
+output "service_cdn_domain_name" {
+  description = "The CloudFront domain in front of the service (GraphQL at https://<domain>/graphql); null unless var.service.cdn_enabled."
+  value       = one(module.service[*].cdn_domain_name)
+}
+
 output "service_function_name" {
   description = "Name of the service's Lambda function; null unless var.service.enabled."
   value       = one(module.service[*].function_name)

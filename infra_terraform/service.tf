@@ -17,6 +17,7 @@ locals {
     auth_issuer                    = null
     auth_audience                  = null
     settings                       = {}
+    cdn_enabled                    = false
   }
   service = merge(local.service_defaults, var.service)
 
@@ -66,6 +67,7 @@ module "service" {
   environment                    = local.service_environment
   cursor_secret                  = var.service_cursor_secret
   dynamodb_permissions           = local.dynamodb_permissions.api
+  cdn_enabled                    = local.service.cdn_enabled
 
   # The tables' on-call topic hears about the service too.
   alarm_actions = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]

@@ -158,6 +158,7 @@ variable "service" {
       auth_issuer                    null: the user pool's issuer when user_pool is enabled (AUTH_ISSUER)
       auth_audience                  null: the user pool client's id when user_pool is enabled (AUTH_AUDIENCE)
       settings                       {}: more of the service's environment variables, e.g. CORS_ALLOW_ORIGINS
+      cdn_enabled                    false: CloudFront in front, keeping the public answers (docs/caching.md)
     The CURSOR_SECRET is service_cursor_secret. Typed `any` because Terraform before 1.3 has no optional
     object attributes; the validation blocks check the names.
   EOT
@@ -169,14 +170,14 @@ variable "service" {
   validation {
     condition = can(keys(var.service)) && try(length(setsubtract(keys(var.service), [
       "enabled", "name", "package_path", "memory_size", "timeout", "reserved_concurrent_executions",
-      "log_retention_days", "auth_issuer", "auth_audience", "settings",
+      "log_retention_days", "auth_issuer", "auth_audience", "settings", "cdn_enabled",
     ])) == 0, false)
-    error_message = "The service takes enabled, name, package_path, memory_size, timeout, reserved_concurrent_executions, log_retention_days, auth_issuer, auth_audience and settings only."
+    error_message = "The service takes enabled, name, package_path, memory_size, timeout, reserved_concurrent_executions, log_retention_days, auth_issuer, auth_audience, settings and cdn_enabled only."
   }
 
   validation {
-    condition     = can(tobool(try(var.service.enabled, false))) && can(tomap(try(var.service.settings, {})))
-    error_message = "The service's enabled must be true or false, and its settings a map of environment variables."
+    condition     = can(tobool(try(var.service.enabled, false))) && can(tomap(try(var.service.settings, {}))) && can(tobool(try(var.service.cdn_enabled, false)))
+    error_message = "The service's enabled and cdn_enabled must be true or false, and its settings a map of environment variables."
   }
 }
 

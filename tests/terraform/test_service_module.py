@@ -30,7 +30,17 @@ from tests.terraform.hcl import blocks, console, documents, load_hcl, locals_of,
 from tests.terraform.hcl import terraform_console as evaluate
 
 MODULE = Path("modules") / "lambda_service"
-MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "locals.tf", "iam.tf", "alarms.tf", "README.md")
+MODULE_FILES = (
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "versions.tf",
+    "locals.tf",
+    "iam.tf",
+    "alarms.tf",
+    "cdn.tf",
+    "README.md",
+)
 ACCOUNT_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/"
 STREAM_LABEL = "2024-05-01T00:00:00.000"
 ENVIRONMENT = {"TABLE_PREFIX": "dev-", "AUTH_ISSUER": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"}

@@ -17,7 +17,12 @@ locals {
   }
 
   # The service's settings, and the cursor secret kept out of var.environment so that it stays sensitive.
-  environment = merge(var.environment, { CURSOR_SECRET = var.cursor_secret })
+  # A frozen execution environment cannot follow the streams: a 304 is given only after running (docs/caching.md).
+  environment = merge(var.environment, { CURSOR_SECRET = var.cursor_secret, PUBLIC_CACHE_FOLLOW_CHANGES = "false" })
+
+  # What a GraphQL GET's answer varies on besides the query string: a token (its answer is private: forwarded so
+  # that it is never answered from another caller's copy), the media type asked for, the CORS origin.
+  cdn_cache_key_headers = ["Authorization", "Accept", "Origin"]
 
   # Lambda names the function's log group itself; creating it first sets its retention.
   log_group_name = "/aws/lambda/${var.name}"

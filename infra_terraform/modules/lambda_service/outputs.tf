@@ -45,3 +45,13 @@ output "alarm_names" {
     { for metric, alarm in aws_cloudwatch_metric_alarm.log : metric => alarm.alarm_name },
   )
 }
+
+output "cdn_domain_name" {
+  description = "The CloudFront distribution's domain name (GraphQL at https://<domain>/graphql); null when cdn_enabled is false."
+  value       = var.cdn_enabled ? aws_cloudfront_distribution.this[0].domain_name : null
+}
+
+output "cdn_distribution_id" {
+  description = "ID of the CloudFront distribution; null when cdn_enabled is false."
+  value       = var.cdn_enabled ? aws_cloudfront_distribution.this[0].id : null
+}

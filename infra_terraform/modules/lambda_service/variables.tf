@@ -261,3 +261,26 @@ variable "alarm_rate_limited_threshold" {
     error_message = "The alarm_rate_limited_threshold must be at least 1."
   }
 }
+
+variable "cdn_enabled" {
+  description = "Put CloudFront in front of the HTTP API (cdn.tf): it keeps the public answers (GETs of public trusted documents) and revalidates them with If-None-Match; everything else passes through."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class of the distribution: PriceClass_100, PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cdn_price_class)
+    error_message = "The cdn_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "cdn_max_ttl" {
+  description = "Seconds CloudFront keeps an answer at most, whatever its Cache-Control says (PUBLIC_CACHE_CONTROL decides below it)."
+  type        = number
+  default     = 3600
+}
