@@ -90,6 +90,23 @@ def migrate_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if parity.same else 1
 
 
+def migrate_reads(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.migration.read_routing import NotNow, set_read_percent
+
+    what = "shadow reads" if args.shadow else "reads"
+    try:
+        reads = with_dynamo(
+            settings, lambda dynamo: set_read_percent(dynamo, args.pattern, args.percent, shadow=args.shadow)
+        )
+    except NotNow as refusal:
+        print(f"migrate reads: {refusal}")
+        return 1
+    print(f"{what} of {args.pattern}: {args.percent}% recorded; every instance follows within 10 s")
+    for pattern, percent in sorted(reads.items()):
+        print(f"  {pattern}: {percent}%")
+    return 0
+
+
 MIGRATE = Group(
     "migrate",
     help="move to the single-table layout: plan, status, backfill, verify",
@@ -124,5 +141,19 @@ MIGRATE = Group(
             ),
         ),
         Command("verify", help="item-for-item parity of both layouts; exit code 1 on a difference", run=migrate_verify),
+        Command(
+            "reads",
+            help="the share of reads served by the single table (the reads phase; per access pattern or all)",
+            run=migrate_reads,
+            arguments=(
+                argument("percent", type=int, help="0 to 100: the requests whose reads of the pattern move"),
+                argument("--pattern", default="*", help="AP1 ... AP14 (default: every pattern)"),
+                argument(
+                    "--shadow",
+                    action="store_true",
+                    help="set the share of requests that also read the other layout and compare them (in /metrics)",
+                ),
+            ),
+        ),
     ),
 )
