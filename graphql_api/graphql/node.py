@@ -14,7 +14,7 @@ from typing import Any
 
 import strawberry
 
-from graphql_api.graphql.access import EVERYONE, SIGNED_IN, Allow, allow
+from graphql_api.graphql.access import EVERYONE, SIGNED_IN, Allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._node import Node, parse_global_id
 from graphql_api.graphql.entities._related import load_one
@@ -22,6 +22,7 @@ from graphql_api.graphql.entities.customer import Customer
 from graphql_api.graphql.entities.order import Order
 from graphql_api.graphql.entities.product import Product
 from graphql_api.graphql.entities.review import Review
+from graphql_api.graphql.fields import query
 from graphql_api.graphql.price import costs
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.orders import ORDERS
@@ -66,11 +67,13 @@ _READERS: dict[str, Callable[[Info, tuple[str, ...]], Awaitable[Any]]] = {
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(
-        metadata=costs("load"),
-        description="Any object by its global id (its `id` field), under the rule of its own root field: another "
-        "customer's customer or order is null, and so is an id of nothing.",
-        extensions=allow(EVERYONE),
+    @query(
+        EVERYONE,
+        costs("load"),
+        (
+            "Any object by its global id (its `id` field), under the rule of its own root field: another "
+            "customer's customer or order is null, and so is an id of nothing."
+        ),
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, key = parse_global_id(id)

@@ -12,10 +12,11 @@ from datetime import datetime
 import strawberry
 
 from graphql_api.auth.identity import Role
-from graphql_api.graphql.access import allow, follows_parent
+from graphql_api.graphql.access import follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.fields import query
 from graphql_api.graphql.pagination import DEFAULT_FIRST, Connection, paginate
 from graphql_api.graphql.price import costs
 from graphql_api.live import audit as live_audit
@@ -70,11 +71,13 @@ class AuditEntry:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(
-        description="AP14: the changes of a customer, order, product or review (by its id), newest first; admins "
-        "only. Written from the streams a moment after each change, kept AUDIT_RETENTION_DAYS.",
-        extensions=allow(ADMINS),
-        metadata=costs("listing"),
+    @query(
+        ADMINS,
+        costs("listing"),
+        (
+            "AP14: the changes of a customer, order, product or review (by its id), newest first; admins "
+            "only. Written from the streams a moment after each change, kept AUDIT_RETENTION_DAYS."
+        ),
     )
     async def audit_log(
         self, info: Info, entity_id: strawberry.ID, first: int | None = DEFAULT_FIRST, after: str | None = None

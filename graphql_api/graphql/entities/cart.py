@@ -21,6 +21,7 @@ from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.customer import Customer
 from graphql_api.graphql.entities.product import Product
+from graphql_api.graphql.fields import mutation
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import carts
 from graphql_api.repositories.customers import CUSTOMERS
@@ -93,11 +94,13 @@ def _own_customer(info: Info) -> str:
 
 @strawberry.type
 class CartMutation:
-    @strawberry.mutation(
-        metadata=costs("write", 2),
-        description=f"Set the quantity of a product in the caller's cart: 0 removes its line, else 1 to "
-        f"{carts.MAX_QUANTITY}; at most {carts.MAX_LINES} lines. The product must exist (NOT_FOUND).",
-        extensions=allow(CUSTOMERS_ONLY),
+    @mutation(
+        CUSTOMERS_ONLY,
+        costs("write", 2),
+        (
+            f"Set the quantity of a product in the caller's cart: 0 removes its line, else 1 to "
+            f"{carts.MAX_QUANTITY}; at most {carts.MAX_LINES} lines. The product must exist (NOT_FOUND)."
+        ),
     )
     async def set_cart_line(self, info: Info, product_id: strawberry.ID, quantity: int) -> Cart:
         wanted = check_range(quantity, "quantity", 0, carts.MAX_QUANTITY)
@@ -105,9 +108,7 @@ class CartMutation:
         lines = await carts.set_line(info.context.dynamo, _own_customer(info), product, wanted)
         return cart_of(lines)
 
-    @strawberry.mutation(
-        description="Empty the caller's cart.", extensions=allow(CUSTOMERS_ONLY), metadata=costs("write", 2)
-    )
+    @mutation(CUSTOMERS_ONLY, costs("write", 2), "Empty the caller's cart.")
     async def clear_cart(self, info: Info) -> bool:
         await carts.clear(info.context.dynamo, _own_customer(info))
         return True

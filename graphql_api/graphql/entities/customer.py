@@ -18,6 +18,7 @@ from graphql_api.graphql.entities._related import load_one
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order import Order, prefetch_lines
 from graphql_api.graphql.entities.review import Review
+from graphql_api.graphql.fields import mutation, query
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import customers, orders, reviews
 from graphql_api.repositories.counters import REVIEWS_BY_CUSTOMER
@@ -121,32 +122,24 @@ class CustomerQuery:
         description="Staff and admins: customers matching the filter, on an index it names (never a scan).",
     )
 
-    @strawberry.field(
-        metadata=costs("load"),
-        description="AP11: the caller's own customer; null before sign-up (createCustomer).",
-        extensions=allow(SIGNED_IN),
-    )
+    @query(SIGNED_IN, costs("load"), "AP11: the caller's own customer; null before sign-up (createCustomer).")
     async def me(self, info: Info) -> Customer | None:
         customer_id = info.context.identity.customer_id
         if customer_id is None:
             return None  # AUTH_MODE=none: no sign-in, no customer of one's own
         return await load_one(info, CUSTOMERS, customer_id, Customer)
 
-    @strawberry.field(
-        metadata=costs("load"),
-        description="AP1: a customer by id; null if there is none (or it is another customer's).",
-        extensions=allow(SIGNED_IN),
-    )
+    @query(SIGNED_IN, costs("load"), "AP1: a customer by id; null if there is none (or it is another customer's).")
     async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer | None:
         wanted = CUSTOMERS.check_id(customer_id, "customerId")
         if not info.context.identity.may_see_customer(wanted):
             return None  # decided from the token: another customer's id reads as missing, at no cost
         return await load_one(info, CUSTOMERS, wanted, Customer)
 
-    @strawberry.field(
-        metadata=costs("query"),
-        description="AP2: a customer by email, case-insensitively; null if there is none (or it is another's).",
-        extensions=allow(SIGNED_IN),
+    @query(
+        SIGNED_IN,
+        costs("query"),
+        "AP2: a customer by email, case-insensitively; null if there is none (or it is another's).",
     )
     async def customer_by_email(self, info: Info, email: str) -> Customer | None:
         customer = await customers.find_by_email(info.context.dynamo, check_email(email))
@@ -157,11 +150,13 @@ class CustomerQuery:
 
 @strawberry.type
 class CustomerMutation:
-    @strawberry.mutation(
-        metadata=costs("write", 2),
-        description="A customer creates their own (bound to their sign-in; a second one is CONFLICT); staff and "
-        "admins create unbound customers. CONFLICT if the email (case-insensitive) is taken.",
-        extensions=allow(SIGNED_IN),
+    @mutation(
+        SIGNED_IN,
+        costs("write", 2),
+        (
+            "A customer creates their own (bound to their sign-in; a second one is CONFLICT); staff and "
+            "admins create unbound customers. CONFLICT if the email (case-insensitive) is taken."
+        ),
     )
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> Customer:
         identity = info.context.identity
@@ -174,10 +169,10 @@ class CustomerMutation:
         )
         return Customer.from_domain(customer)
 
-    @strawberry.mutation(
-        metadata=costs("write", 3),
-        description="Omitted fields stay as they are. VERSION_MISMATCH, NOT_FOUND, CONFLICT.",
-        extensions=allow(CUSTOMERS_AND_ADMINS),
+    @mutation(
+        CUSTOMERS_AND_ADMINS,
+        costs("write", 3),
+        "Omitted fields stay as they are. VERSION_MISMATCH, NOT_FOUND, CONFLICT.",
     )
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> Customer:
         customer = await customers.update(
@@ -190,10 +185,10 @@ class CustomerMutation:
         )
         return Customer.from_domain(customer)
 
-    @strawberry.mutation(
-        metadata=costs("write", 5),
-        description="CONFLICT if the customer has orders. Releases the email; what the customer owned goes too.",
-        extensions=allow(CUSTOMERS_AND_ADMINS),
+    @mutation(
+        CUSTOMERS_AND_ADMINS,
+        costs("write", 5),
+        "CONFLICT if the customer has orders. Releases the email; what the customer owned goes too.",
     )
     async def delete_customer(self, info: Info, customer_id: strawberry.ID, expected_version: int) -> bool:
         deleted = own_customer(info.context.identity, CUSTOMERS.check_id(customer_id, "customerId"))

@@ -25,6 +25,7 @@ from graphql_api.graphql.entities._related import load_one, related_object
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.order_item import OrderItem
 from graphql_api.graphql.entities.product import Product
+from graphql_api.graphql.fields import mutation, query, subscription
 from graphql_api.graphql.pagination import Connection
 from graphql_api.graphql.price import costs
 from graphql_api.graphql.selection import selected
@@ -195,11 +196,7 @@ def _ordering_customer(identity: Identity, customer_id: strawberry.ID | None) ->
 
 @strawberry.type
 class OrderQuery:
-    @strawberry.field(
-        metadata=costs("load"),
-        description="AP4: an order by id; null if there is none (or it is another customer's).",
-        extensions=allow(SIGNED_IN),
-    )
+    @query(SIGNED_IN, costs("load"), "AP4: an order by id; null if there is none (or it is another customer's).")
     async def order(self, info: Info, order_id: strawberry.ID) -> Order | None:
         order = await load_one(info, ORDERS, ORDERS.check_id(order_id, "orderId"), Order)
         if order is None or not info.context.identity.may_see_customer(order.customer_id):
@@ -228,11 +225,13 @@ class OrderQuery:
 
 @strawberry.type
 class OrderMutation:
-    @strawberry.mutation(
-        metadata=costs("write", 4),
-        description="Atomic: the order, its lines and every stock decrement (from the cart: and the cart emptied), "
-        "or nothing. A customer orders for their own customer only; staff and admins for any, not from a cart.",
-        extensions=allow(SIGNED_IN),
+    @mutation(
+        SIGNED_IN,
+        costs("write", 4),
+        (
+            "Atomic: the order, its lines and every stock decrement (from the cart: and the cart emptied), "
+            "or nothing. A customer orders for their own customer only; staff and admins for any, not from a cart."
+        ),
     )
     async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
         customer_id = _ordering_customer(info.context.identity, input.customer_id)
@@ -246,11 +245,7 @@ class OrderMutation:
             info.context.loaders.prime(ORDER_ITEMS, placement.lines)  # the answer's items cost no read
         return Order.from_domain(placement.order)
 
-    @strawberry.mutation(
-        metadata=costs("write", 4),
-        description="PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.",
-        extensions=allow(STAFF),
-    )
+    @mutation(STAFF, costs("write", 4), "PENDING -> PAID -> SHIPPED -> DELIVERED; PENDING or PAID -> CANCELLED.")
     async def update_order_status(self, info: Info, input: UpdateOrderStatusInput) -> Order:
         order = await order_writes.change_status(
             info.context.dynamo,
@@ -260,11 +255,13 @@ class OrderMutation:
         )
         return Order.from_domain(order)
 
-    @strawberry.mutation(
-        metadata=costs("write", 4),
-        description="Restores the stock of every line atomically with the status change. A customer cancels "
-        "their own orders only.",
-        extensions=allow(SIGNED_IN),
+    @mutation(
+        SIGNED_IN,
+        costs("write", 4),
+        (
+            "Restores the stock of every line atomically with the status change. A customer cancels "
+            "their own orders only."
+        ),
     )
     async def cancel_order(self, info: Info, order_id: strawberry.ID, expected_version: int) -> Order:
         identity = info.context.identity
@@ -279,11 +276,7 @@ class OrderMutation:
 
 @strawberry.type
 class OrderSubscription:
-    @strawberry.subscription(
-        metadata=costs("plain"),
-        description="Every change of one order: its owner, staff and admins.",
-        extensions=allow(SIGNED_IN),
-    )
+    @subscription(SIGNED_IN, costs("plain"), "Every change of one order: its owner, staff and admins.")
     async def order_changed(
         self, info: Info, order_id: strawberry.ID, initial: Annotated[bool, INITIAL_ARGUMENT] = False
     ) -> AsyncGenerator[Order, None]:
@@ -304,11 +297,7 @@ class OrderSubscription:
             if info.context.identity.may_see_customer(order.customer_id):  # the token in force, for every event
                 yield Order.from_domain(order)
 
-    @strawberry.subscription(
-        metadata=costs("plain"),
-        description="Staff and admins: every order change, or those that enter `status`.",
-        extensions=allow(STAFF),
-    )
+    @subscription(STAFF, costs("plain"), "Staff and admins: every order change, or those that enter `status`.")
     async def orders_changed(self, info: Info, status: OrderStatus | None = None) -> AsyncGenerator[OrderChange, None]:
         def matches(new: orders.Order, old: orders.Order | None) -> bool:
             entered = old is None or old.status is not new.status

@@ -19,6 +19,7 @@ from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import load_one
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.graphql.entities.review import Review
+from graphql_api.graphql.fields import mutation, query, subscription
 from graphql_api.graphql.price import costs
 from graphql_api.money import CENT
 from graphql_api.repositories import products, reviews
@@ -91,17 +92,11 @@ class UpdateProductInput:
 
 @strawberry.type
 class ProductQuery:
-    @strawberry.field(
-        description="AP6: a product by id; null if there is none.", extensions=allow(EVERYONE), metadata=costs("load")
-    )
+    @query(EVERYONE, costs("load"), "AP6: a product by id; null if there is none.")
     async def product(self, info: Info, product_id: strawberry.ID) -> Product | None:
         return await load_one(info, PRODUCTS, PRODUCTS.check_id(product_id, "productId"), Product)
 
-    @strawberry.field(
-        metadata=costs("load"),
-        description="AP6: products in the order asked, null where missing; at most 100 ids.",
-        extensions=allow(EVERYONE),
-    )
+    @query(EVERYONE, costs("load"), "AP6: products in the order asked, null where missing; at most 100 ids.")
     async def products(self, info: Info, product_ids: list[strawberry.ID]) -> list[Product | None]:
         found = await info.context.loaders.many(PRODUCTS, check_product_ids(product_ids))
         return [Product.from_domain(product) if product else None for product in found]
@@ -126,7 +121,7 @@ class ProductQuery:
 
 @strawberry.type
 class ProductMutation:
-    @strawberry.mutation(extensions=allow(STAFF), metadata=costs("write", 1))
+    @mutation(STAFF, costs("write", 1))
     async def create_product(self, info: Info, input: CreateProductInput) -> Product:
         product = await products.create(
             info.context.dynamo,
@@ -141,11 +136,7 @@ class ProductMutation:
         )
         return Product.from_domain(product)
 
-    @strawberry.mutation(
-        metadata=costs("write", 3),
-        description="Omitted (or null) fields stay as they are; description: null clears it.",
-        extensions=allow(STAFF),
-    )
+    @mutation(STAFF, costs("write", 3), "Omitted (or null) fields stay as they are; description: null clears it.")
     async def update_product(self, info: Info, input: UpdateProductInput) -> Product:
         description = input.description
         changes = products.ProductChanges(
@@ -170,11 +161,7 @@ class ProductMutation:
 
 @strawberry.type
 class ProductSubscription:
-    @strawberry.subscription(
-        metadata=costs("plain"),
-        description="Anyone: changes of these products (at most 100 ids).",
-        extensions=allow(EVERYONE),
-    )
+    @subscription(EVERYONE, costs("plain"), "Anyone: changes of these products (at most 100 ids).")
     async def product_changed(
         self, info: Info, product_ids: list[strawberry.ID], initial: Annotated[bool, INITIAL_ARGUMENT] = False
     ) -> AsyncGenerator[Product, None]:

@@ -15,6 +15,7 @@ from graphql_api.graphql.entities._listed import listed
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.fields import mutation
 from graphql_api.graphql.price import costs
 from graphql_api.repositories import reviews
 from graphql_api.repositories.products import PRODUCTS
@@ -56,11 +57,13 @@ class ReviewQuery:
 
 @strawberry.type
 class ReviewMutation:
-    @strawberry.mutation(
-        metadata=costs("write", 2),
-        description="The caller's review of a product (one per customer and product: CONFLICT); shown with "
-        "their customer's name. Keeps the product's reviewCount and averageRating in the same transaction.",
-        extensions=allow(CUSTOMERS_ONLY),
+    @mutation(
+        CUSTOMERS_ONLY,
+        costs("write", 2),
+        (
+            "The caller's review of a product (one per customer and product: CONFLICT); shown with "
+            "their customer's name. Keeps the product's reviewCount and averageRating in the same transaction."
+        ),
     )
     async def create_review(self, info: Info, input: CreateReviewInput) -> Review:
         customer_id = info.context.identity.customer_id
@@ -76,11 +79,7 @@ class ReviewMutation:
         )
         return Review.from_domain(review)
 
-    @strawberry.mutation(
-        metadata=costs("write", 2),
-        description="A customer deletes their own reviews; staff and admins any.",
-        extensions=allow(SIGNED_IN),
-    )
+    @mutation(SIGNED_IN, costs("write", 2), "A customer deletes their own reviews; staff and admins any.")
     async def delete_review(self, info: Info, product_id: strawberry.ID, review_id: strawberry.ID) -> bool:
         identity = info.context.identity
         await reviews.delete(

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import strawberry
 
-from graphql_api.graphql.access import EVERYONE, STAFF, allow, follows_parent, public
+from graphql_api.graphql.access import EVERYONE, STAFF, follows_parent, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._roots import Roots
+from graphql_api.graphql.fields import query
 from graphql_api.graphql.price import costs
 from graphql_api.money import money
 from graphql_api.repositories import counters
@@ -35,19 +36,19 @@ class OrderStatusStats:
 
 @strawberry.type
 class StatsQuery:
-    @strawberry.field(
-        description="AP13: every category with products, by name, and how many it has (one Query).",
-        extensions=allow(EVERYONE),
-        metadata=costs("query", counters.MAX_CATEGORIES),
+    @query(
+        EVERYONE,
+        costs("query", counters.MAX_CATEGORIES),
+        "AP13: every category with products, by name, and how many it has (one Query).",
     )
     async def categories(self, info: Info) -> list[Category]:
         found = await counters.listed(info.context.dynamo, PRODUCTS_BY_CATEGORY)
         return [Category(name=name, product_count=each.count) for name, each in found.items()]
 
-    @strawberry.field(
-        description="Orders and revenue by status, every status listed (one BatchGetItem).",
-        extensions=allow(STAFF),
-        metadata=costs("load", len(OrderStatus) * ORDERS_BY_STATUS.shards),
+    @query(
+        STAFF,
+        costs("load", len(OrderStatus) * ORDERS_BY_STATUS.shards),
+        "Orders and revenue by status, every status listed (one BatchGetItem).",
     )
     async def order_stats(self, info: Info) -> list[OrderStatusStats]:
         statuses = [status.value for status in OrderStatus]
