@@ -43,12 +43,26 @@ from graphql_api.settings import Settings
 DEFAULT_VARIANTS = "none;caches;fromisoformat;no-param-validation;dynamodb_fast_parser=false;all"
 
 
+SOURCE = "source"
+"""`source=DIR` in a variant: that checkout's code (a `git worktree` of an earlier commit): before/after in one run."""
+
+
 def split_variant(variant: str) -> tuple[str, dict[str, str]]:
-    """(the bench.patches names, comma-separated; the settings it sets) of a variant."""
+    """(the bench.patches names, comma-separated; the settings it sets) of a variant (its `source=` left out)."""
     items = [item.strip() for item in variant.split(",") if item.strip() and item.strip() != "none"]
     names = ",".join(item for item in items if "=" not in item)
     changes = dict(item.split("=", 1) for item in items if "=" in item)
+    changes.pop(SOURCE, None)
     return names, changes
+
+
+def variant_source(variant: str) -> str | None:
+    """The checkout a variant's child runs in (`python -m` puts its directory first on the path), or None: this one."""
+    for item in variant.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == SOURCE and value:
+            return value
+    return None
 
 
 async def answer_times(
@@ -150,7 +164,14 @@ def main(argv: list[str] | None = None) -> int:
                 command = [sys.executable, "-m", "bench.profile", "--endpoint", endpoint, "--patches", variant]
                 command += ["--data", str(data_file)]
                 command += ["--question", args.question, "--answers", str(args.answers), "--warmup", str(args.warmup)]
-                ran = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
+                source = variant_source(variant)
+                if source is not None:  # the child of an earlier checkout gets only what it understands
+                    command[command.index("--patches") + 1] = ",".join(
+                        item for item in variant.split(",") if not item.strip().startswith(SOURCE + "=")
+                    )
+                ran = subprocess.run(
+                    command, check=False, capture_output=True, text=True, timeout=600, cwd=source or None
+                )
                 if ran.returncode != 0:
                     raise SystemExit(f"variant {variant!r} failed:\n{ran.stderr[-3000:]}")
                 output = ran.stdout
