@@ -28,4 +28,5 @@ if ! wait "$setup"; then
 fi
 rm -f "$setup_log"
 echo "set-up and static checks: $((SECONDS - started)) s"
-.venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" --dist loadscope "$@"
+# The slowest tests are listed at the end (--durations): where a newcomer looks when the run grows.
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-3}" --dist loadscope --durations=20 "$@"
