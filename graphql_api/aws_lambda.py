@@ -4,7 +4,8 @@ One execution environment builds the app (settings, schema, token verifier) and 
 DynamoDB client) once, and every invocation it serves reuses them. Mangum would run the ASGI lifespan
 around every invocation (Kludex/mangum#342), opening and closing the DynamoDB client each time, so it runs
 with `lifespan="off"` and the lifespan is entered here, once, on the event loop that every invocation then
-runs on, and left open until the environment ends. Subscriptions need a long-running process
+runs on, and left open until the environment ends. That loop is uvloop's, as under `serve` (uvicorn's
+`--loop auto`; bench.lambda_start compares the two loops). Subscriptions need a long-running process
 (`graphql-api serve`); `graphql-api package lambda` builds the deployment zip.
 """
 
@@ -38,7 +39,7 @@ class LambdaService:
         if BUNDLED_CACHE.is_dir():
             # GraphiQL's page serves the assets that `assets_dir()` finds under the cache directory.
             os.environ["XDG_CACHE_HOME"] = str(BUNDLED_CACHE)
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         asyncio.set_event_loop(self.loop)  # Mangum runs each invocation on the current loop: this one
         # No audit readers: a frozen environment cannot follow the streams (the relay writes the trail: LIVE_BUS).
         self.app: Starlette = create_app(settings.replace(audit_trail=False))
@@ -55,6 +56,15 @@ class LambdaService:
         """The app's shutdown: closes the DynamoDB client."""
         self._lifespan.__exit__(None, None, None)
         self.loop.close()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when it is installed (it is in the zip), else asyncio's: what uvicorn's `--loop auto` picks."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 _service: LambdaService | None = None

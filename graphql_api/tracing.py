@@ -17,13 +17,14 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Tracer
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import SpanProcessor
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,10 @@ def configure_from_environment(environ: Mapping[str, str] | None = None) -> bool
     environ = os.environ if environ is None else environ
     if not wanted(environ):
         return False
+    # The SDK only when traces are on: off, its import is init time a Lambda cold start does not need.
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         install(current)  # someone (the ADOT layer, opentelemetry-instrument) configured the SDK already
@@ -75,6 +80,8 @@ def configure_from_environment(environ: Mapping[str, str] | None = None) -> bool
 
 
 def _processors(environ: Mapping[str, str]) -> Iterator[SpanProcessor]:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     for name in (environ.get("OTEL_TRACES_EXPORTER") or "otlp").split(","):
         exporter = _exporter(name.strip().lower())
         if exporter is not None:
@@ -83,6 +90,8 @@ def _processors(environ: Mapping[str, str]) -> Iterator[SpanProcessor]:
 
 def _exporter(name: str) -> SpanExporter | None:
     if name == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     if name == "otlp":
         # OTLP over HTTP/protobuf (the SDK's default protocol); it reads OTEL_EXPORTER_OTLP_* itself.

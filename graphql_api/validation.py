@@ -10,8 +10,6 @@ import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
-from email_validator import EmailNotValidError, validate_email
-
 from graphql_api.errors import BadUserInput
 from graphql_api.money import money
 from graphql_api.repositories.products import PRODUCTS
@@ -51,6 +49,9 @@ def check_email(value: str, field: str = "email") -> str:
     """The address as given, if its syntax is valid (RFC 5321/5322 as email-validator reads them; no DNS lookup)."""
     if len(value) > MAX_EMAIL_LENGTH:
         raise BadUserInput(field, f"must be at most {MAX_EMAIL_LENGTH} characters, got {len(value)}")
+    # Imported on the first email checked: no read needs it, and it is part of a Lambda cold start.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import botocore.session
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
@@ -265,6 +264,8 @@ async def _aiobotocore_dynamo(settings: Settings, kwargs: dict[str, Any]) -> Asy
 
 @asynccontextmanager
 async def _boto3_dynamo(settings: Settings, kwargs: dict[str, Any]) -> AsyncIterator[Dynamo]:
+    import boto3  # only for DYNAMODB_CLIENT=boto3: its import (s3transfer...) is a noticeable part of a cold start
+
     session = botocore.session.get_session()
     if settings.dynamodb_fast_parser:
         use_fast_parser(session)

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.http.rate_limit_redis import RedisRateLimitStore
 from graphql_api.repositories.rate_limits import Counted, Counter, DynamoRateLimitStore, StoreUnavailable
 from graphql_api.settings import Settings
 
@@ -20,7 +19,6 @@ __all__ = [
     "DynamoRateLimitStore",
     "MemoryRateLimitStore",
     "RateLimitStore",
-    "RedisRateLimitStore",
     "StoreUnavailable",
     "open_store",
     "store_location",
@@ -75,4 +73,7 @@ def open_store(settings: Settings, dynamo: Dynamo) -> RateLimitStore:
         return MemoryRateLimitStore()
     if location == "dynamodb":
         return DynamoRateLimitStore(dynamo)
+    # Imported only for a Redis store: the redis package is a noticeable part of a Lambda cold start.
+    from graphql_api.http.rate_limit_redis import RedisRateLimitStore
+
     return RedisRateLimitStore(location, settings.rate_limit_store_timeout, settings.table_prefix)

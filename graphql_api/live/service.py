@@ -19,7 +19,6 @@ from aiobotocore.session import get_session
 
 from graphql_api.dynamo.client import Dynamo, client_kwargs, config_kwargs
 from graphql_api.errors import Unavailable
-from graphql_api.live import bus
 from graphql_api.live.audit import AuditTrail, audited_entities
 from graphql_api.live.hub import Hub, TableFeed
 from graphql_api.live.streams import Record, StreamReader
@@ -81,6 +80,8 @@ class LiveUpdates:
                 subscriber.close(Unavailable(reason))
 
         physical = feed.entity.table.physical_name(self.settings.table_prefix)
+        from graphql_api.live import bus  # redis only with LIVE_BUS: its import is a noticeable part of a cold start
+
         await bus.follow(url, bus.channel(physical), feed.publish, lost, feed.ready)
 
     async def _read(self, feed: TableFeed[Any]) -> None:
