@@ -287,21 +287,40 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """The DynamoDB requests the operations may cause (at least 1 each), and of those the mutations'."""
         requests = mutations = 0
         for operation in operations:
-            document = _parsed(operation.query) if isinstance(operation.query, str) else None
-            amount = 1
-            if document is not None:
+            amount, is_mutation = 1, False
+            if isinstance(operation.query, str):
                 variables = operation.variables if isinstance(operation.variables, dict) else {}
                 try:
-                    budget = self.settings.filter_read_budget
-                    cost = estimate(self.graphql_schema, document, variables, budget, operation.operation_name)
-                    # Over GRAPHQL_MAX_REQUESTS it is refused as too complex before any request: it costs 1.
-                    amount = max(1, cost.requests) if cost.requests <= self.settings.graphql_max_requests else 1
-                except (ApiError, GraphQLError, KeyError, TypeError, ValueError):
-                    amount = 1  # a document the schema refuses: it costs no DynamoDB request
-                if _is_mutation(document, operation.operation_name):
-                    mutations += amount
+                    # The same document with the same variables is priced once (70 us for the canonical query).
+                    key = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+                except (TypeError, ValueError):
+                    key = None
+                if key is None:
+                    amount, is_mutation = self._priced(operation.query, operation.operation_name, variables)
+                else:
+                    amount, is_mutation = self._priced_once(operation.query, operation.operation_name, key)
+            if is_mutation:
+                mutations += amount
             requests += amount
         return requests, mutations
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 (one view per app, living as long as the app)
+    def _priced_once(self, query: str, operation_name: str | None, variables_json: str) -> tuple[int, bool]:
+        return self._priced(query, operation_name, json.loads(variables_json))
+
+    def _priced(self, query: str, operation_name: str | None, variables: dict[str, Any]) -> tuple[int, bool]:
+        """(the requests one operation is charged, whether it is a mutation)."""
+        document = _parsed(query)
+        if document is None:
+            return 1, False
+        try:
+            budget = self.settings.filter_read_budget
+            cost = estimate(self.graphql_schema, document, variables, budget, operation_name)
+            # Over GRAPHQL_MAX_REQUESTS it is refused as too complex before any request: it costs 1.
+            amount = max(1, cost.requests) if cost.requests <= self.settings.graphql_max_requests else 1
+        except (ApiError, GraphQLError, KeyError, TypeError, ValueError):
+            amount = 1  # a document the schema refuses: it costs no DynamoDB request
+        return amount, _is_mutation(document, operation_name)
 
     async def execute_operation(
         self,
