@@ -18,7 +18,9 @@ from typing import Annotated, Any, Optional
 
 import strawberry
 
+from graphql_api.auth.identity import Role
 from graphql_api.entity import Entity, Listing, Range
+from graphql_api.graphql.access import STAFF, allow
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.filters import (
@@ -42,6 +44,20 @@ Finish = Callable[[Info, Any], Awaitable[Any]]
 
 _POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
+
+
+def filtered_list(
+    entity: Entity[Any], node: type[DomainType], roles: frozenset[Role], finish: Finish | None = None
+) -> Any:
+    """The root field `list<Nodes>`: what a filter selects among all `node`s, on the listing it names."""
+    return listed(
+        entity.listings,
+        node,
+        finish=finish,
+        description=f"{'Staff and admins: ' if roles == STAFF else ''}{entity.table.name} matching the filter, on "
+        "the index it names (never a scan).",
+        extensions=allow(roles),
+    )
 
 
 def listed(

@@ -17,7 +17,7 @@ from graphql_api.graphql.access import SIGNED_IN, STAFF, allow, follows_parent
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version, own_customer
-from graphql_api.graphql.entities._listed import listed
+from graphql_api.graphql.entities._listed import filtered_list, listed
 from graphql_api.graphql.entities._live import INITIAL_ARGUMENT, Initial, watch
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._prefetched import Prefetched
@@ -214,13 +214,7 @@ class OrderQuery:
         extensions=allow(STAFF),
     )
 
-    list_orders = listed(
-        ORDERS.listings,
-        Order,
-        extensions=allow(STAFF),
-        description="Staff and admins: orders matching the filter, on the index it names (never a scan).",
-        finish=prefetch_lines,
-    )
+    list_orders = filtered_list(ORDERS, Order, STAFF, finish=prefetch_lines)
 
 
 @strawberry.type

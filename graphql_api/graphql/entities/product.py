@@ -13,7 +13,7 @@ from graphql_api.graphql.access import EVERYONE, STAFF, allow, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
 from graphql_api.graphql.entities._inputs import check_version
-from graphql_api.graphql.entities._listed import listed
+from graphql_api.graphql.entities._listed import filtered_list, listed
 from graphql_api.graphql.entities._live import INITIAL_ARGUMENT, Initial, watch
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import load_one
@@ -111,12 +111,7 @@ class ProductQuery:
         extensions=allow(EVERYONE),
     )
 
-    list_products = listed(
-        PRODUCTS.listings,
-        Product,
-        extensions=allow(EVERYONE),
-        description="Products matching the filter, on the index it names (never a scan).",
-    )
+    list_products = filtered_list(PRODUCTS, Product, EVERYONE)
 
 
 @strawberry.type

@@ -8,10 +8,10 @@ import strawberry
 from strawberry.types.lazy_type import LazyType
 
 from graphql_api.errors import NotFound
-from graphql_api.graphql.access import CUSTOMERS_ONLY, EVERYONE, SIGNED_IN, allow, public
+from graphql_api.graphql.access import CUSTOMERS_ONLY, EVERYONE, SIGNED_IN, public
 from graphql_api.graphql.context import Info
 from graphql_api.graphql.entities._domain import DomainType
-from graphql_api.graphql.entities._listed import listed
+from graphql_api.graphql.entities._listed import filtered_list
 from graphql_api.graphql.entities._node import Node
 from graphql_api.graphql.entities._related import related_object
 from graphql_api.graphql.entities._roots import Roots
@@ -47,12 +47,7 @@ class CreateReviewInput:
 
 @strawberry.type
 class ReviewQuery:
-    list_reviews = listed(
-        reviews.REVIEWS.listings,
-        Review,
-        extensions=allow(EVERYONE),
-        description="Reviews matching the filter (a product's or a customer's), on the index it names (never a scan).",
-    )
+    list_reviews = filtered_list(reviews.REVIEWS, Review, EVERYONE)
 
 
 @strawberry.type
