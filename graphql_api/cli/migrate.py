@@ -1,10 +1,14 @@
-"""`graphql-api migrate plan|status|backfill|verify`: the move to the single-table layout (SPEC section 14; the
-phases that change the service's writes and reads come in a later round: docs/migrating-to-single-table.md)."""
+"""`graphql-api migrate ...`: the move to the single-table layout (SPEC section 14; docs/migrating-to-single-table.md):
+plan, status, start, replicate, backfill, verify, reads, cutover, rollback, finalize."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from graphql_api.cli.command import Command, Group, argument, positive
@@ -35,19 +39,80 @@ def migrate_plan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def migrate_status(settings: Settings, args: argparse.Namespace) -> int:
-    from graphql_api.migration.phase import PHASES, current_phase
+    from graphql_api.ops.single_table_steps import status
 
-    phase = with_dynamo(settings, current_phase)
+    answer = with_dynamo(settings, status)
     if args.json:
-        print(json.dumps({"phase": phase.name, "version": phase.version, "changedAt": phase.changed_at}))
-    else:
-        since = f" since {phase.changed_at}" if phase.changed_at else ""
-        print(f"phase: {phase.name} (version {phase.version}){since}; phases: {' -> '.join(PHASES)}")
+        print(json.dumps(answer))
+        return 0
+    since = f" since {answer['changedAt']}" if answer["changedAt"] else ""
+    print(f"phase: {answer['phase']} (version {answer['version']}){since}; phases: {' -> '.join(answer['phases'])}")
+    reads = ", ".join(f"{pattern} {percent}%" for pattern, percent in answer["reads"].items()) or "none moved"
+    backfill = answer["backfill"]
+    print(f"reads on the single table: {reads}")
+    print(
+        f"backfill: {backfill['done']} of {backfill['segments']} segments done, copied {backfill['copied']}, "
+        f"kept newer {backfill['kept']}"
+    )
+    return 0
+
+
+def _step(settings: Settings, step: Callable[[Dynamo], Awaitable[list[str]]]) -> int:
+    """Run a phase-moving step and print its lines; a refusal (NotNow) is printed and exits 1."""
+    from graphql_api.ops.single_table_steps import NotNow
+
+    try:
+        lines = with_dynamo(settings, step)
+    except NotNow as refusal:
+        print(f"refused: {refusal}")
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def migrate_start(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.ops.single_table_steps import start
+
+    return _step(settings, lambda dynamo: start(dynamo, _layout(settings)))
+
+
+def migrate_cutover(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.ops.single_table_steps import cutover
+
+    return _step(settings, lambda dynamo: cutover(dynamo, _layout(settings)))
+
+
+def migrate_rollback(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.ops.single_table_steps import rollback
+
+    # Every instance follows a change within a poll and one read: twice the poll is ample.
+    follow = 2 * settings.migration_poll_seconds + 1
+    return _step(settings, lambda dynamo: rollback(dynamo, _layout(settings), follow))
+
+
+def migrate_finalize(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.ops.single_table_steps import finalize
+
+    return _step(settings, lambda dynamo: finalize(dynamo, _layout(settings), Path(args.directory)))
+
+
+def migrate_replicate(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.ops.single_table_replication import replicate
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)  # a clean stop releases the leases at once
+        applier = await replicate(settings, _layout(settings), stop)
+        print(f"migrate replicate: applied {applier.applied}, kept newer {applier.kept}")
+
+    asyncio.run(run())
     return 0
 
 
 def migrate_backfill(settings: Settings, args: argparse.Namespace) -> int:
-    from graphql_api.migration.phase import MIGRATION, clear_checkpoints
+    from graphql_api.migration.phase import MIGRATION, advance, clear_checkpoints, current_phase
     from graphql_api.ops.progress import progress_for
     from graphql_api.ops.single_table_backfill import backfill
     from graphql_api.ops.table_admin import create_tables
@@ -56,6 +121,8 @@ def migrate_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
     async def run(dynamo: Dynamo) -> Any:
         await create_tables(dynamo, tables=(layout.table, MIGRATION.table))
+        if (await current_phase(dynamo)).name == "dual-write":
+            await advance(dynamo, "backfill")
         if args.restart:
             await clear_checkpoints(dynamo)
         return await backfill(
@@ -81,13 +148,27 @@ def migrate_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def migrate_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.migration.phase import advance, current_phase
     from graphql_api.ops.progress import progress_for
-    from graphql_api.ops.single_table_verify import verify
+    from graphql_api.ops.single_table_verify import validate_single, verify
+    from graphql_api.ops.validate import validate_tables
 
     layout = _layout(settings)
-    parity = with_dynamo(settings, lambda dynamo: verify(dynamo, layout, progress_for("migrate verify")))
-    print("\n".join(parity.lines()))
-    return 0 if parity.same else 1
+
+    async def run(dynamo: Dynamo) -> tuple[bool, list[str]]:
+        parity = await verify(dynamo, layout, progress_for("migrate verify"))
+        # `graphql-api validate`'s invariants on each layout: parity of two broken layouts is no proof.
+        old, single = (await validate_tables(dynamo)).violations, await validate_single(dynamo, layout)
+        lines = [*parity.lines(), *(violation.line() for violation in old + single)]
+        lines += [f"validate (faux-SQL): {len(old)} violations", f"validate (single table): {len(single)} violations"]
+        clean = parity.same and not old + single
+        if clean and (await current_phase(dynamo)).name == "backfill":  # proven: the phase says so
+            lines.append(f"phase: {(await advance(dynamo, 'verify')).name}")
+        return clean, lines
+
+    clean, lines = with_dynamo(settings, run)
+    print("\n".join(lines))
+    return 0 if clean else 1
 
 
 def migrate_reads(settings: Settings, args: argparse.Namespace) -> int:
@@ -109,7 +190,7 @@ def migrate_reads(settings: Settings, args: argparse.Namespace) -> int:
 
 MIGRATE = Group(
     "migrate",
-    help="move to the single-table layout: plan, status, backfill, verify",
+    help="move to the single-table layout: plan, start, backfill, verify, reads, cutover, rollback, finalize",
     commands=(
         Command(
             "plan",
@@ -141,6 +222,32 @@ MIGRATE = Group(
             ),
         ),
         Command("verify", help="item-for-item parity of both layouts; exit code 1 on a difference", run=migrate_verify),
+        Command(
+            "start",
+            help="dual-write: every API write to both layouts (provisions the single table, turns the streams on)",
+            run=migrate_start,
+        ),
+        Command(
+            "replicate",
+            help="apply the old tables' stream records to the single table (keep it running from start to finalize)",
+            run=migrate_replicate,
+        ),
+        Command(
+            "cutover",
+            help="writes to the single table only (refused unless verify is exact and every read is moved)",
+            run=migrate_cutover,
+        ),
+        Command(
+            "rollback",
+            help="back to the old layout from any phase before finalized (from cutover: copies back what it wrote)",
+            run=migrate_rollback,
+        ),
+        Command(
+            "finalize",
+            help="export the old tables (graphql-api export) and leave them for Terraform to remove",
+            run=migrate_finalize,
+            arguments=(argument("directory", help="where the export goes (new or empty)"),),
+        ),
         Command(
             "reads",
             help="the share of reads served by the single table (the reads phase; per access pattern or all)",

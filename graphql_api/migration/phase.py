@@ -22,7 +22,7 @@ from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.entity import Entity
 
 PHASES = ("design", "dual-write", "backfill", "verify", "reads", "cutover", "finalized")
-"""In order: each phase moves only to the next (a later round adds `rollback` to an earlier one)."""
+"""In order: each phase moves only to the next, or back by a rollback (ROLLBACK_TARGETS)."""
 PHASE_KEY = "phase"
 
 
@@ -80,7 +80,23 @@ async def advance(dynamo: Dynamo, to: str) -> Phase:
     """Move to the phase `to`, which must follow the current one; PhaseConflict otherwise."""
     if to not in PHASES[1:]:
         raise PhaseConflict(f"{to!r} is not a phase to move to ({', '.join(PHASES[1:])})")
-    before = PHASES[PHASES.index(to) - 1]
+    return await move(dynamo, PHASES[PHASES.index(to) - 1], to)
+
+
+ROLLBACK_TARGETS = {"cutover": "reads", **{phase: PHASES[0] for phase in PHASES[1:5]}}
+"""A rollback's step from each phase before finalized: cutover back to dual-write (reads, where the old tables
+decide again, once what only the single table got is copied back), every earlier one back to design."""
+
+
+async def roll_back(dynamo: Dynamo, before: str) -> Phase:
+    """One rollback step from `before` (ROLLBACK_TARGETS); PhaseConflict if the phase is not `before`."""
+    if before not in ROLLBACK_TARGETS:
+        raise PhaseConflict(f"there is no rollback from {before} (only from {', '.join(ROLLBACK_TARGETS)})")
+    return await move(dynamo, before, ROLLBACK_TARGETS[before])
+
+
+async def move(dynamo: Dynamo, before: str, to: str) -> Phase:
+    """Move from the phase `before` to `to` in one conditional write; PhaseConflict if the phase is not `before`."""
     now = format_timestamp(datetime.now(UTC))
     try:
         await dynamo.call(
@@ -169,10 +185,16 @@ async def write_checkpoint(
     await dynamo.call("put_item", TableName=_table(dynamo), Item=serialize_item(MIGRATION.to_item(state)))
 
 
+async def checkpoints(dynamo: Dynamo) -> list[MigrationState]:
+    """Every backfill segment's checkpoint (one Scan of the small table)."""
+    response = await dynamo.call("scan", TableName=_table(dynamo), ConsistentRead=True)
+    states = [MIGRATION.from_item(deserialize_item(item)) for item in response.get("Items", [])]
+    return [state for state in states if state.key.startswith("backfill#")]
+
+
 async def clear_checkpoints(dynamo: Dynamo) -> int:
     """Forget every segment's checkpoint (a backfill from the start); returns how many there were."""
-    response = await dynamo.call("scan", TableName=_table(dynamo), ConsistentRead=True)
-    keys = [item["Key"] for item in response.get("Items", []) if item["Key"]["S"].startswith("backfill#")]
-    for key in keys:
-        await dynamo.call("delete_item", TableName=_table(dynamo), Key={"Key": key})
-    return len(keys)
+    found = await checkpoints(dynamo)
+    for state in found:
+        await dynamo.call("delete_item", TableName=_table(dynamo), Key=serialize_item({"Key": state.key}))
+    return len(found)

@@ -1,8 +1,9 @@
 """`graphql-api migrate backfill`: every item of the faux-SQL tables copied into the single table, in its new shape.
 
 Each data table is scanned in parallel segments (graphql_api.ops.table_scan's way, with its progress); each item
-is written with a PutItem conditioned on the single table holding no item there, or an older `Version` of it:
-what dual-write (or an earlier run) already wrote at the same or a newer version is kept. An item whose keys
+is written with a PutItem conditioned on the single table holding no item there, or an older or the same `Version`
+of it: what dual-write (or an earlier run) already wrote at a newer version is kept; the same version is written
+again (the same content, or a partial item that dual-write's update created, completed). An item whose keys
 need its parent's attributes (an order's line: its customer and date) reads its parent from the old tables.
 After every page, the segment's position is recorded in the migration table (graphql_api.migration.phase), so a
 backfill stopped anyhow resumes where each segment stood; a page copied again is harmless (the condition).
@@ -52,10 +53,11 @@ def single_table_name(dynamo: Dynamo, layout: Layout) -> str:
 
 
 async def put_if_newer(dynamo: Dynamo, layout: Layout, item: Item) -> bool:
-    """Write `item` unless the single table holds it at the same or a newer Version; True when written."""
+    """Write `item` unless the single table holds a newer Version of it; True when written."""
     params: dict[str, Any] = {"TableName": single_table_name(dynamo, layout), "Item": serialize_item(item)}
     if item.get("Version") is not None:
-        params["ConditionExpression"] = "attribute_not_exists(PK) OR Version < :v"
+        # The same version is the same write: written again, it completes a partial item of dual-write's update.
+        params["ConditionExpression"] = "attribute_not_exists(PK) OR Version <= :v"
         params["ExpressionAttributeValues"] = serialize_item({":v": item["Version"]})
     else:  # an item without a version (a counter): the first copy wins
         params["ConditionExpression"] = "attribute_not_exists(PK)"

@@ -1,9 +1,9 @@
-"""`graphql-api migrate verify`: item-for-item parity of the faux-SQL tables and the single table.
-
-Every item of the old tables is converted to its single-table shape (graphql_api.ops.single_table) and compared
-with what the single table holds at its `PK`/`SK`: an item missing from the single table, one there that no old
-item accounts for, and every attribute that differs, each on a readable line; then the counts per type. Like
-every scan-based tool (graphql_api.ops.table_scan) it is not a snapshot: run it with writes quiet, or again.
+"""`graphql-api migrate verify`: item-for-item parity of the faux-SQL tables and the single table. Every item of the
+old tables is converted to its single-table shape (graphql_api.ops.single_table) and compared with what the single
+table holds at its `PK`/`SK`: an item missing from the single table, one there that no old item accounts for, and
+every attribute that differs, each on a readable line; then the counts per type; `validate_single` runs `graphql-api
+validate`'s invariants on the single table's items. Like every scan-based tool (graphql_api.ops.table_scan) it is
+not a snapshot: run it with writes quiet, or again.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from typing import Any
 from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item
+from graphql_api.entity import Entity
+from graphql_api.graphql.registry import ALL_ENTITIES
 from graphql_api.ops.progress import Progress, quiet
 from graphql_api.ops.single_table import TYPE_ATTRIBUTE, Layout
 from graphql_api.ops.table_scan import scan_items
+from graphql_api.ops.validate import Tables, Violation, check
 
 ItemKey = tuple[str, str]
 
@@ -85,3 +88,12 @@ async def verify(dynamo: Dynamo, layout: Layout, progress: Progress = quiet) -> 
             if old.get(attribute) != new.get(attribute):
                 parity.differing.append((key, attribute, old.get(attribute), new.get(attribute)))
     return parity
+
+
+async def validate_single(dynamo: Dynamo, layout: Layout, progress: Progress = quiet) -> list[Violation]:
+    """`graphql-api validate`'s invariants on the single table: its items read back as the old tables' items."""
+    by_entity: dict[Entity[Any], list[Item]] = {entity: [] for entity in ALL_ENTITIES}
+    for item in await scan_items(dynamo, layout.table, progress=progress):
+        entity, plain = layout.from_single(item)
+        by_entity[entity].append(plain)
+    return check(Tables(by_entity))

@@ -3,7 +3,11 @@ table, the phase moved where a test wants it, and the API's writes a test makes 
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +19,10 @@ from graphql_api.migration.phase import PHASES, advance, current_phase
 from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_backfill import backfill
+from graphql_api.ops.single_table_replication import Applier, replicate
 from graphql_api.ops.single_table_verify import Parity, verify
 from graphql_api.ops.table_admin import create_tables
+from graphql_api.services import services_of
 from graphql_api.settings import Settings
 from tests.issuer import admin_headers, bearer, shared_issuer
 from tests.support.api import run_with_dynamo
@@ -110,3 +116,47 @@ class Writer:
         review = {"productId": product_id, "rating": 4, "title": "Fine", "body": "Works."}
         review_id: str = self.ok(CREATE_REVIEW, {"i": review}, headers)["createReview"]["reviewId"]
         return review_id
+
+
+class Replicating:
+    """`graphql-api migrate replicate`'s code in a thread of its own (its own event loop), until `stop()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replicate", daemon=True)
+        self.applier: Applier | None = None
+
+    def _run(self) -> None:
+        async def run() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            self._ready.set()
+            self.applier = await replicate(self._settings.replace(live_lease_seconds=3.0), Layout(), self._stop)
+
+        asyncio.run(run())
+
+    def __enter__(self) -> Replicating:
+        self._thread.start()
+        assert self._ready.wait(30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._loop is not None
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(60)
+
+
+def until(condition: Callable[[], bool], within: float, message: str) -> None:
+    """Wait for `condition` (polled), failing with `message` after `within` seconds (generous: a shared machine)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
+def follows(client: TestClient, phase: str) -> bool:
+    watch = services_of(client.app).migration  # type: ignore[arg-type]
+    return watch is not None and watch.state.phase == phase
