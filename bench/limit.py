@@ -114,7 +114,8 @@ async def canonical(
 
     edges = []
     for order in orders:
-        position = {name: order[name]["S"] for name in ("CustomerId", "OrderDate", "OrderId")}
+        # The planner's position: one state per partition read (graphql_api.planner, CURSOR_ATTRIBUTES).
+        position = {"p": [{name: order[name]["S"] for name in ("CustomerId", "OrderDate", "OrderId")}]}
         node = {
             "orderId": order["OrderId"]["S"],
             "status": order["Status"]["S"],
@@ -169,7 +170,7 @@ async def catalog(direct: DirectClient, secret: str, category: str, first: int) 
     edges = [
         {
             "cursor": encode_cursor(
-                secret, listing, {name: row[name]["S"] for name in ("Category", "Name", "ProductId")}
+                secret, listing, {"p": [{name: row[name]["S"] for name in ("Category", "Name", "ProductId")}]}
             ),
             "node": _product_fields(row),
         }

@@ -203,7 +203,8 @@ class ProductConnection:
 
 
 def _positioned(items: list[Item], names: tuple[str, ...]) -> list[tuple[Item, dict[str, Any]]]:
-    return [(item, {name: item[name] for name in names}) for item in items]
+    # The planner's position: one state per partition read (graphql_api.planner, CURSOR_ATTRIBUTES).
+    return [(item, {"p": [{name: item[name] for name in names}]}) for item in items]
 
 
 @strawberry.type
