@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run [--requests 150] [--throughput-requests 150] [--rounds 3] [--concurrency 16]
         [--questions canonical,...] [--service-patches caches,...]... [--dynamodb-latency-ms 5] [--uvloop]
-        [--plot docs/bench/bench.png | --no-plot]
+        [--plot docs/bench/bench.png | --no-plot] [--lambda ROUNDS]
 
 Starts DynamoDB Local, loads a fixed data set (the tests' plus 100 `bench` products and a buyer),
 and starts four servers under uvicorn, each in its own process, on the same tables: the service
@@ -55,7 +55,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench import conditional_get, patches
+from bench import conditional_get, lambda_start, patches
 from bench.common import (
     ADDED_LATENCY_ENV,
     Answer,
@@ -415,6 +415,15 @@ def main(argv: list[str] | None = None) -> int:
         help="write the latency distributions and throughput per contender there (PNG; default %(default)s)",
     )
     parser.add_argument("--no-plot", action="store_true", help="draw no plot")
+    parser.add_argument(
+        "--lambda",
+        dest="lambda_rounds",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also measure Lambda's cold start and warm invocation in this many rounds (bench.lambda_start: builds "
+        "the zip, a fresh process per handler and round; about 40 s a round on 2 busy cores)",
+    )
     args = parser.parse_args(argv)
     args.questions = [name.strip() for name in args.questions.split(",")]
 
@@ -496,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     rows, verdicts = ratios(results)
     # A CDN revalidating the catalog page (issue 26): its own DynamoDB Local and two service processes.
     verdicts.append(Verdict(*conditional_get.measure().verdict()))
+    if args.lambda_rounds:
+        # Lambda (issue 26): the zip in a fresh process against a minimal handler, and warm against serve in-process.
+        lambda_table, lambda_verdicts = lambda_start.run(args.lambda_rounds, 60, log)
+        log(f"Lambda, medians of {args.lambda_rounds} rounds:\n{lambda_table}")
+        verdicts += [Verdict(found.goal, found.measured, found.met) for found in lambda_verdicts]
     goal_rows = [[v.goal, v.measured, "met" if v.met else "NOT met"] for v in verdicts]
     print(setting)
     print()
