@@ -26,9 +26,10 @@ from graphql_api.ops.single_table_backfill import backfill
 from graphql_api.ops.single_table_steps import cutover, rollback, start
 from graphql_api.ops.single_table_verify import validate_single
 from graphql_api.ops.validate import validate_tables
+from graphql_api.repositories.order_items import MAX_LINES
 from graphql_api.settings import Settings
 from tests.support import fresh_settings, run_with_dynamo
-from tests.support.single_table import Replicating, Writer, follows, items, parity, until
+from tests.support.single_table import Replicating, Writer, follows, items, parity, prepare, until
 
 pytestmark = pytest.mark.one_backend  # threads, a replicator and a minute of load: DynamoDB Local only
 
@@ -148,13 +149,10 @@ UPDATE = "mutation($i: UpdateProductInput!) { updateProduct(input: $i) { product
 VERSION = "query($id: ID!) { product(productId: $id) { version } }"
 
 
-def _world(settings: Settings) -> tuple[list[str], list[str]]:
-    from tests.support.single_table import prepare
-
-    prepare(settings, "design")  # a demo data set, copied once: the backfill below copies again
+def _world(settings: Settings, product_count: int = 5) -> tuple[list[str], list[str]]:
+    prepare(settings, "design", product_count)  # a demo data set, copied once: the backfill below copies again
     customers = [item["CustomerId"] for item in items(settings, "Customers")]
-    products = [item["ProductId"] for item in items(settings, "Products")]
-    return customers, products
+    return customers, [item["ProductId"] for item in items(settings, "Products")]
 
 
 def _move(settings: Settings, to: str) -> None:
@@ -210,11 +208,14 @@ def _old_by_type(settings: Settings) -> dict[str, list[dict[str, Any]]]:
 
 def test_the_whole_path_under_a_concurrent_write_load(endpoint: str) -> None:
     settings = fresh_settings(endpoint, migration_poll_seconds=0.5)
-    customers, products = _world(settings)
+    customers, products = _world(settings, product_count=MAX_LINES)
     with Replicating(settings) as replicating, TestClient(create_app(settings)) as client:
         with Load(client, settings, customers, products) as load:
             assert run_with_dynamo(settings, lambda dynamo: start(dynamo, Layout()))
             until(lambda: follows(client, "dual-write"), 10, "the instance did not follow dual-write within 10 s")
+            # The largest order: its twins do not all fit in DynamoDB's 100 actions; replication writes the rest.
+            largest = Writer(client).place(customers[0], products)
+            load.done.orders[largest["orderId"]] = "PENDING"
             _move(settings, "backfill")
             result = run_with_dynamo(settings, lambda dynamo: backfill(dynamo, Layout(), segments=2))
             assert result.complete

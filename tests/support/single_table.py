@@ -34,13 +34,13 @@ CREATE_CUSTOMER = "mutation($i: CreateCustomerInput!) { createCustomer(input: $i
 CREATE_REVIEW = "mutation($i: CreateReviewInput!) { createReview(input: $i) { reviewId } }"
 
 
-def prepare(settings: Settings, phase: str = "dual-write") -> None:
+def prepare(settings: Settings, phase: str = "dual-write", products: int = 5) -> None:
     """Fresh tables, a demo data set, the single table backfilled, the phase moved (one step at a time) to `phase`."""
 
     async def run(dynamo: Dynamo) -> None:
         await create_tables(dynamo)
         await create_tables(dynamo, tables=(Layout().table,))
-        await write_dataset(dynamo, demo_dataset(seed=7, customer_count=3, product_count=5, order_count=4))
+        await write_dataset(dynamo, demo_dataset(seed=7, customer_count=3, product_count=products, order_count=4))
         await backfill(dynamo, Layout())
         await move_to(dynamo, phase)
 
