@@ -6,8 +6,9 @@ have given it: its items without `PK`/`SK`/`GSI*`/`Type`, under the old table's 
 the old table's shape, so cursors stay valid across a switch of layout either way.
 
 - BatchGetItem: keys of an entity placed by its own key become one BatchGetItem of the single table (with the
-  other tables' keys); an order or an order line (placed under its customer) is one Query of GSI1 per order,
-  which reads the order and all its lines.
+  other tables' keys), and so do an order's lines once the order was read through here (their keys need its
+  customer and date, remembered per process: they never change); an order by id, or lines of an order not
+  read yet, is one Query of GSI1 per order, which reads the order and all its lines.
 - Query: one Query of the item collection (the table's or a GSI's partition, `begins_with` the entity's sort
   prefix). The collection may hold other types (a customer's orders hold their lines): the key condition and
   the FilterExpression are tested here on the old items, the Limit counts the entity's items only, as DynamoDB
@@ -21,12 +22,21 @@ the layout does not hold) raises Unsupported, and the router leaves it to the ol
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
 from graphql_api.migration.expressions import Test, Unsupported, compile_condition, key_attributes
-from graphql_api.migration.layout import ROOT, SEPARATOR, TYPE_ATTRIBUTE, KeyShape, Layout, Placement, Shape
+from graphql_api.migration.layout import (
+    ROOT,
+    SEPARATOR,
+    TYPE_ATTRIBUTE,
+    KeyShape,
+    Layout,
+    Placement,
+    Shape,
+)
 
 Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -35,6 +45,8 @@ HIGHEST = chr(0x10FFFF)
 READ_AHEAD = 4
 """Items read per item asked where other types share the collection (an order's lines sort among the orders)."""
 MAX_PAGE = 1000
+PARENTS_KEPT = 100_000
+"""Parents' items remembered per process (an order's key, customer and date: about 200 bytes each)."""
 
 KEY_PATTERNS = {"Customers": "AP1", "Orders": "AP4", "OrderItems": "AP5", "Products": "AP6"}
 """The access pattern of a load by key, by table; other tables' loads are named `<table>` alone."""
@@ -50,6 +62,14 @@ class ReadTranslator:
             placement.entity.table.physical_name(table_prefix): placement for placement in layout.placements.values()
         }
         self._physical = {placement.entity.table.name: name for name, placement in self._placements.items()}
+        self._parents: OrderedDict[tuple[str, Any], Item] = OrderedDict()
+        """Parents' items read lately (least recent first), for `_parent_of`."""
+        self._placing: dict[str, set[str]] = {}
+        """A parent's attributes its children's keys hold (an order's CustomerId and OrderDate)."""
+        for child in layout.placements.values():
+            for segment in child.home.pk + child.home.sk:
+                if segment.owner is not None and segment.attribute:
+                    self._placing.setdefault(segment.owner.table.name, set()).add(segment.attribute)
         self._crowded = {placement.parent.table.name for placement in layout.placements.values() if placement.parent}
 
     # --- which requests, which patterns ----------------------------------------------------------------------------
@@ -184,6 +204,7 @@ class ReadTranslator:
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
                 continue
             break
+        self._learn(answered, placement)
         result: dict[str, Any] = {
             "Items": [serialize_item(item) for item in answered],
             "Count": len(answered),
@@ -222,7 +243,7 @@ class ReadTranslator:
             consistent = consistent or bool(request.get("ConsistentRead"))
             for wire in request["Keys"]:
                 key = deserialize_item(wire)
-                if placement.by_key:
+                if placement.by_key or self._parent_of(placement, key) is not None:
                     by_key.append((table, key))
                 else:
                     partition = _render(self._key_gsi(placement)[1].pk, key)
@@ -242,6 +263,26 @@ class ReadTranslator:
             result["UnprocessedKeys"] = unprocessed
         return result
 
+    def _parent_of(self, placement: Placement, key: Item) -> Item | None:
+        """The parent item's attributes that place this child (an order's customer and date), when known."""
+        if placement.parent is None or placement.via is None:
+            return None
+        return self._parents.get((placement.parent.table.name, key.get(placement.entity.attribute(placement.via))))
+
+    def _learn(self, items: list[Item], placement: Placement) -> None:
+        """Remember where parents' children live: a later load of an order's lines by key becomes a BatchGetItem
+        (their keys need the order's customer and date, which never change) instead of a Query per order."""
+        kept = self._placing.get(placement.entity.table.name)
+        if not kept:
+            return
+        key_name = placement.entity.table.hash_key.name
+        for item in items:
+            key = (placement.entity.table.name, item.get(key_name))
+            self._parents[key] = {name: item[name] for name in kept if name in item}
+            self._parents.move_to_end(key)
+        while len(self._parents) > PARENTS_KEPT:
+            self._parents.popitem(last=False)
+
     def _key_gsi(self, placement: Placement) -> tuple[int, KeyShape]:
         number = placement.gsi_for("key")
         if number is None:
@@ -258,8 +299,10 @@ class ReadTranslator:
     ) -> tuple[list[tuple[str, Item]], list[dict[str, Any]]]:
         asked: dict[tuple[str, str], tuple[str, Item]] = {}
         for table, key in keys:
-            home = self._placements[table].home
-            asked[(_render(home.pk, key), _render(home.sk, key))] = (table, key)
+            placement = self._placements[table]
+            parent = self._parent_of(placement, key)
+            home = placement.home
+            asked[(_render(home.pk, key, parent), _render(home.sk, key, parent))] = (table, key)
         request = dict(passed)
         if asked:
             request[self.single_name] = {
@@ -276,6 +319,7 @@ class ReadTranslator:
                     continue
                 entity, old = self.layout.from_single(item)
                 items.append((self._physical[entity.table.name], old))
+                self._learn([old], self.layout.placement(entity))
         for table, request_left in (response.get("UnprocessedKeys") or {}).items():
             if table != self.single_name:
                 unprocessed[table] = request_left
@@ -312,6 +356,7 @@ class ReadTranslator:
                 table = self._physical[entity.table.name]
                 if (table, _key_of(self._placements[table], old)) in wanted:
                     items.append((table, old))
+                    self._learn([old], self._placements[table])
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -322,14 +367,15 @@ def _key_of(placement: Placement, item: Item) -> tuple[Any, ...]:
     return tuple(item.get(name) for name in placement.entity.table.key_names)
 
 
-def _render(shape: Shape, values: Item) -> str:
-    """A key shape's value from an item's own attributes (Unsupported where it needs another item's)."""
+def _render(shape: Shape, values: Item, parent: Item | None = None) -> str:
+    """A key shape's value from an item's own attributes and its parent's (Unsupported where one is missing)."""
     parts = []
     for segment in shape:
         if segment.literal is not None:
             parts.append(segment.literal)
             continue
-        value = values.get(segment.attribute or "") if segment.owner is None else None
+        source = values if segment.owner is None else (parent or {})
+        value = source.get(segment.attribute or "")
         if value is None:
             raise Unsupported(f"no value for {segment.text()}")
         parts.append(str(value))
