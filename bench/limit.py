@@ -104,7 +104,7 @@ async def canonical(
     for line in sorted(lines, key=lambda line: line["ItemId"]["S"]):
         lines_of.setdefault(line["OrderId"]["S"], []).append(line)
 
-    listing = listing_id("Customer.orders", customer_id, None, None, None)
+    listing = "Customer.orders:" + listing_id(customer_id, None, None)  # as _listed binds its cursors
 
     def product_of(line: Wire) -> dict[str, Any] | None:
         product = products.get(line["ProductId"]["S"])
@@ -166,7 +166,7 @@ async def catalog(direct: DirectClient, secret: str, category: str, first: int) 
         Limit=first + 1,
     )
     rows = page.get("Items", [])
-    listing = listing_id("Query.productsByCategory", category)
+    listing = "Query.productsByCategory:" + listing_id(category, None, None)
     edges = [
         {
             "cursor": encode_cursor(

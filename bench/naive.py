@@ -231,7 +231,7 @@ class Customer:
             Limit=first + 1,
         )
         items = [deserialize_item(item) for item in response.get("Items", [])]
-        listing = listing_id("Customer.orders", self.customer_id, None, None, None)
+        listing = "Customer.orders:" + listing_id(self.customer_id, None, None)  # as _listed binds its cursors
         edges = [
             OrderEdge(cursor=encode_cursor(info.context.secret, listing, position), node=Order.from_item(item))
             for item, position in _positioned(items[:first], ("CustomerId", "OrderDate", "OrderId"))
@@ -282,7 +282,7 @@ class Query:
             Limit=first + 1,
         )
         items = [deserialize_item(item) for item in response.get("Items", [])]
-        listing = listing_id("Query.productsByCategory", category)
+        listing = "Query.productsByCategory:" + listing_id(category, None, None)
         edges = [
             ProductEdge(cursor=encode_cursor(info.context.secret, listing, position), node=Product.from_item(item))
             for item, position in _positioned(items[:first], ("Category", "Name", "ProductId"))
