@@ -172,13 +172,18 @@ def migrate_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def migrate_reads(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.migration.phase import advance, current_phase
     from graphql_api.migration.read_routing import NotNow, set_read_percent
 
     what = "shadow reads" if args.shadow else "reads"
+
+    async def run(dynamo: Dynamo) -> dict[str, int]:
+        if (await current_phase(dynamo)).name == "verify":  # parity proven: the first `reads` begins the phase
+            await advance(dynamo, "reads")
+        return await set_read_percent(dynamo, args.pattern, args.percent, shadow=args.shadow)
+
     try:
-        reads = with_dynamo(
-            settings, lambda dynamo: set_read_percent(dynamo, args.pattern, args.percent, shadow=args.shadow)
-        )
+        reads = with_dynamo(settings, run)
     except NotNow as refusal:
         print(f"migrate reads: {refusal}")
         return 1

@@ -157,6 +157,13 @@ async def read_state(dynamo: Dynamo) -> tuple[Phase, dict[str, int]]:
     return phase, reads
 
 
+async def clear_reads(dynamo: Dynamo) -> None:
+    """Forget every read percentage (a rollback to design: a later reads phase starts from none moved)."""
+    _, reads = await read_state(dynamo)
+    for pattern in reads:
+        await dynamo.call("delete_item", TableName=_table(dynamo), Key=serialize_item({"Key": reads_key(pattern)}))
+
+
 def checkpoint_key(table: str, segment: int) -> str:
     return f"backfill#{table}#{segment}"
 

@@ -15,6 +15,7 @@ from graphql_api.migration.phase import (
     PhaseConflict,
     advance,
     checkpoints,
+    clear_reads,
     current_phase,
     read_state,
     roll_back,
@@ -84,6 +85,7 @@ async def rollback(dynamo: Dynamo, layout: Layout, follow_seconds: float) -> lis
     if phase.name in (PHASES[0], PHASES[-1]):
         raise NotNow(f"nothing to roll back from {phase.name}")
     moved = await _moved(roll_back(dynamo, phase.name))
+    await clear_reads(dynamo)  # a later reads phase starts with none moved
     lines.append(
         f"phase: {moved.name} (version {moved.version}): the old layout alone, as before the migration "
         "(the single table is left as it is: a new start backfills it again with --restart)"

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from graphql_api.app import create_app
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import serialize_item
-from graphql_api.migration.phase import MIGRATION, advance, current_phase, reads_key
+from graphql_api.migration.phase import MIGRATION, advance, current_phase, read_state, reads_key
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_backfill import backfill
 from graphql_api.ops.single_table_steps import cutover, rollback, start
@@ -237,6 +237,7 @@ def test_the_whole_path_under_a_concurrent_write_load(endpoint: str) -> None:
         assert not set(at_cutover) & {item["OrderId"] for item in items(settings, "Orders")}
         lines = run_with_dynamo(settings, lambda dynamo: rollback(dynamo, Layout(), follow_seconds=1.5))
         assert run_with_dynamo(settings, current_phase).name == "design", lines
+        assert run_with_dynamo(settings, read_state)[1] == {}  # a new reads phase starts with none moved
     assert replicating.applier is not None
     assert replicating.applier.applied > 0  # the direct writes came through the streams
     orders = {item["OrderId"] for item in items(settings, "Orders")}
