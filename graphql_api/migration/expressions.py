@@ -11,7 +11,7 @@ placeholders. A missing attribute matches nothing but attribute_not_exists, as i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from graphql_api.dynamo.serialization import Item
@@ -75,18 +75,18 @@ class _Parser:
         return token
 
     def disjunction(self) -> Test:
-        parts = [self.conjunction()]
-        while (self.peek() or "").upper() == "OR":
-            self.take()
-            parts.append(self.conjunction())
-        return parts[0] if len(parts) == 1 else (lambda item: any(part(item) for part in parts))
+        return self._joined("OR", self.conjunction, any)
 
     def conjunction(self) -> Test:
-        parts = [self.negation()]
-        while (self.peek() or "").upper() == "AND":
+        return self._joined("AND", self.negation, all)
+
+    def _joined(self, word: str, part: Callable[[], Test], combine: Callable[[Iterable[bool]], bool]) -> Test:
+        """`part` (WORD `part`)*: one test combining the parts' answers."""
+        parts = [part()]
+        while (self.peek() or "").upper() == word:
             self.take()
-            parts.append(self.negation())
-        return parts[0] if len(parts) == 1 else (lambda item: all(part(item) for part in parts))
+            parts.append(part())
+        return parts[0] if len(parts) == 1 else (lambda item: combine(each(item) for each in parts))
 
     def negation(self) -> Test:
         if (self.peek() or "").upper() == "NOT":

@@ -57,6 +57,19 @@ async def _pages(send: Send, params: dict[str, Any]) -> list[tuple[list[Any], An
     return pages
 
 
+def _both(dynamo: Dynamo, layout: Layout) -> tuple[Send, Send]:
+    """Reads of the old tables as they are, and through the translator."""
+    translator = ReadTranslator(layout, dynamo.table_prefix)
+
+    async def old(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await dynamo.call(operation, **params)
+
+    async def single(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await translator.send(old, operation, params)
+
+    return old, single
+
+
 def _queries(listing: Listing[Any], prefix: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = listing.keys
     names = {"#h": keys[0].name}
@@ -85,13 +98,7 @@ def test_every_listing_and_every_key_reads_alike_through_the_single_table(endpoi
 
     async def compare(dynamo: Dynamo) -> tuple[int, int]:
         layout = await _copied(dynamo)
-        translator = ReadTranslator(layout, dynamo.table_prefix)
-
-        async def old(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-            return await dynamo.call(operation, **params)
-
-        async def single(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-            return await translator.send(old, operation, params)
+        old, single = _both(dynamo, layout)
 
         queries, pages = 0, 0
         for placement in layout.placements.values():
@@ -139,13 +146,7 @@ def test_a_key_range_and_a_filter_read_alike(endpoint: str) -> None:
 
     async def compare(dynamo: Dynamo) -> int:
         layout = await _copied(dynamo)
-        translator = ReadTranslator(layout, dynamo.table_prefix)
-
-        async def old(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-            return await dynamo.call(operation, **params)
-
-        async def single(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-            return await translator.send(old, operation, params)
+        old, single = _both(dynamo, layout)
 
         orders = await _scan(dynamo, BY_CUSTOMER.entity.table.physical_name(dynamo.table_prefix))
         dates = sorted(order["OrderDate"] for order in orders)
