@@ -426,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         metavar="ROUNDS",
         help="also measure Lambda's cold start and warm invocation in this many rounds (bench.lambda_start: builds "
-        "the zip, a fresh process per handler and round; about 40 s a round on 2 busy cores)",
+        "the zip in 30 to 70 s, then a fresh process per handler and round: about 15 s a round on 2 busy cores)",
     )
     args = parser.parse_args(argv)
     args.questions = [name.strip() for name in args.questions.split(",")]
