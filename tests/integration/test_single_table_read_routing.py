@@ -13,12 +13,14 @@ import time
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from graphql_api.app import create_app
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import serialize_item
 from graphql_api.metrics import MIGRATION_READS, MIGRATION_SHADOW_READS
 from graphql_api.migration.phase import PHASES, advance, read_state
-from graphql_api.migration.read_routing import ReadRouter, bucket, route_reads
+from graphql_api.migration.read_routing import ReadRouter, bucket, route_reads, set_read_percent
 from graphql_api.migration.read_translation import ReadTranslator
 from graphql_api.ops.seed import demo_dataset, write_dataset
 from graphql_api.ops.single_table import Layout
@@ -146,3 +148,41 @@ def _request_id() -> str:
     from graphql_api.request_scope import current_request_id
 
     return current_request_id()
+
+
+CUSTOMER_QUERY = "query($c: ID!) { customer(customerId: $c) { name orders(first: 2) { edges { node { orderId } } } } }"
+
+
+def test_an_instance_moves_its_reads_when_migrate_reads_says_so(endpoint: str) -> None:
+    """Through the app as it starts (its watcher, its client): the same answers before and after, the second from
+    the single table once the instance has read the percentage."""
+    settings = fresh_settings(endpoint, migration_poll_seconds=1.0, auth_mode="none")
+
+    async def prepare(dynamo: Dynamo) -> str:
+        layout = Layout()
+        await create_tables(dynamo)
+        await create_tables(dynamo, tables=(layout.table,))
+        dataset = demo_dataset(seed=4, customer_count=2, product_count=6, order_count=4, review_count=2)
+        await write_dataset(dynamo, dataset)
+        await backfill(dynamo, layout)
+        for phase in PHASES[1 : PHASES.index("reads") + 1]:
+            await advance(dynamo, phase)
+        return dataset.orders[0].customer_id
+
+    customer_id = run_with_dynamo(settings, prepare)
+    body = {"query": CUSTOMER_QUERY, "variables": {"c": customer_id}}
+    with TestClient(create_app(settings)) as client:
+        before = client.post("/graphql", json=body)
+        assert before.status_code == 200
+        assert before.json()["data"]["customer"]["orders"]["edges"]
+        moved = _value(MIGRATION_READS, "AP1", "single-table")
+        run_with_dynamo(settings, lambda dynamo: set_read_percent(dynamo, "*", 100))
+        deadline = time.monotonic() + 60
+        while True:
+            after = client.post("/graphql", json=body)
+            if _value(MIGRATION_READS, "AP1", "single-table") > moved:
+                break
+            assert time.monotonic() < deadline, "the instance did not follow migrate reads"
+            time.sleep(0.1)
+        assert after.json()["data"] == before.json()["data"]
+        assert _value(MIGRATION_READS, "AP3", "single-table") > 0
