@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from graphql_api.clock import format_timestamp
+from graphql_api.dynamo.batch_get import batch_get
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item, serialize_item
 from graphql_api.entity import Entity
@@ -125,31 +126,25 @@ def reads_key(pattern: str) -> str:
     return READS_PREFIX + pattern
 
 
-async def read_state(dynamo: Dynamo) -> tuple[Phase, dict[str, int]]:
-    """The phase and every pattern's read percentage, in one strongly consistent Scan of the (small) table.
+READ_PATTERNS = ("*", *(f"AP{number}" for number in range(1, 15)))
+"""The patterns reads move by (`*`: all), each also with its shadow share (`shadow:AP3`)."""
+SHADOW_PREFIX = "shadow:"
+_STATE_KEYS = (PHASE_KEY, *(reads_key(prefix + p) for prefix in ("", SHADOW_PREFIX) for p in READ_PATTERNS))
 
-    A missing table is the design phase: the service runs before the migration's table is provisioned."""
-    items: list[MigrationState] = []
-    params: dict[str, Any] = {
-        "TableName": _table(dynamo),
-        "ConsistentRead": True,
-        "FilterExpression": "#k = :phase OR begins_with(#k, :reads)",
-        "ExpressionAttributeNames": {"#k": "Key"},
-        "ExpressionAttributeValues": serialize_item({":phase": PHASE_KEY, ":reads": READS_PREFIX}),
-    }
+
+async def read_state(dynamo: Dynamo) -> tuple[Phase, dict[str, int]]:
+    """The phase and every pattern's read percentage: one strongly consistent BatchGetItem of their items (no Scan:
+    the service's role reads items by key only). A missing table is the design phase: the service runs before
+    the migration's table is provisioned."""
     try:
-        while True:
-            page = await dynamo.call("scan", **params)
-            items += [MIGRATION.from_item(deserialize_item(item)) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                break
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        found = await batch_get(dynamo, [(MIGRATION.table, (key,)) for key in _STATE_KEYS])
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
+        found = []
     phase = Phase(PHASES[0], 0, None)
     reads: dict[str, int] = {}
-    for state in items:
+    for state in (MIGRATION.from_item(item) for item in found if item is not None):
         if state.key == PHASE_KEY:
             phase = Phase(state.phase or PHASES[0], state.version or 0, state.changed_at)
         elif state.percent is not None:

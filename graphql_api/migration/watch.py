@@ -1,7 +1,7 @@
 """Each instance's view of the migration (SPEC section 14): the phase and the read percentages, read at start and
 then every MIGRATION_POLL_SECONDS, so that every instance follows a change within seconds without a restart.
 
-One Scan of the small `Migration` table per poll per instance, never one per request: the request path reads
+One BatchGetItem of the `Migration` table's items per poll per instance, never one per request: the request path reads
 `watch.state` (a `MigrationSnapshot`). An instance that could not poll for a while (a Lambda execution
 environment frozen between invocations) refreshes before it writes: `await watch.fresh()` reads again when the
 snapshot is older than two polls (at most one read per poll interval, not per request).
@@ -66,7 +66,7 @@ class MigrationWatch:
         self._reading: asyncio.Lock = asyncio.Lock()
 
     async def refresh(self) -> MigrationSnapshot:
-        """Read the phase and the read percentages now (one Scan); the new snapshot."""
+        """Read the phase and the read percentages now (one BatchGetItem); the new snapshot."""
         async with self._reading:
             phase, reads = await read_state(self._dynamo)
             before = self.state.phase

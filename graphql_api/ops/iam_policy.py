@@ -46,6 +46,7 @@ from typing import Any
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.registry import ALL_ENTITIES, LISTINGS, WRITES
 from graphql_api.live.leases import SHARD_LEASES
+from graphql_api.migration.phase import MIGRATION
 from graphql_api.repositories._access import DeclaredAccess
 from graphql_api.repositories.audit import AUDIT_LOG
 from graphql_api.repositories.counters import COUNTERS
@@ -199,6 +200,12 @@ API: tuple[Access, ...] = (
     ),
     *(listing_access(listing) for listing in LISTINGS),
     *(write_access(declared) for declared in WRITES),
+    Access(
+        "graphql_api.migration.watch.MigrationWatch",
+        "Every instance's view of the single-table migration: one BatchGetItem of the Migration table's phase and "
+        "read-percentage items at start and every MIGRATION_POLL_SECONDS, never per request.",
+        (batch_get_item(MIGRATION),),
+    ),
 )
 
 STREAM_READERS: tuple[Access, ...] = tuple(
