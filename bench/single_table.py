@@ -136,7 +136,7 @@ def verdicts(results: dict[str, dict[str, Figures]]) -> list[str]:
         f"reads translated under the API keep faux-SQL's shape: {translated[0]:.0f}",
         f'"10 ms vs 50-100 ms": {"holds" if latency_hold else "does not hold"} on DynamoDB Local: '
         f"{designed[2]:.1f} ms (designed read) vs {faux[2]:.1f} ms (faux-SQL), {translated[2]:.1f} ms translated; "
-        "a local round trip costs well under a millisecond, so the waves the guide prices at 15-30 ms each are cheap",
+        "the guide's 50-100 ms for 3 requests imply 15-30 ms a round trip; a local one takes well under 1 ms",
         f'"3x the cost": {"holds" if ratio >= 3 else "does not hold"}: {faux[1]:.1f} read units per canonical answer '
         f"in faux-SQL vs {designed[1]:.1f} designed ({ratio:.1f}x), {translated[1]:.1f} translated",
     ]

@@ -161,8 +161,10 @@ class ReadTranslator:
             request["ConsistentRead"] = True
         want: int | None = params.get("Limit")
         if want is not None:
-            ahead = READ_AHEAD if placement.entity.table.name in self._crowded else 1
-            request["Limit"] = min(MAX_PAGE, want * ahead + 1)
+            # Children sort among a parent's items in its collection and its key GSI, never in a declared index's.
+            shared = placement.entity.table.name in self._crowded and (single_index is None or index_name is None)
+            ahead = READ_AHEAD if shared else 1
+            request["Limit"] = min(MAX_PAGE, (want + 1) * ahead)  # and the next one, to know whether more follow
         position = placement.entity.table.position_attributes(
             placement.entity.table.index(index_name) if index_name else None
         )
