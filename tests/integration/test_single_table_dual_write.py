@@ -5,12 +5,23 @@ same errors (whatever order the actions are sent in)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from starlette.testclient import TestClient
 
 from graphql_api.app import create_app
 from graphql_api.dynamo import transactions
-from tests.support import fresh_settings
+from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.transactions import Transaction, install_mirror
+from graphql_api.errors import VersionMismatch
+from graphql_api.migration.dual_write import DualWrite
+from graphql_api.migration.watch import MigrationWatch
+from graphql_api.ops.single_table import Layout
+from graphql_api.repositories._writes import stale as stale_write
+from graphql_api.repositories._writes import versioned_update
+from graphql_api.repositories.products import PRODUCTS
+from tests.support import fresh_settings, run_with_dynamo
 from tests.support.single_table import CANCEL, UPDATE_PRODUCT, Writer, items, parity, prepare
 
 
@@ -20,7 +31,11 @@ def _send_order(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setattr(transactions, "send_order", lambda count: list(reversed(range(count))))
 
 
-def test_every_api_write_reaches_the_single_table_in_the_same_transaction(endpoint: str) -> None:
+def test_every_api_write_reaches_the_single_table_in_the_same_transaction(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twins sent before their originals: a failed original's error must still be the answer.
+    monkeypatch.setattr(transactions, "send_order", lambda count: list(reversed(range(count))))
     settings = fresh_settings(endpoint)
     prepare(settings, "reads")  # the last of the phases in which the old tables decide
     customers, products = items(settings, "Customers"), items(settings, "Products")
@@ -30,8 +45,11 @@ def test_every_api_write_reaches_the_single_table_in_the_same_transaction(endpoi
         writer.cancel(order)
         writer.place(customers[1]["CustomerId"], [products[3]["ProductId"]])
         # A category and a name: the product's GSI1 keys move with them.
-        writer.update_product(products[4], name="Renamed", category="moved-category")
+        renamed = writer.update_product(products[4], name="Renamed", category="moved-category")
         writer.review(products[1]["ProductId"])
+        stale = writer.call(UPDATE_PRODUCT, {"i": {"productId": products[4]["ProductId"], "expectedVersion": 1}})
+        assert stale["errors"][0]["extensions"]["code"] == "VERSION_MISMATCH", stale
+        assert stale["errors"][0]["extensions"]["currentVersion"] == renamed["version"]
         refused = writer.call(CANCEL, {"o": order["orderId"], "v": order["version"]})
         assert refused["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
     result = parity(settings)
@@ -62,3 +80,33 @@ def test_at_cutover_writes_reach_the_single_table_only_and_its_conditions_answer
         item for item in single if item.get("ProductId") == products[4]["ProductId"] and item["Type"] == "PRODUCT"
     )
     assert (product["Name"], product["Version"]) == ("Renamed", updated["version"])
+
+    # A transaction built directly (no read before it): the old table would take this write at version 1;
+    # only the twin's condition on the single table refuses it, and its error is the original's.
+    async def stale_transaction(dynamo: Dynamo) -> VersionMismatch:
+        watch = MigrationWatch(dynamo, poll_seconds=5.0)
+        await watch.refresh()
+        install_mirror(dynamo, DualWrite(dynamo, Layout(), watch))
+        now = datetime.now(UTC)
+        fresh = versioned_update(
+            PRODUCTS,
+            (products[3]["ProductId"],),
+            at=now,
+            fails_with=stale_write("product", 1),
+            expected_version=1,
+            set_fields={"name": "Fine"},
+        )
+        late = versioned_update(
+            PRODUCTS,
+            (products[4]["ProductId"],),
+            at=now,
+            fails_with=stale_write("product", 1),
+            expected_version=1,
+            set_fields={"name": "Late"},
+        )
+        with pytest.raises(VersionMismatch) as raised:
+            await Transaction(dynamo).add(fresh, late).commit()
+        return raised.value
+
+    refused = run_with_dynamo(settings, stale_transaction)
+    assert refused.extensions["currentVersion"] == updated["version"]
