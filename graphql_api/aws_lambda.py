@@ -41,8 +41,9 @@ class LambdaService:
             os.environ["XDG_CACHE_HOME"] = str(BUNDLED_CACHE)
         self.loop = new_event_loop()
         asyncio.set_event_loop(self.loop)  # Mangum runs each invocation on the current loop: this one
-        # No audit readers: a frozen environment cannot follow the streams (the relay writes the trail: LIVE_BUS).
-        self.app: Starlette = create_app(settings.replace(audit_trail=False))
+        # No stream readers: a frozen environment cannot follow the streams (the relay writes the audit trail,
+        # LIVE_BUS; a conditional GET is answered 304 only once its answer ran again, docs/caching.md).
+        self.app: Starlette = create_app(settings.replace(audit_trail=False, public_cache_follow_changes=False))
         self.adapter = Mangum(self.app, lifespan="off")
         self._lifespan = LifespanCycle(self.app, "on")
         self._lifespan.__enter__()  # the app's startup, raising if it fails
