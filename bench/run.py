@@ -507,6 +507,10 @@ def main(argv: list[str] | None = None) -> int:
         "requests = limit's",
     ]
     rows, verdicts = ratios(results)
+    # The service's figures logged first: the measures below start servers of their own, and may fail on their own.
+    goals_so_far = [[v.goal, v.measured, "met" if v.met else "NOT met"] for v in verdicts]
+    log(f"figures:\n{text_table(figure_header, figures(results))}\n{text_table(ratio_header, rows)}")
+    log(f"goals:\n{text_table(['goal', 'measured', ''], goals_so_far)}")
     # A CDN revalidating the catalog page (issue 26): its own DynamoDB Local and two service processes.
     verdicts.append(Verdict(*conditional_get.measure().verdict()))
     if args.lambda_rounds:
