@@ -41,19 +41,16 @@ from graphql_api.tables import Table
 
 @dataclass(frozen=True)
 class Backfill:
-    """Set `attribute` on the items of `table` that lack it, to `value_for(item)` (None: leave the item)."""
+    """Set `attribute` on the items of `table` that lack it, to `value_for(item)` (None: leave the item); or, with
+    `rebuild`, build the table's items in one run (the counters)."""
 
     name: str
     table: Table
     attribute: str
-    value_for: Callable[[Item], Any]
     description: str
+    value_for: Callable[[Item], Any] = lambda item: None
     rebuild: Callable[[Dynamo, int, Progress], Awaitable[Counts]] | None = None
     """Instead of setting a missing attribute: builds the table's items in one run (segments, progress)."""
-
-
-def _no_value(item: Item) -> None:
-    return None
 
 
 async def _rebuild_counters(dynamo: Dynamo, segments: int, progress: Progress) -> Counts:
@@ -84,7 +81,6 @@ BACKFILLS: dict[str, Backfill] = {
             name="counters",
             table=COUNTERS.table,
             attribute=COUNTERS.attribute("count"),
-            value_for=_no_value,
             description=(
                 "Counters built from the items they count (categories, order statuses, reviews per customer): "
                 "a counter that is wrong is corrected, one that moved during the scan is left (skipped: run again)"

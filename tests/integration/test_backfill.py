@@ -181,7 +181,9 @@ def test_backfill_never_overwrites_a_newer_write_nor_resurrects_a_deleted_item(e
             other_writer.delete_item(TableName=table_name, Key=key)
         return "PENDING"
 
-    racing = Backfill("racing", ORDERS.table, "Status", status_after_a_racing_writer, "test: writers race the backfill")
+    racing = Backfill(
+        "racing", ORDERS.table, "Status", "test: writers race the backfill", value_for=status_after_a_racing_writer
+    )
 
     async def run(dynamo: Dynamo) -> Any:
         return await run_backfill(dynamo, racing, segments=1, concurrency=1)
@@ -201,8 +203,8 @@ def test_a_backfill_function_may_skip_items(endpoint: str) -> None:
         "even",
         ORDERS.table,
         "Status",
-        lambda item: "PENDING" if int(item["OrderId"][-1], 16) % 2 == 0 else None,
         "test",
+        value_for=lambda item: "PENDING" if int(item["OrderId"][-1], 16) % 2 == 0 else None,
     )
 
     async def run(dynamo: Dynamo) -> Any:
