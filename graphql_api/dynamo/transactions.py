@@ -62,6 +62,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.observer import current_observer, unobserved
 from graphql_api.dynamo.serialization import deserialize_item
 from graphql_api.errors import Conflict, Throttled
 from graphql_api.tables import Table
@@ -209,7 +210,7 @@ class Transaction:
         retried = False  # sticky: an earlier call of this loop may have applied before its answer was lost
         for attempt in range(self._max_attempts):
             try:
-                await self._dynamo.call("transact_write_items", TransactItems=sent, ClientRequestToken=uuid.uuid4().hex)
+                await self._send(actions, sent)
                 return
             except ClientError as error:
                 retried = retried or _retried(error)
@@ -237,6 +238,29 @@ class Transaction:
         if throttled:
             raise Throttled("DynamoDB is throttling requests; retry later")
         raise changed_concurrently("the data")
+
+    async def _send(self, actions: list[Action], sent: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems. With twins beside their originals (dual-write), the request's observer is told
+        of one request and of the originals' capacity only: `extensions.cost` is the same in every phase."""
+        mirrored = any(action.twin_of is not None for action in actions) and any(
+            action.twin_of is None for action in actions
+        )
+        observer = current_observer() if mirrored else None
+        if observer is None:
+            await self._dynamo.call("transact_write_items", TransactItems=sent, ClientRequestToken=uuid.uuid4().hex)
+            return
+        own = {action.table.physical_name(self._dynamo.table_prefix) for action in actions if action.twin_of is None}
+        try:
+            with unobserved():
+                response = await self._dynamo.call(
+                    "transact_write_items", TransactItems=sent, ClientRequestToken=uuid.uuid4().hex
+                )
+        finally:
+            observer.record_dynamodb_request("TransactWriteItems")
+        consumed = response.get("ConsumedCapacity") or []
+        observer.add_capacity(
+            sum(float(entry.get("CapacityUnits", 0.0)) for entry in consumed if entry.get("TableName") in own)
+        )
 
 
 _SINGLE_OPERATIONS = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}

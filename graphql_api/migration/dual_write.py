@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.observer import unobserved
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
 from graphql_api.dynamo.transactions import MAX_ACTIONS, Action
 from graphql_api.entity import Entity
@@ -62,6 +63,12 @@ class DualWrite:
         self._watch = watch
 
     async def __call__(self, actions: Sequence[Action]) -> Sequence[Action]:
+        # Its reads (the phase when stale, an order's key attributes) are the migration's, not the request's:
+        # `extensions.cost` is the same in every phase (the transaction counts its originals only).
+        with unobserved():
+            return await self._mirrored(actions)
+
+    async def _mirrored(self, actions: Sequence[Action]) -> Sequence[Action]:
         state = await self._watch.fresh()
         if not (state.dual_write or state.single_write):
             return actions

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graphql_api.dynamo.client import Dynamo
+from graphql_api.dynamo.observer import unobserved
 from graphql_api.migration.phase import PHASES, read_state
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ class MigrationWatch:
     async def refresh(self) -> MigrationSnapshot:
         """Read the phase and the read percentages now (one BatchGetItem); the new snapshot."""
         async with self._reading:
-            phase, reads = await read_state(self._dynamo)
+            with unobserved():  # from a request (a stale snapshot): the instance's read, not the request's
+                phase, reads = await read_state(self._dynamo)
             before = self.state.phase
             self.state = MigrationSnapshot(phase.name, phase.version, reads, time.monotonic())
         if phase.name != before:

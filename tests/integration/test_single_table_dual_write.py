@@ -6,6 +6,7 @@ same errors (whatever order the actions are sent in)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -22,7 +23,18 @@ from graphql_api.repositories._writes import stale as stale_write
 from graphql_api.repositories._writes import versioned_update
 from graphql_api.repositories.products import PRODUCTS
 from tests.support import fresh_settings, run_with_dynamo
-from tests.support.single_table import CANCEL, UPDATE_PRODUCT, Writer, items, parity, prepare
+from tests.support.single_table import (
+    CANCEL,
+    PLACE,
+    UPDATE_PRODUCT,
+    Writer,
+    follows,
+    items,
+    move_to,
+    parity,
+    prepare,
+    until,
+)
 
 
 @pytest.fixture(params=["as added", "reversed"])
@@ -110,3 +122,27 @@ def test_at_cutover_writes_reach_the_single_table_only_and_its_conditions_answer
 
     refused = run_with_dynamo(settings, stale_transaction)
     assert refused.extensions["currentVersion"] == updated["version"]
+
+
+def test_extensions_cost_is_the_same_with_dual_write(endpoint: str) -> None:
+    """The mirror's own reads (an order's key attributes, a stale phase) are not the request's: a write costs the
+    same requests and read units in the reads phase as before the migration."""
+    settings = fresh_settings(endpoint, migration_poll_seconds=0.5)
+    prepare(settings, "design")
+    customers, products = items(settings, "Customers"), items(settings, "Products")
+
+    def costs(writer: Writer, customer: str, product: str) -> tuple[list[dict[str, Any]], str]:
+        placed = writer.call(PLACE, {"i": {"customerId": customer, "items": [{"productId": product, "quantity": 1}]}})
+        order = placed["data"]["placeOrder"]
+        cancelled = writer.call(CANCEL, {"o": order["orderId"], "v": order["version"]})
+        return [placed["extensions"]["cost"], cancelled["extensions"]["cost"]], order["orderId"]
+
+    with TestClient(create_app(settings)) as client:
+        writer = Writer(client)
+        before, _ = costs(writer, customers[0]["CustomerId"], products[0]["ProductId"])
+        run_with_dynamo(settings, lambda dynamo: move_to(dynamo, "reads"))
+        until(lambda: follows(client, "reads"), 10, "the instance did not follow the reads phase")
+        during, order_id = costs(writer, customers[0]["CustomerId"], products[0]["ProductId"])
+    assert during == before
+    mirrored = [item for item in items(settings, "App") if item["Type"] == "ORDER" and item["OrderId"] == order_id]
+    assert [item["Status"] for item in mirrored] == ["CANCELLED"]  # dual-written, at no cost to the request
