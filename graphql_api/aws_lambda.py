@@ -7,25 +7,30 @@ with `lifespan="off"` and the lifespan is entered here, once, on the event loop 
 runs on, and left open until the environment ends. That loop is uvloop's, as under `serve` (uvicorn's
 `--loop auto`; bench.lambda_start compares the two loops). Subscriptions need a long-running process
 (`graphql-api serve`); `graphql-api package lambda` builds the deployment zip.
+
+The init phase runs with the cyclic garbage collector paused: importing the stack and building the app make
+hundreds of thousands of long-lived objects, which the collector would otherwise scan again and again (about
+a tenth of the cold start's CPU, bench.lambda_start); they are then frozen out of later collections. The heavy
+imports are made inside that pause, not at the top of this module.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mangum import Mangum
-from mangum.protocols import LifespanCycle
-from mangum.types import LambdaContext
-from starlette.applications import Starlette
+if TYPE_CHECKING:
+    from mangum.types import LambdaContext
+    from starlette.applications import Starlette
 
-from graphql_api.app import create_app
-from graphql_api.logs import configure_logging, use_on_handlers
-from graphql_api.settings import Settings, load_settings
+    from graphql_api.settings import Settings
 
 BUNDLED_CACHE = Path(__file__).resolve().parent.parent / "graphql-api-cache"
 """In the deployment zip: GraphiQL's assets, laid out as in the user's cache (graphql_api.ops.package_lambda)."""
@@ -35,6 +40,11 @@ class LambdaService:
     """The service of one execution environment: the app on `settings`, its lifespan open, Mangum in front."""
 
     def __init__(self, settings: Settings) -> None:
+        from mangum import Mangum  # imported in the init phase's pause of the collector (the module's docstring)
+        from mangum.protocols import LifespanCycle
+
+        from graphql_api.app import create_app
+
         _configure_logging(settings)
         if BUNDLED_CACHE.is_dir():
             # GraphiQL's page serves the assets that `assets_dir()` finds under the cache directory.
@@ -75,8 +85,25 @@ def execution_environment() -> LambdaService:
     """This execution environment's service, built on first use from the environment's settings."""
     global _service
     if _service is None:
-        _service = LambdaService(load_settings())
+        with collector_paused():
+            from graphql_api.settings import load_settings
+
+            _service = LambdaService(load_settings())
     return _service
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside; what was made until then is frozen out of later collections (`gc.freeze`:
+    the init phase's modules, types and app live as long as the environment; the few cycles it left behind stay)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -87,6 +114,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def _configure_logging(settings: Settings) -> None:
     """graphql_api.logs' lines (JSON unless LOG_FORMAT=text): through the handler Lambda's runtime installs (to
     CloudWatch), else on stderr."""
+    from graphql_api.logs import configure_logging, use_on_handlers
+
     root = logging.getLogger()
     if root.handlers:
         use_on_handlers(settings.effective_log_format, root.handlers)
