@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import jwt
+
+if TYPE_CHECKING:
+    import jwt  # imported where keys are read: PyJWT and cryptography are a twentieth of a Lambda cold start
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class JwksUnavailable(Exception):
 
 def usable_keys(document: Any) -> dict[str, jwt.PyJWK]:
     """The signing keys of a JWKS document by `kid`, for the algorithms accepted; others are skipped."""
+    import jwt
+
     keys: dict[str, jwt.PyJWK] = {}
     entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):

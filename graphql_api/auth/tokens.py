@@ -25,8 +25,6 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-import jwt
-
 from graphql_api.auth.identity import ANONYMOUS, OPEN_ACCESS, Identity, Role, subject_of
 from graphql_api.auth.jwks import ALGORITHMS, KeySet, UnknownKey
 from graphql_api.settings import Settings
@@ -54,6 +52,7 @@ class TokenVerifier:
                 timeout=settings.auth_jwks_timeout,
                 refetch_interval=settings.auth_jwks_refetch_interval,
             )
+            import jwt  # noqa: F401 (with tokens to check, imported now rather than by the first one)
         self._verified: OrderedDict[bytes, tuple[Identity, float, float]] = OrderedDict()
         """By token digest: its identity, until when it is trusted unchecked, and when it stops being accepted."""
 
@@ -100,6 +99,8 @@ class TokenVerifier:
         """The identity, and until when the token is valid, after every check of the module docstring."""
         if self.keys is None or self.settings.auth_issuer is None:
             raise InvalidToken("no token issuer is configured")
+        import jwt  # not with the module: an open API (AUTH_MODE=none) never checks a token
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
