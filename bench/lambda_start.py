@@ -42,6 +42,7 @@ import uvloop
 from bench.common import BenchData, build_bench_data, loaded_dynamodb_local
 from bench.profile import answer_times
 from bench.questions import questions
+from graphql_api.dataclass_code import FILE_NAME
 from graphql_api.ops.package_lambda import compile_modules, write_zip
 from graphql_api.settings import Settings
 from tests.backends import ROOT
@@ -51,7 +52,7 @@ BENCH = Path(__file__).resolve().parent
 DRIVER = BENCH / "lambda_driver.py"
 MINIMAL = BENCH / "lambda_minimal_handler.py"
 SERVICE_HANDLER, MINIMAL_HANDLER = "graphql_api.aws_lambda:handler", "lambda_minimal_handler:handler"
-SERVICE_ONLY = ("graphql_api", "graphql-api-cache")
+SERVICE_ONLY = ("graphql_api", "graphql-api-cache", FILE_NAME)
 """The service zip's top-level entries that the minimal handler's zip leaves out."""
 COLD_GOAL, WARM_GOAL = 1.5, 1.1
 WARMUP = 10
@@ -88,6 +89,7 @@ def build_zips(directory: Path) -> tuple[Path, Path]:
         archive.extractall(staging)
     for name in SERVICE_ONLY:
         shutil.rmtree(staging / name, ignore_errors=True)
+        (staging / name).unlink(missing_ok=True)
     shutil.copyfile(MINIMAL, staging / MINIMAL.name)
     compile_modules(staging)  # as the service's: bytecode for the runtime's Python, not checked against sources
     minimal = directory / "minimal.zip"

@@ -11,7 +11,8 @@ runs on, and left open until the environment ends. That loop is uvloop's, as und
 The init phase runs with the cyclic garbage collector paused: importing the stack and building the app make
 hundreds of thousands of long-lived objects, which the collector would otherwise scan again and again (about
 a tenth of the cold start's CPU, bench.lambda_start); they are then frozen out of later collections. The heavy
-imports are made inside that pause, not at the top of this module.
+imports are made inside that pause, not at the top of this module, and the dataclasses they make run the
+code that `graphql-api package lambda` compiled for their generated methods (graphql_api.dataclass_code).
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ if TYPE_CHECKING:
 
     from graphql_api.settings import Settings
 
+from graphql_api.dataclass_code import FILE_NAME, Uses, precompiled
+
 BUNDLED_CACHE = Path(__file__).resolve().parent.parent / "graphql-api-cache"
 """In the deployment zip: GraphiQL's assets, laid out as in the user's cache (graphql_api.ops.package_lambda)."""
+DATACLASS_CODE = BUNDLED_CACHE.parent / FILE_NAME
+"""In the deployment zip: the init phase's dataclass methods, compiled (graphql_api.dataclass_code)."""
 
 
 class LambdaService:
@@ -79,13 +84,15 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 _service: LambdaService | None = None
+dataclass_code_uses = Uses()
+"""How the init phase's dataclasses got their methods' code: from DATACLASS_CODE (hits) or compiled (misses)."""
 
 
 def execution_environment() -> LambdaService:
     """This execution environment's service, built on first use from the environment's settings."""
-    global _service
+    global _service, dataclass_code_uses
     if _service is None:
-        with collector_paused():
+        with collector_paused(), precompiled(DATACLASS_CODE) as dataclass_code_uses:
             from graphql_api.settings import load_settings
 
             _service = LambdaService(load_settings())

@@ -142,7 +142,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 class LambdaRun:
     responses: list[dict[str, Any]]
     summary: dict[str, Any]
-    """From invoke.py: import_ms, first_answer_ms, service_objects, dynamodb_clients, foreign_modules."""
+    """From invoke.py: import_ms, first_answer_ms, service_objects, dynamodb_clients, foreign_modules, gc_enabled,
+    gc_frozen, dataclass_code."""
     process_ms: float
     """From starting the process to its exit."""
 

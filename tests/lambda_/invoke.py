@@ -3,12 +3,14 @@
 Run as `python -I -S invoke.py FOLDER` (isolated, no site-packages), so that only FOLDER and the standard
 library can be imported. Reads one event per line on stdin and writes one JSON line per event on stdout
 (the handler's response), then a last line with what the test checks: how long the import and the first
-answer took, whether every invocation ran on the same app services (built once), and any module imported
-from outside FOLDER and the standard library. Uses the standard library only, until FOLDER is on the path.
+answer took, whether every invocation ran on the same app services (built once), any module imported
+from outside FOLDER and the standard library, and how the init phase ran (the garbage collector's state, the
+dataclass code it ran from the zip). Uses the standard library only, until FOLDER is on the path.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import sysconfig
@@ -67,6 +69,9 @@ def main(folder: Path) -> None:
         "service_objects": len({id(service) for service in services}),
         "dynamodb_clients": len({id(service.dynamo) for service in services}),
         "foreign_modules": foreign_modules(folder),
+        "gc_enabled": gc.isenabled(),
+        "gc_frozen": gc.get_freeze_count(),
+        "dataclass_code": vars(entry.dataclass_code_uses),
     }
     print(json.dumps({"summary": summary}), flush=True)
 
