@@ -34,7 +34,7 @@ from tests.support.api import fresh_settings
 CUSTOMERS = [f"cus_{n:032x}" for n in range(6)]
 STATUSES = list(OrderStatus)
 START = datetime(2026, 1, 1, tzinfo=UTC)
-EXAMPLES = count("TEST_ORACLE_EXAMPLES", quick=500, thorough=3000)
+EXAMPLES = count("TEST_ORACLE_EXAMPLES", quick=150, thorough=3000)
 
 
 def _orders() -> list[OrderItem]:

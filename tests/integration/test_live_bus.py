@@ -58,6 +58,9 @@ class Cluster:
     api: Api
     redis: RedisServer
     instances: list[str]
+    small_queue: str
+    """A fourth instance whose subscribers' queues hold 3 changes (the slow-subscriber test's), started with the
+    others: side by side, four processes start in about the time of one."""
     relays: list[Process]
     relay_proxy: FaultProxy
     instance_proxy: FaultProxy
@@ -99,9 +102,10 @@ def cluster(api: Api, endpoint: str) -> Iterator[Cluster]:
     try:
         with FaultProxy(endpoint) as relay_proxy, FaultProxy(endpoint) as instance_proxy, processes() as started:
             urls = []
-            for _ in range(3):
-                # A failover's backlog arrives at once: a queue that holds the burst (the bound is tested elsewhere).
-                env = bus_env(api.settings, redis.url, instance_proxy.url, SUBSCRIPTION_QUEUE_SIZE="1000")
+            # A failover's backlog arrives at once: queues that hold the burst (the bound is tested elsewhere), but
+            # for the last instance's, which the slow subscriber fills.
+            for queue_size in ("1000", "1000", "1000", "3"):
+                env = bus_env(api.settings, redis.url, instance_proxy.url, SUBSCRIPTION_QUEUE_SIZE=queue_size)
                 process, url = instance(env, wait=False)
                 started.append(process)
                 urls.append(url)
@@ -113,7 +117,7 @@ def cluster(api: Api, endpoint: str) -> Iterator[Cluster]:
             for process in started:
                 process.ready()
             until(lambda: holder(api, relays) is not None, 120, "no relay took the Products shard lease")
-            yield Cluster(api, redis, urls, relays, relay_proxy, instance_proxy)
+            yield Cluster(api, redis, urls[:3], urls[3], relays, relay_proxy, instance_proxy)
     finally:
         redis.stop()
 
@@ -400,23 +404,19 @@ def test_a_slow_subscriber_on_one_instance_ends_alone_while_the_others_get_every
     api = cluster.api
     product = create_product(api, stock=1000)
     changes = 12
-    with processes() as started:
-        env = bus_env(api.settings, cluster.redis.url, cluster.instance_proxy.url, SUBSCRIPTION_QUEUE_SIZE="3")
-        process, small = instance(env)
-        started.append(process)
 
-        async def run() -> tuple[list[list[int] | str], list[int] | str]:
-            steady = await subscribers(cluster.instances[:2], product["productId"])
-            (slow,) = await subscribers([small], product["productId"])
-            await write_directly(api, product["productId"], *range(1, changes + 1))
-            got = [await stocks(client, changes) for client in steady]
-            # Only now does the slow one read: what its queue held, then the end of its subscription.
-            slow_got = await stocks(slow, changes)
-            for client in (*steady, slow):
-                await client.close()
-            return got, slow_got
+    async def run() -> tuple[list[list[int] | str], list[int] | str]:
+        steady = await subscribers(cluster.instances[:2], product["productId"])
+        (slow,) = await subscribers([cluster.small_queue], product["productId"])
+        await write_directly(api, product["productId"], *range(1, changes + 1))
+        got = [await stocks(client, changes) for client in steady]
+        # Only now does the slow one read: what its queue held, then the end of its subscription.
+        slow_got = await stocks(slow, changes)
+        for client in (*steady, slow):
+            await client.close()
+        return got, slow_got
 
-        got, slow_got = asyncio.run(run())
+    got, slow_got = asyncio.run(run())
     assert got == [list(range(1, changes + 1))] * 2
     assert isinstance(slow_got, str)
     assert slow_got.startswith("ended: next ['UNAVAILABLE']"), slow_got
