@@ -42,7 +42,7 @@ import uvloop
 from bench.common import BenchData, build_bench_data, loaded_dynamodb_local
 from bench.profile import answer_times
 from bench.questions import questions
-from graphql_api.dataclass_code import FILE_NAME
+from graphql_api.compiled_texts import FILE_NAME
 from graphql_api.ops.package_lambda import compile_modules, write_zip
 from graphql_api.settings import Settings
 from tests.backends import ROOT

@@ -11,8 +11,8 @@ runs on, and left open until the environment ends. That loop is uvloop's, as und
 The init phase runs with the cyclic garbage collector paused: importing the stack and building the app make
 hundreds of thousands of long-lived objects, which the collector would otherwise scan again and again (about
 a tenth of the cold start's CPU, bench.lambda_start); they are then frozen out of later collections. The heavy
-imports are made inside that pause, not at the top of this module, and the dataclasses they make run the
-code that `graphql-api package lambda` compiled for their generated methods (graphql_api.dataclass_code).
+imports are made inside that pause, not at the top of this module, and the dataclasses and forward references
+they make run the code that `graphql-api package lambda` compiled for them (graphql_api.compiled_texts).
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ if TYPE_CHECKING:
 
     from graphql_api.settings import Settings
 
-from graphql_api.dataclass_code import FILE_NAME, Uses, precompiled
+from graphql_api.compiled_texts import FILE_NAME, Uses, precompiled
 
 BUNDLED_CACHE = Path(__file__).resolve().parent.parent / "graphql-api-cache"
 """In the deployment zip: GraphiQL's assets, laid out as in the user's cache (graphql_api.ops.package_lambda)."""
-DATACLASS_CODE = BUNDLED_CACHE.parent / FILE_NAME
-"""In the deployment zip: the init phase's dataclass methods, compiled (graphql_api.dataclass_code)."""
+COMPILED_TEXTS = BUNDLED_CACHE.parent / FILE_NAME
+"""In the deployment zip: the init phase's dataclass methods and forward references, compiled
+(graphql_api.compiled_texts)."""
 
 
 class LambdaService:
@@ -84,15 +85,16 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 _service: LambdaService | None = None
-dataclass_code_uses = Uses()
-"""How the init phase's dataclasses got their methods' code: from DATACLASS_CODE (hits) or compiled (misses)."""
+compiled_texts_uses = Uses()
+"""How the init phase's dataclasses and forward references got their code: from COMPILED_TEXTS (hits) or
+compiled (misses)."""
 
 
 def execution_environment() -> LambdaService:
     """This execution environment's service, built on first use from the environment's settings."""
-    global _service, dataclass_code_uses
+    global _service, compiled_texts_uses
     if _service is None:
-        with collector_paused(), precompiled(DATACLASS_CODE) as dataclass_code_uses:
+        with collector_paused(), precompiled(COMPILED_TEXTS) as compiled_texts_uses:
             from graphql_api.settings import load_settings
 
             _service = LambdaService(load_settings())

@@ -5,8 +5,8 @@ moto and no test tools) with pip for Lambda's platform (manylinux x86_64 wheels,
 the versions installed where it runs (the ones the tests ran with), adds the `graphql_api` package without
 `graphql_api/local` (the local default, which needs moto) and GraphiQL's assets when they were fetched
 (scripts/graphiql-assets.sh), precompiles every module (the function's code is read-only, so Python could
-not cache its bytecode there: without this, every cold start compiles) and the methods of the dataclasses the
-init phase makes (graphql_api.dataclass_code), and writes a reproducible zip.
+not cache its bytecode there: without this, every cold start compiles) and the texts the standard library
+compiles while the init phase imports (graphql_api.compiled_texts), and writes a reproducible zip.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import graphql_api
-from graphql_api import dataclass_code
+from graphql_api import compiled_texts
 from graphql_api.http.graphiql import assets_dir, problems, read_defaults, template, template_assets
 
 PYTHON_VERSION = "3.11"
@@ -80,7 +80,7 @@ def build_lambda_zip(output: Path = DEFAULT_OUTPUT) -> LambdaPackage:
         trim_dependencies(staging)
         copy_package(staging)
         graphiql_assets = copy_graphiql_assets(staging)
-        precompiled = compile_modules(staging) and record_dataclass_code(staging)
+        precompiled = compile_modules(staging) and record_compiled_texts(staging)
         unzipped_size = sum(file.stat().st_size for file in _files(staging))
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(output.name + ".partial")
@@ -194,19 +194,19 @@ def compile_modules(target: Path) -> bool:
     return True
 
 
-def record_dataclass_code(target: Path) -> bool:
-    """The init phase's dataclass methods, compiled by importing the zip's own modules in a fresh process (which
-    only a Python of the runtime's version, on the runtime's platform, can)."""
+def record_compiled_texts(target: Path) -> bool:
+    """The init phase's dataclass methods and forward references, compiled by importing the zip's own modules in a
+    fresh process (which only a Python of the runtime's version, on the runtime's platform, can)."""
     if platform.system() != "Linux" or platform.machine() != "x86_64":
         return False  # the zip's compiled wheels would not import here
     script = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from graphql_api.dataclass_code import main; main(sys.argv[2:])"
+        "import sys; sys.path.insert(0, sys.argv[1]); from graphql_api.compiled_texts import main; main(sys.argv[2:])"
     )
-    command = [sys.executable, "-I", "-S", "-B", "-c", script, str(target), str(target / dataclass_code.FILE_NAME)]
+    command = [sys.executable, "-I", "-S", "-B", "-c", script, str(target), str(target / compiled_texts.FILE_NAME)]
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(target)}  # not this shell's settings
     result = subprocess.run(command, cwd=target, env=environment, capture_output=True, text=True)  # noqa: S603
     if result.returncode != 0:
-        raise PackagingError(f"could not record the init phase's dataclass code:\n{result.stderr.strip()[-2000:]}")
+        raise PackagingError(f"could not record the init phase's compiled texts:\n{result.stderr.strip()[-2000:]}")
     return True
 
 

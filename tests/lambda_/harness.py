@@ -143,7 +143,7 @@ class LambdaRun:
     responses: list[dict[str, Any]]
     summary: dict[str, Any]
     """From invoke.py: import_ms, first_answer_ms, service_objects, dynamodb_clients, foreign_modules, gc_enabled,
-    gc_frozen, dataclass_code."""
+    gc_frozen, compiled_texts."""
     process_ms: float
     """From starting the process to its exit."""
 

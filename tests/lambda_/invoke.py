@@ -5,7 +5,7 @@ library can be imported. Reads one event per line on stdin and writes one JSON l
 (the handler's response), then a last line with what the test checks: how long the import and the first
 answer took, whether every invocation ran on the same app services (built once), any module imported
 from outside FOLDER and the standard library, and how the init phase ran (the garbage collector's state, the
-dataclass code it ran from the zip). Uses the standard library only, until FOLDER is on the path.
+compiled texts it ran from the zip). Uses the standard library only, until FOLDER is on the path.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main(folder: Path) -> None:
         "foreign_modules": foreign_modules(folder),
         "gc_enabled": gc.isenabled(),
         "gc_frozen": gc.get_freeze_count(),
-        "dataclass_code": vars(entry.dataclass_code_uses),
+        "compiled_texts": vars(entry.compiled_texts_uses),
     }
     print(json.dumps({"summary": summary}), flush=True)
 

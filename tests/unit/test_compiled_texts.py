@@ -1,20 +1,22 @@
-"""graphql_api.dataclass_code: dataclasses made from recorded code are the ones Python makes by compiling."""
+"""graphql_api.compiled_texts: dataclasses and forward references made from recorded code are the ones Python makes."""
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from graphql_api import dataclass_code
+from graphql_api import compiled_texts
 
 SAMPLE = """
 import dataclasses
+import typing
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Line:
@@ -26,6 +28,12 @@ class Line:
 class Money:
     cents: int
     currency: str = "EUR"
+
+class Tree:
+    children: "list[Tree]"
+    label: "typing.Optional[str]"
+
+HINTS = typing.get_type_hints(Tree)
 """
 
 NAMES = ("dc_sample_plain", "dc_sample_recorded", "dc_sample_replayed")
@@ -56,13 +64,13 @@ def methods(module: ModuleType) -> dict[str, object]:
 
 
 def test_a_dataclass_made_from_recorded_code_is_the_compiled_one(modules: Path) -> None:
-    codes = dataclass_code.record(["dc_sample_recorded"])
-    assert len(codes) >= 6
-    dataclass_code.write(codes, modules / dataclass_code.FILE_NAME)
-    with dataclass_code.precompiled(modules / dataclass_code.FILE_NAME) as uses:
+    codes = compiled_texts.record(["dc_sample_recorded"])
+    assert (len(codes["exec"]) >= 6, len(codes["eval"]) >= 2) == (True, True)
+    compiled_texts.write(codes, modules / compiled_texts.FILE_NAME)
+    with compiled_texts.precompiled(modules / compiled_texts.FILE_NAME) as uses:
         replayed = importlib.import_module("dc_sample_replayed")
     plain = importlib.import_module("dc_sample_plain")
-    assert (uses.hits, uses.misses) == (len(codes), 0)
+    assert (uses.hits, uses.misses) == (len(codes["exec"]) + len(codes["eval"]), 0)
     # The same code and real (not stringified) annotations: the recording module's __future__ does not leak in.
     assert methods(replayed) == methods(plain)
     assert replayed.Line.__init__.__annotations__["quantity"] is int
@@ -71,16 +79,18 @@ def test_a_dataclass_made_from_recorded_code_is_the_compiled_one(modules: Path) 
     with pytest.raises(dataclasses.FrozenInstanceError):
         line.sku = "B"
     assert replayed.Money(1) < replayed.Money(2)
-    assert not hasattr(dataclasses, "exec")  # the builtin again, once out of the block
+    assert typing.get_type_hints(replayed.Tree) == replayed.HINTS  # typing's own compile, outside the block
+    assert replayed.HINTS["label"] == str | None
+    assert (hasattr(dataclasses, "exec"), hasattr(typing, "compile")) == (False, False)  # the builtins again
 
 
 def test_a_file_of_another_python_version_is_ignored(modules: Path) -> None:
-    path = modules / dataclass_code.FILE_NAME
-    codes = dataclass_code.record(["dc_sample_recorded"])
-    dataclass_code.write(codes, path)
+    path = modules / compiled_texts.FILE_NAME
+    codes = compiled_texts.record(["dc_sample_recorded"])
+    compiled_texts.write(codes, path)
     path.write_bytes(b"\x00\x00\r\n" + path.read_bytes()[4:])
-    assert dataclass_code.read(path) == {}
-    with dataclass_code.precompiled(path) as uses:
+    assert compiled_texts.read(path) == {}
+    with compiled_texts.precompiled(path) as uses:
         replayed = importlib.import_module("dc_sample_replayed")
     assert (uses.hits, uses.misses) == (0, 0)
     assert methods(replayed) == methods(importlib.import_module("dc_sample_plain"))
