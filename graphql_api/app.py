@@ -98,6 +98,13 @@ def create_app(
             migration = MigrationWatch(dynamo, settings.migration_poll_seconds)
             await migration.start()  # the phase before the first request; then polled (SPEC 14)
             layout = Layout(DATA_ENTITIES, settings.single_table_name)
+            # Subscriptions and the audit trail across cutover: the single table's stream too (reads, cutover).
+            live.follow_single_table(
+                layout.table,
+                layout.from_single,
+                lambda: migration.state.single_stream,
+                lambda: migration.state.single_write,
+            )
             install_mirror(dynamo, DualWrite(dynamo, layout, migration))
             # Reads of each access pattern from the single table as `migrate reads` says (SPEC 14).
             route_reads(dynamo, ReadRouter.following(migration, layout, settings.table_prefix, current_request_id))

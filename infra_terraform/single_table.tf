@@ -24,6 +24,9 @@ resource "aws_dynamodb_table" "single_table" {
   hash_key                    = var.single_table.hash_key
   range_key                   = var.single_table.range_key
   deletion_protection_enabled = var.deletion_protection_enabled
+  # The live updates follow its stream from the reads phase on (docs/live-updates.md#migrating-to-single-table).
+  stream_enabled   = var.single_table.stream_view_type != null
+  stream_view_type = var.single_table.stream_view_type
 
   dynamic "attribute" {
     for_each = local.single_table_attributes

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+STREAM_GAP = "changes may have been missed (the stream was out of reach too long): subscribe again"
+
 
 @dataclass(frozen=True)
 class Change(Generic[T]):
@@ -99,10 +101,12 @@ class TableFeed(Generic[T]):
 
     def lost_changes(self, shard: str) -> None:
         """The stream no longer held changes this process had not read: every subscriber is told, and closed."""
+        self.close_all(STREAM_GAP)
+
+    def close_all(self, reason: str) -> None:
+        """End every subscription with UNAVAILABLE `reason` (changes may have been lost upstream)."""
         for subscriber in list(self.subscribers):
-            subscriber.close(
-                Unavailable("changes may have been missed (the stream was out of reach too long): subscribe again")
-            )
+            subscriber.close(Unavailable(reason))
 
     def publish(self, record: Record) -> None:
         images = record["dynamodb"]
@@ -156,6 +160,14 @@ class Hub:
                 LIVE_SUBSCRIPTIONS.dec()
         finally:
             feed.subscribers.discard(subscriber)
+
+    def existing(self, table_name: str) -> TableFeed[Any] | None:
+        """The feed of a table if one was made (a subscription or the audit trail needs its changes)."""
+        return self._feeds.get(table_name)
+
+    def close_all(self, reason: str) -> None:
+        for feed in self._feeds.values():
+            feed.close_all(reason)
 
     async def close(self) -> None:
         readers = [feed.reader for feed in self._feeds.values() if feed.reader]

@@ -4,13 +4,16 @@ Readers run in the background with clients of their own (their reads are not any
 Each reader's records go to its table's feed (graphql_api.live.hub), which decodes and fans them out.
 With LIVE_BUS set, a table's records come from the bus instead (graphql_api.live.bus, fed by the relays):
 the process reads no stream at all. Without it, the audited tables' readers start with the process (AUDIT_TRAIL)
-and also write each record's audit entry (graphql_api.live.audit).
+and also write each record's audit entry (graphql_api.live.audit). During the single-table migration the single
+table's stream is read too, each record handed on as its old table's (graphql_api.live.single_table_feed), and a
+change both streams carry is delivered once (graphql_api.live.dedupe).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -18,11 +21,15 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
 from graphql_api.dynamo.client import Dynamo, client_kwargs, config_kwargs
+from graphql_api.entity import Entity
 from graphql_api.errors import Unavailable
 from graphql_api.live.audit import AuditTrail, audited_entities
+from graphql_api.live.dedupe import SeenChanges
 from graphql_api.live.hub import Hub, TableFeed
-from graphql_api.live.streams import Record, StreamReader
+from graphql_api.live.single_table_feed import FromSingle, SingleTableFeed
+from graphql_api.live.streams import Deliver, Record, StreamReader
 from graphql_api.settings import Settings
+from graphql_api.tables import Table
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,9 @@ class LiveUpdates:
         self._clients: tuple[Any, Any] | None = None
         self._opening = asyncio.Lock()
         self._audit: AuditTrail | None = None
+        self._seen: dict[str, SeenChanges] = {}
+        """Per table, what was delivered: a change both streams carry during the migration goes out once."""
+        self.single_table: SingleTableFeed | None = None
         self.auditing = settings.audit_trail and not settings.live_bus
         if self.auditing:  # made in the app's lifespan, on its loop: the audited tables are read from the start
             for entity in audited_entities():
@@ -86,6 +96,40 @@ class LiveUpdates:
 
     async def _read(self, feed: TableFeed[Any]) -> None:
         table = feed.entity.table
+        seen = self._seen.setdefault(table.name, SeenChanges())
+
+        async def deliver(record: Record) -> None:
+            await self._deliver(feed, seen, record)
+
+        async def gap(shard: str) -> None:
+            feed.lost_changes(shard)
+
+        positioned = asyncio.Event()
+
+        async def confirm() -> None:
+            # Confirmed once every stream that may carry the table's changes is positioned (the single table's too).
+            await positioned.wait()
+            if self.single_table is not None:
+                await self.single_table.caught_up()
+            feed.ready.set()
+
+        confirming = asyncio.get_running_loop().create_task(confirm())
+        try:
+            await self._follow_stream(table, deliver, gap, positioned)
+        finally:
+            confirming.cancel()
+
+    async def _deliver(self, feed: TableFeed[Any], seen: SeenChanges, record: Record) -> None:
+        """A record of the table's stream, or the single table's translated: once, to subscribers and the audit."""
+        if not seen.first(record):
+            return
+        feed.publish(record)
+        if self.auditing:
+            await (await self.audit_trail()).write(feed.entity.table.name, record)
+
+    async def _follow_stream(
+        self, table: Table, deliver: Deliver, gap: Callable[[str], Awaitable[None]], ready: asyncio.Event
+    ) -> None:
         while True:
             try:
                 dynamodb, streams = await self._open_clients()
@@ -100,20 +144,33 @@ class LiveUpdates:
             result: dict[str, Any] = await getattr(streams, operation)(**params)
             return result
 
-        async def deliver(record: Record) -> None:
-            feed.publish(record)
-            if self.auditing:
-                await (await self.audit_trail()).write(table.name, record)
-
-        async def gap(shard: str) -> None:
-            feed.lost_changes(shard)
-
         reader = StreamReader(
-            call, stream_arn, deliver, on_gap=gap, ready=feed.ready, max_idle=self.settings.stream_max_idle
+            call, stream_arn, deliver, on_gap=gap, ready=ready, max_idle=self.settings.stream_max_idle
         )
         self.readers[table.name] = reader
         await reader.run()
 
+    def follow_single_table(
+        self, table: Table, from_single: FromSingle, wanted: Callable[[], bool], single_writes: Callable[[], bool]
+    ) -> None:
+        """From the migration's reads phase on, also read the single table's stream, each record as its old table's
+        (graphql_api.live.single_table_feed); `wanted` and `single_writes` say where this instance's phase is."""
+        if self.settings.live_bus:
+            return  # the instances read no stream: the relays do (docs/live-updates.md#migrating-to-single-table)
+
+        async def read(deliver: Deliver, gap: Callable[[str], Awaitable[None]], ready: asyncio.Event) -> None:
+            await self._follow_stream(table, deliver, gap, ready)
+
+        async def dispatch(entity: Entity[Any], record: Record) -> None:
+            feed = self.hub.existing(entity.table.name)
+            if feed is not None:  # nobody follows the table's changes in this process otherwise
+                await self._deliver(feed, self._seen.setdefault(entity.table.name, SeenChanges()), record)
+
+        self.single_table = SingleTableFeed(read, from_single, dispatch, self.hub.close_all, wanted, single_writes)
+        self.single_table.start()
+
     async def close(self) -> None:
+        if self.single_table is not None:
+            await self.single_table.close()
         await self.hub.close()
         await self._stack.aclose()

@@ -129,6 +129,7 @@ class Layout:
             hash_key=Key("PK"),
             range_key=Key("SK"),
             indexes=tuple(Index(f"GSI{n}", Key(f"GSI{n}PK"), Key(f"GSI{n}SK")) for n in range(1, gsi_count + 1)),
+            stream="NEW_AND_OLD_IMAGES",  # the live updates follow it from the reads phase (live/single_table_feed.py)
         )
 
     def placement(self, entity: Entity[Any]) -> Placement:

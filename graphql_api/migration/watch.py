@@ -28,6 +28,9 @@ DUAL_WRITE_PHASES = frozenset({"dual-write", "backfill", "verify", "reads"})
 """The old tables decide every write and the single table gets a twin of each, in the same transaction."""
 SINGLE_WRITE_PHASES = frozenset({"cutover"})
 """Writes go to the single table only, which decides them (its twins carry the old writes' conditions)."""
+SINGLE_STREAM_PHASES = frozenset({"reads", "cutover"})
+"""The live updates read the single table's stream beside the old tables' (graphql_api.live.single_table_feed): the
+phase before cutover and cutover itself, so that an instance reads it before any instance writes it alone."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class MigrationSnapshot:
     @property
     def single_write(self) -> bool:
         return self.phase in SINGLE_WRITE_PHASES
+
+    @property
+    def single_stream(self) -> bool:
+        return self.phase in SINGLE_STREAM_PHASES
 
     def read_percent(self, pattern: str) -> int:
         """The share of `pattern`'s reads for the single table: its own item, else `*`'s, else 0."""
