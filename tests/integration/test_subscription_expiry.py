@@ -1,4 +1,6 @@
-"""A connection lives no longer than its token (SPEC section 10), on both backends, against uvicorn.
+"""A connection lives no longer than its token (SPEC section 10), against uvicorn, on DynamoDB Local only: the
+expiry is decided above DynamoDB (a timer on the connection, a check per outgoing message), which only carries the
+changes; the streams' delivery on both backends is test_subscriptions.py's subject.
 
 The service here runs with AUTH_CLOCK_SKEW=0, so a token stops being accepted at its `exp` exactly and
 a token of a few seconds makes a quick test. A change made after the expiry reaches a control subscriber
@@ -28,6 +30,8 @@ from tests.integration.test_subscriptions import (
 from tests.issuer import shared_issuer
 from tests.live_client import LiveClient, error_codes
 from tests.support import Api
+
+pytestmark = pytest.mark.one_backend  # tokens and the socket's lifetime: decided above DynamoDB
 
 LIFETIME = 6
 """Seconds: long enough to subscribe and see one change on a slow machine, short enough to wait out."""
