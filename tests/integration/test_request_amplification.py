@@ -187,15 +187,23 @@ def test_generated_queries_make_at_most_their_estimate(api: Api, tally: Tally) -
     schema = tally.client.app.state.schema._schema  # type: ignore[attr-defined]
     callers = _callers()
 
-    @seed(20261205)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(queries(schema, custom_scalars=SCALARS), st.sampled_from(sorted(callers)))
-    def run(query: str, caller: str) -> None:
-        tally.check(query, None, callers[caller])
+    def run_examples(from_seed: int) -> None:
+        @seed(from_seed)
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(queries(schema, custom_scalars=SCALARS), st.sampled_from(sorted(callers)))
+        def run(query: str, caller: str) -> None:
+            tally.check(query, None, callers[caller])
 
+        run()
+
+    # Enough generated queries must answer with data for the comparison to mean something. How many do depends
+    # on the schema's shape (hypothesis-graphql draws root fields in their order) and on the constants
+    # Hypothesis finds in the modules loaded (6.170 draws strings from them): 51-99 of 300 were seen. So more
+    # examples are drawn, from further seeds, until enough did (at most three rounds).
     before = tally.checked
-    run()
-    # Enough generated queries must have answered with data for the comparison to mean something. How many do
-    # depends on the schema's shape (hypothesis-graphql draws root fields in their order): 89-99 of 300 were seen.
-    assert tally.checked - before >= EXAMPLES // 5, f"only {tally.checked - before} of {EXAMPLES} answered with data"
+    for from_seed in (20261205, 20261206, 20261207):
+        run_examples(from_seed)
+        if tally.checked - before >= EXAMPLES // 5:
+            break
+    assert tally.checked - before >= EXAMPLES // 5, f"only {tally.checked - before} answered with data"
     assert not tally.over, tally.over
