@@ -165,6 +165,10 @@ class Hub:
         """The feed of a table if one was made (a subscription or the audit trail needs its changes)."""
         return self._feeds.get(table_name)
 
+    def following(self) -> bool:
+        """Whether any table's changes are followed in this process (a subscription, the audit trail, the catalog)."""
+        return bool(self._feeds)
+
     def close_all(self, reason: str) -> None:
         for feed in self._feeds.values():
             feed.close_all(reason)

@@ -166,7 +166,9 @@ class LiveUpdates:
             if feed is not None:  # nobody follows the table's changes in this process otherwise
                 await self._deliver(feed, self._seen.setdefault(entity.table.name, SeenChanges()), record)
 
-        self.single_table = SingleTableFeed(read, from_single, dispatch, self.hub.close_all, wanted, single_writes)
+        self.single_table = SingleTableFeed(
+            read, from_single, dispatch, self.hub.close_all, wanted, single_writes, needed=self.hub.following
+        )
         self.single_table.start()
 
     async def close(self) -> None:

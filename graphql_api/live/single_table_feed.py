@@ -69,7 +69,8 @@ def _old_image(image: dict[str, AttributeValue], from_single: FromSingle) -> dic
 
 
 class SingleTableFeed:
-    """Reads the single table's stream while `wanted()` (the phase, as this instance follows it), translated."""
+    """Reads the single table's stream while `wanted()` (the phase, as this instance follows it) and `needed()` (a
+    table's changes are followed in this process: none on Lambda), each record translated."""
 
     def __init__(
         self,
@@ -79,6 +80,7 @@ class SingleTableFeed:
         lost: Callable[[str], None],
         wanted: Callable[[], bool],
         single_writes: Callable[[], bool],
+        needed: Callable[[], bool],
         *,
         check_every: float = 0.25,
     ) -> None:
@@ -88,10 +90,12 @@ class SingleTableFeed:
         self._lost = lost
         self._wanted = wanted
         self._single_writes = single_writes
+        self._needed = needed
         self.check_every = check_every
         self.ready = asyncio.Event()
         """Set once the reader holds its shard iterators: from then on it misses nothing."""
         self.translated = 0
+        self._in_phase = False
         self._reader: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -100,33 +104,39 @@ class SingleTableFeed:
         return self._reader is not None
 
     async def caught_up(self) -> None:
-        """Return once the reader, if one runs, misses nothing more (a subscription is confirmed after this)."""
+        """Start reading if the phase wants it; return once the reader misses nothing more (or none is needed). A
+        subscription is confirmed after this."""
+        if self._wanted():
+            self._begin()
         if self._reader is not None:
             await self.ready.wait()
 
     def start(self) -> None:
         """Follow the phase (this instance's view of it, in memory: no request to DynamoDB) until `close`."""
-        if self._wanted():
-            self._begin(late=False)
+        self._in_phase = self._wanted()
+        if self._in_phase and self._needed():
+            self._begin()
         self._task = asyncio.get_running_loop().create_task(self._follow(), name="single-table-feed")
 
     async def _follow(self) -> None:
         while True:
             await asyncio.sleep(self.check_every)
-            if self._wanted():
-                # Already writing the single table alone: the reads phase was missed between two polls.
-                self._begin(late=self._single_writes())
-            elif self._reader is not None:
+            in_phase = self._wanted()
+            if in_phase and not self._in_phase and self._single_writes():
+                # The reads phase was missed between two polls: others may have written the single table alone.
+                self._lost(MISSED)
+            self._in_phase = in_phase
+            if in_phase and self._needed():
+                self._begin()
+            elif not in_phase and self._reader is not None:
                 await self._stop()
 
-    def _begin(self, *, late: bool) -> None:
+    def _begin(self) -> None:
         if self._reader is not None:
             return
         self.ready.clear()
         self._reader = asyncio.get_running_loop().create_task(self._read(self._deliver, self._gap, self.ready))
         logger.info("live updates: following the single table's stream too")
-        if late:  # another instance may have written the single table alone before this reader started
-            self._lost(MISSED)
 
     async def _deliver(self, record: Record) -> None:
         found = old_record(record, self._from_single)
