@@ -3,7 +3,7 @@
 Every answer must be a non-5xx JSON response with no stack trace or AWS detail, and every error
 must carry a code of SPEC section 5. Valid operations (POSITIVE) and operations with one schema
 violation (NEGATIVE) are both sent, on one backend (what is fuzzed is the service's handling, not DynamoDB's).
-The seed is fixed; FUZZ_EXAMPLES sets how many per mode: 200 by default, 1,000 with TEST_THOROUGH=1
+The seed is fixed; FUZZ_EXAMPLES sets how many per mode: 100 by default, 1,000 with TEST_THOROUGH=1
 (tests/depth.py).
 """
 
@@ -31,7 +31,7 @@ from tests.support import fresh_settings, run_with_dynamo
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
-EXAMPLES = count("FUZZ_EXAMPLES", quick=200, thorough=1000)
+EXAMPLES = count("FUZZ_EXAMPLES", quick=100, thorough=1000)
 LEAKS = (
     "Traceback",
     "botocore",
