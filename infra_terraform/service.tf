@@ -1,7 +1,8 @@
 # The service on AWS Lambda behind an HTTP API (modules/lambda_service), when var.service.enabled. Its
 # role may make exactly the DynamoDB calls the code makes: var.dynamodb_access.api, generated from the
 # code into dynamodb_access.auto.tfvars.json (python -m graphql_api.ops.iam_policy), each grant turned
-# here into the ARN of the table, index or stream it names. Tokens come from var.service.auth_issuer, or
+# here into the ARN of the table, index or stream it names; with single_table_enabled also the
+# `migration` part (migration_permissions), every grant of which is on the single table (single_table.tf). Tokens come from var.service.auth_issuer, or
 # from the user pool of cognito.tf when that is enabled.
 
 locals {
@@ -24,16 +25,26 @@ locals {
   # Each grant's resource: the table's ARN, the table's ARN with /index/<name>, or the table's stream ARN.
   table_arns        = { for table, instance in module.table : table => instance.table_arn }
   table_stream_arns = { for table, instance in module.table : table => instance.table_stream_arn }
+  # A grant on a table the tables' module does not make is on the single table (single_table.tf): the whole
+  # `migration` part, and the stream readers' grants on its stream. It exists only with single_table_enabled:
+  # without it those grants are left out.
+  single_table_arn        = one(aws_dynamodb_table.single_table[*].arn)
+  single_table_stream_arn = one(aws_dynamodb_table.single_table[*].stream_arn)
   dynamodb_permissions = {
     for part, grants in var.dynamodb_access : part => [
       for grant in grants : {
         action = grant.action
         resource = (
+          !contains(keys(local.table_arns), grant.table) ? (
+            grant.stream ? local.single_table_stream_arn :
+            grant.index == null ? local.single_table_arn :
+            "${local.single_table_arn}/index/${grant.index}"
+          ) :
           grant.stream ? local.table_stream_arns[grant.table] :
           grant.index == null ? local.table_arns[grant.table] :
           "${local.table_arns[grant.table]}/index/${grant.index}"
         )
-      }
+      } if contains(keys(local.table_arns), grant.table) || var.single_table_enabled
     ]
   }
 
@@ -67,6 +78,7 @@ module "service" {
   environment                    = local.service_environment
   cursor_secret                  = var.service_cursor_secret
   dynamodb_permissions           = local.dynamodb_permissions.api
+  migration_permissions          = local.dynamodb_permissions.migration
   cdn_enabled                    = local.service.cdn_enabled
 
   # The tables' on-call topic hears about the service too.

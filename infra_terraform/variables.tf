@@ -117,9 +117,10 @@ variable "tables" {
 
 variable "dynamodb_access" {
   description = <<-EOT
-    The service's DynamoDB access, by part: `api` (every request: the Lambda role gets exactly these) and
+    The service's DynamoDB access, by part: `api` (every request: the Lambda role gets exactly these),
     `subscriptions` (the stream readers: a long-running `graphql-api serve`, or `graphql-api relay` with its
-    shard leases). Each grant is one IAM action
+    shard leases) and `migration` (the requests' calls on the single table: dual-write and moved reads,
+    granted with single_table_enabled only). Each grant is one IAM action
     on a table, one of its indexes or its stream, by table name without the prefix. Generated from the
     code into dynamodb_access.auto.tfvars.json, which Terraform loads by itself: regenerate that file
     (python -m graphql_api.ops.iam_policy), do not edit it or set this variable anywhere else.
@@ -137,10 +138,17 @@ variable "dynamodb_access" {
       index  = string
       stream = bool
     }))
+    migration = list(object({
+      action = string
+      table  = string
+      index  = string
+      stream = bool
+    }))
   })
   default = {
     api           = []
     subscriptions = []
+    migration     = []
   }
 }
 

@@ -21,10 +21,11 @@ WORKER_OUTPUT_KEY = "dynamodb_access"
 
 @dataclass
 class AccessRecord:
-    """The grants the service used, by part (`api`: its DynamoDB client; `subscriptions`: its stream readers)."""
+    """The grants the service used, by part (`api` and `migration`: its DynamoDB client; `subscriptions`: its stream
+    readers)."""
 
-    used: dict[str, dict[Grant, str]] = field(default_factory=lambda: {"api": {}, "subscriptions": {}})
-    """Each grant with the first test that used it."""
+    used: dict[str, dict[Grant, str]] = field(default_factory=lambda: {part: {} for part in PARTS})
+    """Each grant with the first test that used it, by part (the single table's: `migration`, iam_policy.part_of)."""
     prefixes: set[str] = field(default_factory=set)
     """The table prefixes of the apps built so far: how a physical table name becomes a declared one."""
     current_test: str = "?"

@@ -47,6 +47,7 @@ from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.registry import ALL_ENTITIES, LISTINGS, WRITES
 from graphql_api.live.leases import SHARD_LEASES
 from graphql_api.migration.phase import MIGRATION
+from graphql_api.ops.single_table import Layout
 from graphql_api.repositories._access import DeclaredAccess
 from graphql_api.repositories.audit import AUDIT_LOG
 from graphql_api.repositories.counters import COUNTERS
@@ -55,9 +56,13 @@ from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.repositories.reviews import REVIEWS
+from graphql_api.tables import Table
 
 REGENERATE = "python -m graphql_api.ops.iam_policy > infra_terraform/dynamodb_access.auto.tfvars.json"
 DATA_FILE = "dynamodb_access.auto.tfvars.json"
+
+SINGLE_TABLE = Layout()
+"""The single table's layout, from the same declarations as `migrate plan` and single_table.auto.tfvars.json."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +154,13 @@ STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynam
 
 def read_stream(entity: Entity[Any]) -> tuple[Grant, ...]:
     """DescribeStream, GetShardIterator, GetRecords on the table's stream (graphql_api.live.streams)."""
-    if entity.table.stream is None:
-        raise ValueError(f"{entity.table.name} declares no stream to read")
-    return tuple(Grant(action, entity.table.name, stream=True) for action in STREAM_ACTIONS)
+    return read_table_stream(entity.table)
+
+
+def read_table_stream(table: Table) -> tuple[Grant, ...]:
+    if table.stream is None:
+        raise ValueError(f"{table.name} declares no stream to read")
+    return tuple(Grant(action, table.name, stream=True) for action in STREAM_ACTIONS)
 
 
 def listing_access(listing: Listing[Any]) -> Access:
@@ -234,12 +243,95 @@ AUDIT_WRITES = Access(
     (put_item(AUDIT_LOG),),
 )
 
-SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, RELAY_LEASES, AUDIT_WRITES)
+SINGLE_TABLE_STREAM = Access(
+    "graphql_api.live.single_table_feed.SingleTableFeed: the single table's stream",
+    "From the migration's reads phase on, `serve`'s readers also follow the single table's stream (live updates "
+    "across cutover): DescribeTable for its ARN, then its shards, iterators and records. On the single table, so "
+    "Terraform resolves it only with single_table_enabled (service.tf).",
+    (Grant("dynamodb:DescribeTable", SINGLE_TABLE.table.name), *read_table_stream(SINGLE_TABLE.table)),
+)
+
+SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, SINGLE_TABLE_STREAM, RELAY_LEASES, AUDIT_WRITES)
 """The stream readers, the relay's leases and the audit entries. The relay (LIVE_BUS) makes exactly these calls; a
 `serve` without LIVE_BUS makes the stream readers' and the audit's only (the lease grants are then unused: three
 item actions on a table of the relays' own)."""
 
-PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS}
+# --- The single-table migration (SPEC section 14), granted while Terraform's single_table_enabled is on --------
+
+TWINNED = ("PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
+"""The write actions dual-write gives a twin (a ConditionCheck's only at cutover, where the twins decide)."""
+
+
+def on_single_table(action: str, index: str | None = None, layout: Layout = SINGLE_TABLE) -> Grant:
+    return Grant(f"dynamodb:{action}", layout.table.name, index)
+
+
+def located_by_key(entity: Entity[Any], layout: Layout = SINGLE_TABLE) -> Grant:
+    """How dual-write finds an item of the single table by its old key (at cutover): GetItem where PK and SK follow
+    from the key, else a Query of the GSI holding it under its key alone (an order: its customer and date)."""
+    placement = layout.placement(entity)
+    number = placement.gsi_for("key")
+    if placement.by_key or number is None:
+        return on_single_table("GetItem", layout=layout)
+    return on_single_table("Query", f"GSI{number}", layout)
+
+
+def _looked_up(action: str, entity: Entity[Any], layout: Layout) -> list[Entity[Any]]:
+    """The items a twin of `action` on `entity` may read first (graphql_api.migration.dual_write): the item itself
+    when its key does not give PK and SK or an update moves it in a GSI, and the parent its keys need."""
+    placement, needed = layout.placement(entity), layout.ancestors_needed(entity)
+    found = [] if needed is None else [needed[0]]
+    keyed = placement.by_key and needed is None
+    if action != "PutItem" and (not keyed or (action == "UpdateItem" and placement.gsis)):
+        found.append(entity)
+    return found
+
+
+def migration_accesses(layout: Layout = SINGLE_TABLE) -> tuple[Access, ...]:
+    """Dual-write's twins and their reads, and the read side's translated requests, all on the single table."""
+    written = [
+        (action, entity)
+        for declared in WRITES
+        for action, entity in declared.actions
+        if action in TWINNED and entity.table.name in layout.placements
+    ]
+    looked_up = {other.table.name: other for action, entity in written for other in _looked_up(action, entity, layout)}
+    return (
+        Access(
+            "graphql_api.migration.dual_write.DualWrite: the twins",
+            "From dual-write to cutover, each API write's twin on the single table, in the same transaction: the "
+            "actions of the repository writes on the tables the layout holds.",
+            tuple(ordered(on_single_table(action, layout=layout) for action, _ in written)),
+        ),
+        Access(
+            "graphql_api.migration.dual_write.DualWrite: reads at cutover",
+            "At cutover an item is found in the single table before its twin is made (an order by its key GSI; an "
+            "item an update moves in a GSI): " + ", ".join(sorted(looked_up)) + ".",
+            tuple(ordered(located_by_key(entity, layout) for entity in looked_up.values())),
+        ),
+        Access(
+            "graphql_api.migration.read_routing.ReadRouter and read_translation.ReadTranslator",
+            "Reads moved to the single table (`migrate reads`, and their shadows): each listing's Query on the table "
+            "or the GSI serving it, the loaders' BatchGetItem, and a Query of the key GSI for items whose key does "
+            "not give PK and SK. Every GSI of the layout serves a declared index or such a lookup.",
+            (
+                on_single_table("BatchGetItem", layout=layout),
+                on_single_table("Query", layout=layout),
+                *(on_single_table("Query", index.name, layout) for index in layout.table.indexes),
+            ),
+        ),
+    )
+
+
+MIGRATION_PART: tuple[Access, ...] = migration_accesses()
+"""The service's calls on the single table: granted to its role only with single_table_enabled (service.tf)."""
+
+PARTS: dict[str, tuple[Access, ...]] = {"api": API, "subscriptions": SUBSCRIPTIONS, "migration": MIGRATION_PART}
+
+
+def part_of(grant: Grant) -> str:
+    """The part of the service's own client a grant belongs to: `migration` on the single table, else `api`."""
+    return "migration" if grant.table == SINGLE_TABLE.table.name else "api"
 
 
 def grants(accesses: Iterable[Access]) -> list[Grant]:

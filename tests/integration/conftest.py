@@ -1,8 +1,9 @@
 """Every DynamoDB call the service makes during the integration tests, recorded as IAM grants.
 
-The record covers every app the tests build in this process (`create_app`): each call of the app's own
-DynamoDB client (`Dynamo.call`, before it is sent: a call refused or failed still counts, its retries do
-not) and of its stream readers (the DescribeTable that finds a stream, then DescribeStream,
+The record covers every app the tests build in this process (`create_app`): each call the app's own
+DynamoDB client sends (its `_call`, below the single-table read routing, which swaps a request of the old
+tables for the single table's: graphql_api.migration.read_routing; a call refused or failed still counts,
+its retries do not) and of its stream readers (the DescribeTable that finds a stream, then DescribeStream,
 GetShardIterator and GetRecords, each on the reader's stream). The tests' own clients (fixtures creating
 tables, loading data, writing around the service) are not the service's and are not recorded, nor is
 anything run in another process (uvicorn under `live_url`, the CLI): test_iam_stream_readers.py runs the
@@ -16,16 +17,15 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from weakref import WeakSet
 
 import pytest
 from aiobotocore.session import AioSession
 
 import graphql_api.app
 import graphql_api.live.service
-from graphql_api.dynamo.client import Dynamo, open_dynamo
+from graphql_api.dynamo.client import Call, Dynamo, open_dynamo
 from graphql_api.live.streams import StreamReader
-from graphql_api.ops.iam_policy import grants_of_call, stream_grant, stream_table
+from graphql_api.ops.iam_policy import grants_of_call, part_of, stream_grant, stream_table
 from graphql_api.settings import Settings
 from tests.dynamodb_access import RECORD, AccessRecord
 from tests.support import ONE_BACKEND, backend_of
@@ -33,25 +33,22 @@ from tests.support import ONE_BACKEND, backend_of
 INTEGRATION = Path(__file__).resolve().parent
 
 
-SERVICE_CLIENTS: WeakSet[Dynamo] = WeakSet()
-"""The DynamoDB clients the apps opened, as opposed to the tests' own."""
-
-
 @asynccontextmanager
 async def _service_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
-    """graphql_api.app's `open_dynamo`: the same client, known as the service's."""
+    """graphql_api.app's `open_dynamo`: the same client, its calls recorded (the tests' own clients are not)."""
     RECORD.prefixes.add(settings.table_prefix)
     async with open_dynamo(settings) as dynamo:
-        SERVICE_CLIENTS.add(dynamo)
+        dynamo._call = _recording_call(dynamo._call, settings.table_prefix)
         yield dynamo
 
 
-def _recording_call(call: Any) -> Any:
-    async def recorded(self: Dynamo, operation: str, **params: Any) -> dict[str, Any]:
-        if self in SERVICE_CLIENTS:
-            RECORD.note("api", grants_of_call(operation, params, self.table_prefix))
-        result: dict[str, Any] = await call(self, operation, **params)
-        return result
+def _recording_call(call: Call, table_prefix: str) -> Call:
+    """The client's sender, each call noted in its part (the single table's: `migration`) before it is sent."""
+
+    async def recorded(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        for grant in grants_of_call(operation, params, table_prefix):
+            RECORD.note(part_of(grant), [grant])
+        return await call(operation, params)
 
     return recorded
 
@@ -85,7 +82,6 @@ def _live_session() -> AioSession:
 def dynamodb_access_record() -> Iterator[AccessRecord]:
     patches = pytest.MonkeyPatch()
     patches.setattr(graphql_api.app, "open_dynamo", _service_dynamo)
-    patches.setattr(Dynamo, "call", _recording_call(Dynamo.call))
     patches.setattr(graphql_api.live.service, "get_session", _live_session)
     patches.setattr(graphql_api.live.service, "StreamReader", _stream_reader)
     try:

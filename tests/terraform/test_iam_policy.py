@@ -28,8 +28,10 @@ from graphql_api.graphql.registry import ALL_ENTITIES, ALL_TABLES, LISTINGS, SAM
 from graphql_api.ops.iam_policy import (
     API,
     DATA_FILE,
+    MIGRATION_PART,
     PARTS,
     REGENERATE,
+    SINGLE_TABLE,
     STREAM_ACTIONS,
     SUBSCRIPTIONS,
     Access,
@@ -40,6 +42,7 @@ from graphql_api.ops.iam_policy import (
     grants_of_call,
     iam_action,
     load,
+    part_of,
     query,
     read_stream,
     render,
@@ -94,7 +97,7 @@ def test_an_entry_holds_every_attribute_null_where_absent() -> None:
 
 
 def _problems(grant: Grant) -> list[str]:
-    tables = {table.name: table for table in ALL_TABLES}
+    tables = {table.name: table for table in (*ALL_TABLES, SINGLE_TABLE.table)}
     problems = []
     if grant.action not in KNOWN_ACTIONS:
         problems.append(f"{grant}: not one of the DynamoDB actions the service may use")
@@ -148,9 +151,38 @@ def test_readiness_describes_every_declared_table() -> None:
 
 def test_the_stream_readers_follow_the_tables_subscriptions_read() -> None:
     streamed = {grant.table for grant in grants(SUBSCRIPTIONS) if grant.stream}
-    assert streamed == {"Customers", "Orders", "Products", "Reviews"}  # subscriptions' and the audit trail's
+    # Subscriptions' and the audit trail's, and the single table's from the migration's reads phase on.
+    assert streamed == {"Customers", "Orders", "Products", "Reviews", SINGLE_TABLE.table.name}
     with pytest.raises(ValueError, match="declares no stream"):
         read_stream(Entity(Order, "Archive", key=("order_id",)))
+
+
+def test_the_migration_part_is_the_single_tables_twins_lookups_and_moved_reads() -> None:
+    """Derived from the layout and the repository writes: nothing on the old tables, nothing but item and Query
+    actions, a Query on every GSI, and each write action the API takes on a table the layout holds (a write of
+    RateLimits, which the layout does not hold, gets no twin)."""
+    migration = grants(MIGRATION_PART)
+    assert {grant.table for grant in migration} == {SINGLE_TABLE.table.name}
+    written = {
+        action for declared in WRITES for action, entity in declared.actions if entity.table.name != "RateLimits"
+    }
+    assert {grant.action for grant in migration if grant.action not in ("dynamodb:Query", "dynamodb:GetItem")} == {
+        "dynamodb:BatchGetItem",
+        *(f"dynamodb:{action}" for action in written - {"GetItem", "BatchGetItem"}),
+    }
+    assert {grant.index for grant in migration if grant.action == "dynamodb:Query"} == {
+        None,
+        *(index.name for index in SINGLE_TABLE.table.indexes),
+    }
+    # At cutover an order (its PK needs its customer and date) is found by its key GSI, a product by its key.
+    (lookups,) = [access for access in MIGRATION_PART if access.code.endswith("reads at cutover")]
+    assert set(lookups.grants) == {Grant("dynamodb:GetItem", "App"), Grant("dynamodb:Query", "App", "GSI1")}
+
+
+def test_a_call_on_the_single_table_is_the_migration_parts() -> None:
+    (twin,) = grants_of_call("put_item", {"TableName": "dev-App"}, PREFIX)
+    (original,) = grants_of_call("put_item", {"TableName": "dev-Orders"}, PREFIX)
+    assert (part_of(twin), part_of(original)) == ("migration", "api")
 
 
 # --- From calls to grants ----------------------------------------------------------------------------

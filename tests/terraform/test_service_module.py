@@ -116,27 +116,45 @@ def expected_arn(grant: iam_policy.Grant) -> str:
     return table_arn(grant.table)
 
 
-def resolved_permissions(terraform: Path, terraform_root: Path, workdir: Path) -> dict[str, list[dict[str, str]]]:
-    """service.tf's `dynamodb_permissions` on the generated data, with the table module's outputs made up.
+SINGLE_TABLE_ARN = f"{ACCOUNT_ARN}dev-{iam_policy.SINGLE_TABLE.table.name}"
+
+
+def resolved_permissions(
+    terraform: Path, terraform_root: Path, workdir: Path, single_table_enabled: bool = False
+) -> dict[str, list[dict[str, str]]]:
+    """service.tf's `dynamodb_permissions` on the generated data, with the table module's outputs made up, and the
+    module call's `migration_permissions` (under the key `module.migration_permissions`).
 
     The root's variables.tf and data files are copied; `table_arns` and `table_stream_arns` (from
-    module.table in service.tf) are given as the ARNs AWS would make for the prefix dev-.
+    module.table in service.tf) are given as the ARNs AWS would make for the prefix dev-, and the single table's
+    (single_table.tf) likewise when `single_table_enabled`, else null as its absent resource gives.
     """
     shutil.copy(terraform_root / "variables.tf", workdir / "variables.tf")
     for data in terraform_root.glob("*.auto.tfvars.json"):
         shutil.copy(data, workdir / data.name)
-    expression = locals_of(load_hcl(terraform_root / "service.tf"))["dynamodb_permissions"]
+    (workdir / "terraform.tfvars.json").write_text(json.dumps({"single_table_enabled": single_table_enabled}))
+    service = load_hcl(terraform_root / "service.tf")
+    expression = locals_of(service)["dynamodb_permissions"]
+    migration = blocks(service, "module")["service"]["migration_permissions"]
     arns = {table.name: table_arn(table.name) for table in ALL_TABLES}
     streams = {
         table.name: f"{arns[table.name]}/stream/{STREAM_LABEL}" if table.stream else None for table in ALL_TABLES
     }
-    (workdir / "resolve.tf.json").write_text(
-        json.dumps({"locals": {"table_arns": arns, "table_stream_arns": streams}}), encoding="utf-8"
-    )
+    single = SINGLE_TABLE_ARN if single_table_enabled else None
+    made_up = {
+        "table_arns": arns,
+        "table_stream_arns": streams,
+        "single_table_arn": single,
+        "single_table_stream_arn": single and f"{single}/stream/{STREAM_LABEL}",
+    }
+    (workdir / "resolve.tf.json").write_text(json.dumps({"locals": made_up}), encoding="utf-8")
     (workdir / "resolve.tf").write_text(
-        f"locals {{\n  dynamodb_permissions = {source(expression)}\n}}\n", encoding="utf-8"
+        f"locals {{\n  dynamodb_permissions = {source(expression)}\n"
+        f"  migration_permissions = {source(migration)}\n}}\n",
+        encoding="utf-8",
     )
     permissions: dict[str, list[dict[str, str]]] = evaluate(terraform, workdir, "local.dynamodb_permissions")
+    permissions["module.migration_permissions"] = evaluate(terraform, workdir, "local.migration_permissions")
     return permissions
 
 
@@ -145,6 +163,13 @@ def root_permissions(
     terraform: Path, terraform_root: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, list[dict[str, str]]]:
     return resolved_permissions(terraform, terraform_root, tmp_path_factory.mktemp("root"))
+
+
+@pytest.fixture(scope="module")
+def root_permissions_with_single_table(
+    terraform: Path, terraform_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[dict[str, str]]]:
+    return resolved_permissions(terraform, terraform_root, tmp_path_factory.mktemp("root"), single_table_enabled=True)
 
 
 # --- The module's shape -------------------------------------------------------------------------------
@@ -269,33 +294,67 @@ def test_the_readme_documents_every_input_and_output(module_dir: Path, module: d
 # --- The DynamoDB policy: exactly the generated grants, as ARNs, and nothing else -------------------------
 
 
-def test_the_root_turns_each_generated_grant_into_its_arn(root_permissions: dict[str, list[dict[str, str]]]) -> None:
+def test_the_root_turns_each_generated_grant_into_its_arn(
+    root_permissions_with_single_table: dict[str, list[dict[str, str]]],
+) -> None:
     for part, accesses in iam_policy.PARTS.items():
         expected = [{"action": grant.action, "resource": expected_arn(grant)} for grant in iam_policy.grants(accesses)]
-        assert root_permissions[part] == expected, part
+        assert root_permissions_with_single_table[part] == expected, part
+    migration = root_permissions_with_single_table["migration"]
+    assert {permission["resource"].split("/index/")[0] for permission in migration} == {SINGLE_TABLE_ARN}
+    assert root_permissions_with_single_table["module.migration_permissions"] == migration
 
 
-def test_the_lambda_role_allows_exactly_the_api_grants(
-    terraform: Path, module_dir: Path, root_permissions: dict[str, list[dict[str, str]]], tmp_path: Path
+def test_without_the_single_table_the_root_leaves_the_migration_part_out(
+    root_permissions: dict[str, list[dict[str, str]]],
+    root_permissions_with_single_table: dict[str, list[dict[str, str]]],
 ) -> None:
-    """End to end: the declarations, the data file, the root's ARNs, the module's policy document."""
-    workdir = module_workdir(module_dir, tmp_path, module_inputs(root_permissions["api"]))
-
-    policy = evaluate(terraform, workdir, "local.dynamodb_policy")
-
-    allowed = {
-        (action, resource)
-        for statement in policy["Statement"]
-        for action in statement["Action"]
-        for resource in statement["Resource"]
-    }
-    expected = {(grant.action, expected_arn(grant)) for grant in iam_policy.grants(iam_policy.API)}
-    assert allowed == expected
-    assert len(allowed) == len(iam_policy.grants(iam_policy.API))
-    assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
-    assert [statement["Sid"] for statement in policy["Statement"]] == sorted(
-        {action.split(":")[1] for action, _ in expected}
+    assert sorted(root_permissions) == ["api", "migration", "module.migration_permissions", "subscriptions"]
+    assert root_permissions["migration"] == root_permissions["module.migration_permissions"] == []
+    assert root_permissions["api"] == root_permissions_with_single_table["api"]
+    # The stream readers' grants on the single table's stream go with it too.
+    single = [
+        p for p in root_permissions_with_single_table["subscriptions"] if p["resource"].startswith(SINGLE_TABLE_ARN)
+    ]
+    assert single
+    assert [p for p in root_permissions_with_single_table["subscriptions"] if p not in single] == (
+        root_permissions["subscriptions"]
     )
+
+
+@pytest.mark.parametrize("single_table_enabled", [False, True], ids=["single-table-off", "single-table-on"])
+def test_the_lambda_role_allows_exactly_the_api_grants_and_the_migrations_with_its_flag(
+    terraform: Path, module_dir: Path, tmp_path: Path, request: pytest.FixtureRequest, single_table_enabled: bool
+) -> None:
+    """End to end: the declarations, the data file, the root's ARNs (single_table_enabled off or on), the module's
+    policy document: the API's statements, and the migration's own (SingleTable<Action>) only with the flag."""
+    fixture = "root_permissions_with_single_table" if single_table_enabled else "root_permissions"
+    permissions: dict[str, list[dict[str, str]]] = request.getfixturevalue(fixture)
+    inputs = module_inputs(permissions["api"], migration_permissions=permissions["module.migration_permissions"])
+
+    policy = evaluate(terraform, module_workdir(module_dir, tmp_path, inputs), "local.dynamodb_policy")
+
+    def allowed(single_table: bool) -> set[tuple[str, str]]:
+        return {
+            (action, resource)
+            for statement in policy["Statement"]
+            if statement["Sid"].startswith("SingleTable") == single_table
+            for action in statement["Action"]
+            for resource in statement["Resource"]
+        }
+
+    def as_arns(accesses: tuple[iam_policy.Access, ...]) -> set[tuple[str, str]]:
+        return {(grant.action, expected_arn(grant)) for grant in iam_policy.grants(accesses)}
+
+    assert allowed(single_table=False) == as_arns(iam_policy.API)
+    assert allowed(single_table=True) == (as_arns(iam_policy.MIGRATION_PART) if single_table_enabled else set())
+    statements = sum(len(statement["Resource"]) for statement in policy["Statement"])
+    assert statements == len(allowed(single_table=False)) + len(allowed(single_table=True))
+    assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
+    assert [
+        statement["Sid"] for statement in policy["Statement"] if not statement["Sid"].startswith("SingleTable")
+    ] == (sorted({grant.action.split(":")[1] for grant in iam_policy.grants(iam_policy.API)}))
+    assert (SINGLE_TABLE_ARN in json.dumps(policy)) is single_table_enabled
     assert "*" not in json.dumps(policy)
 
 
@@ -315,10 +374,14 @@ def test_the_lambda_role_allows_exactly_the_api_grants(
         ),
     ],
 )
+@pytest.mark.parametrize("given_as", ["dynamodb_permissions", "migration_permissions"])
 def test_the_module_refuses_a_wildcard_or_foreign_permission(
-    terraform: Path, module_dir: Path, tmp_path: Path, permission: dict[str, str], message: str
+    terraform: Path, module_dir: Path, tmp_path: Path, permission: dict[str, str], message: str, given_as: str
 ) -> None:
-    workdir = module_workdir(module_dir, tmp_path, module_inputs([permission]))
+    inputs = (
+        module_inputs([permission]) if given_as == "dynamodb_permissions" else module_inputs(**{given_as: [permission]})
+    )
+    workdir = module_workdir(module_dir, tmp_path, inputs)
     assert message in refusal(terraform, workdir, "local.dynamodb_policy")
 
 

@@ -2,18 +2,21 @@
 # `terraform console` can evaluate it without a provider (tests/terraform/test_service_module.py).
 
 locals {
-  # The role's DynamoDB policy: one statement per action, listing exactly the resources given for it.
-  dynamodb_actions = sort(distinct([for permission in var.dynamodb_permissions : permission.action]))
+  # The role's DynamoDB policy: one statement per action, listing exactly the resources given for it; the
+  # migration's own statements (Sid SingleTable<Action>) after the service's, so that they go with their flag.
+  dynamodb_permission_sets = { "" = var.dynamodb_permissions, "SingleTable" = var.migration_permissions }
   dynamodb_policy = {
     Version = "2012-10-17"
-    Statement = [
-      for action in local.dynamodb_actions : {
-        Sid      = replace(action, "dynamodb:", "")
-        Effect   = "Allow"
-        Action   = [action]
-        Resource = sort(distinct([for permission in var.dynamodb_permissions : permission.resource if permission.action == action]))
-      }
-    ]
+    Statement = flatten([
+      for sid_prefix, permissions in local.dynamodb_permission_sets : [
+        for action in sort(distinct([for permission in permissions : permission.action])) : {
+          Sid      = "${sid_prefix}${replace(action, "dynamodb:", "")}"
+          Effect   = "Allow"
+          Action   = [action]
+          Resource = sort(distinct([for permission in permissions : permission.resource if permission.action == action]))
+        }
+      ]
+    ])
   }
 
   # The service's settings, and the cursor secret kept out of var.environment so that it stays sensitive.

@@ -154,6 +154,28 @@ variable "dynamodb_permissions" {
   }
 }
 
+variable "migration_permissions" {
+  description = "More DynamoDB (action, resource) pairs, on the single table of the migration to single-table: their own statements (Sid SingleTable<Action>). infra_terraform/service.tf passes the generated `migration` grants with single_table_enabled, none without."
+  type = list(object({
+    action   = string
+    resource = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for permission in var.migration_permissions : can(regex("^dynamodb:[A-Za-z]+$", permission.action))])
+    error_message = "Every action must be one DynamoDB action, such as dynamodb:GetItem: no wildcard."
+  }
+
+  validation {
+    condition = alltrue([
+      for permission in var.migration_permissions :
+      can(regex("^arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]+(/index/[a-zA-Z0-9_.-]+|/stream/[0-9T:.-]+)?$", permission.resource))
+    ])
+    error_message = "Every resource must be the exact ARN of a table, an index (<table ARN>/index/<name>) or a stream: no wildcard."
+  }
+}
+
 ################################################################################
 # HTTP API
 ################################################################################
