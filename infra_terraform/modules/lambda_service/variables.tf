@@ -162,17 +162,14 @@ variable "migration_permissions" {
   }))
   default = []
 
-  validation {
-    condition     = alltrue([for permission in var.migration_permissions : can(regex("^dynamodb:[A-Za-z]+$", permission.action))])
-    error_message = "Every action must be one DynamoDB action, such as dynamodb:GetItem: no wildcard."
-  }
-
+  # dynamodb_permissions' two checks, in one.
   validation {
     condition = alltrue([
-      for permission in var.migration_permissions :
-      can(regex("^arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]+(/index/[a-zA-Z0-9_.-]+|/stream/[0-9T:.-]+)?$", permission.resource))
+      for permission in var.migration_permissions : can(regex("^dynamodb:[A-Za-z]+$", permission.action)) && can(
+        regex("^arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]+(/index/[a-zA-Z0-9_.-]+|/stream/[0-9T:.-]+)?$", permission.resource)
+      )
     ])
-    error_message = "Every resource must be the exact ARN of a table, an index (<table ARN>/index/<name>) or a stream: no wildcard."
+    error_message = "Every action must be one DynamoDB action, such as dynamodb:GetItem, and every resource the exact ARN of a table, an index or a stream: no wildcard."
   }
 }
 
