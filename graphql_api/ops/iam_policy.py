@@ -22,16 +22,22 @@ ARN. `grants_of_call` maps one call to its grants the same way: the integration 
 service really makes (tests/integration/conftest.py) and `compare` checks them against this declaration in
 both directions.
 
-Two parts, because they run in different places: `API` is everything a request does (GraphQL and
+Parts, because they run in different places: `API` is everything a request does (GraphQL and
 `/readyz`): the Lambda function's role gets exactly that. `SUBSCRIPTIONS` is what the stream readers do
 (graphql_api.live): a long-running `graphql-api serve` without LIVE_BUS reads the streams itself (its role
 needs both parts); with LIVE_BUS the instances need `API` only and `graphql-api relay` reads the streams
 under its shard leases (its role needs `SUBSCRIPTIONS`). The Lambda stream consumer (live_bus.tf) is
 granted its stream reads by Terraform itself: its event source mapping, not our code, calls DynamoDB.
+`MIGRATION_PART` (`migration`) is what a request does on the single table during the migration to
+single-table (dual-write's twins and reads, the reads moved by `migrate reads`), derived from the layout:
+Terraform gives it to the Lambda role with `single_table_enabled` only, and likewise the single table's
+stream readers' grants (in SUBSCRIPTIONS).
 
 Not listed, on purpose: the operator's commands (`tables create|verify`, `seed`, `explore`,
-`check-patterns`, `backfill`), which Scan, CreateTable and BatchWriteItem with the operator's credentials,
-never with the service's role.
+`check-patterns`, `backfill`, and the migration's `migrate start|backfill|verify|replicate|reads|cutover|
+rollback|finalize`), which Scan, CreateTable, UpdateTable, BatchWriteItem and read the old tables' streams
+with the operator's credentials, never with the service's role (`migrate replicate` runs where the
+operator runs it, for as long as the migration needs it).
 """
 
 from __future__ import annotations
