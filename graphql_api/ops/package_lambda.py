@@ -80,7 +80,9 @@ def build_lambda_zip(output: Path = DEFAULT_OUTPUT) -> LambdaPackage:
         trim_dependencies(staging)
         copy_package(staging)
         graphiql_assets = copy_graphiql_assets(staging)
-        precompiled = compile_modules(staging) and record_compiled_texts(staging)
+        precompiled = compile_modules(staging)
+        if precompiled:
+            record_compiled_texts(staging)  # needs the runtime's Python too (and its platform: skipped off it)
         unzipped_size = sum(file.stat().st_size for file in _files(staging))
         output.parent.mkdir(parents=True, exist_ok=True)
         partial = output.with_name(output.name + ".partial")
