@@ -95,7 +95,9 @@ class SingleTableFeed:
         self.ready = asyncio.Event()
         """Set once the reader holds its shard iterators: from then on it misses nothing."""
         self.translated = 0
-        self._in_phase = False
+        self.in_phase = False
+        """Whether the phase wanted the single table's stream at the last check."""
+        self.checks = 0
         self._reader: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -113,19 +115,20 @@ class SingleTableFeed:
 
     def start(self) -> None:
         """Follow the phase (this instance's view of it, in memory: no request to DynamoDB) until `close`."""
-        self._in_phase = self._wanted()
-        if self._in_phase and self._needed():
+        self.in_phase = self._wanted()
+        if self.in_phase and self._needed():
             self._begin()
         self._task = asyncio.get_running_loop().create_task(self._follow(), name="single-table-feed")
 
     async def _follow(self) -> None:
         while True:
             await asyncio.sleep(self.check_every)
+            self.checks += 1
             in_phase = self._wanted()
-            if in_phase and not self._in_phase and self._single_writes():
+            if in_phase and not self.in_phase and self._single_writes():
                 # The reads phase was missed between two polls: others may have written the single table alone.
                 self._lost(MISSED)
-            self._in_phase = in_phase
+            self.in_phase = in_phase
             if in_phase and self._needed():
                 self._begin()
             elif not in_phase and self._reader is not None:

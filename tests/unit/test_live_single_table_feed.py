@@ -3,11 +3,14 @@ delivered once across the two streams (graphql_api.live.dedupe): records as Dyna
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from graphql_api.dynamo.serialization import serialize_item
 from graphql_api.live.dedupe import SeenChanges
-from graphql_api.live.single_table_feed import old_record
+from graphql_api.live.single_table_feed import MISSED, SingleTableFeed, old_record
 from graphql_api.ops.single_table import Layout
 from graphql_api.repositories.orders import ORDERS
 
@@ -90,3 +93,96 @@ def test_a_rewrite_of_the_same_item_is_no_change() -> None:
     seen = SeenChanges()
     assert not seen.first(record(order(2), order(2)))
     assert seen.dropped == 1
+
+
+class Phase:
+    """What an instance's watcher says, as the feed asks it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def wanted(self) -> bool:
+        return self.name in ("reads", "cutover")
+
+    def single_writes(self) -> bool:
+        return self.name == "cutover"
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.005)
+
+
+def follower(phase: Phase, needed: Callable[[], bool], lost: list[str]) -> tuple[SingleTableFeed, list[str]]:
+    """A feed whose reader only records that it runs (`running`), positioned at once."""
+    running: list[str] = []
+
+    async def read(deliver: Any, gap: Any, ready: asyncio.Event) -> None:
+        running.append("reader")
+        ready.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            running.remove("reader")
+
+    async def dispatch(entity: Any, record: Any) -> None:
+        return None
+
+    feed = SingleTableFeed(
+        read, Layout().from_single, dispatch, lost.append, phase.wanted, phase.single_writes, needed, check_every=0.01
+    )
+    return feed, running
+
+
+def test_the_reader_follows_the_phase_and_reads_only_where_changes_are_followed() -> None:
+    async def run() -> None:
+        phase, lost, followed = Phase("verify"), list[str](), [False]
+        feed, running = follower(phase, lambda: followed[0], lost)
+        feed.start()
+        phase.name = "reads"
+        await until(lambda: feed.in_phase)
+        assert running == []  # nothing followed yet
+        await feed.caught_up()  # the first subscription's confirmation starts it
+        assert running == ["reader"]
+        followed[0] = True
+        phase.name = "cutover"
+        checked = feed.checks
+        await until(lambda: feed.checks > checked + 2)  # the reader keeps running, nobody is told of a gap
+        assert (running, lost) == (["reader"], [])
+        phase.name = "design"  # rolled back
+        await until(lambda: not running)
+        phase.name = "reads"
+        await until(lambda: running == ["reader"])
+        await feed.close()
+        assert (running, lost) == ([], [])
+
+    asyncio.run(run())
+
+
+def test_an_instance_that_missed_the_reads_phase_closes_its_subscribers() -> None:
+    async def run() -> None:
+        phase, lost = Phase("verify"), list[str]()
+        feed, running = follower(phase, lambda: True, lost)
+        feed.start()
+        phase.name = "cutover"
+        await until(lambda: running == ["reader"])
+        assert lost == [MISSED]
+        await feed.close()
+
+    asyncio.run(run())
+
+
+def test_nothing_is_read_where_no_change_is_followed() -> None:
+    """The Lambda function's app: no subscription, no audit trail, no catalog version."""
+
+    async def run() -> None:
+        phase = Phase("cutover")
+        feed, running = follower(phase, lambda: False, [])
+        feed.start()
+        await until(lambda: feed.checks > 2)
+        assert running == []
+        await feed.close()
+
+    asyncio.run(run())
