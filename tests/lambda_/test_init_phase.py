@@ -55,3 +55,17 @@ def test_the_init_phase_runs_on_uvloop_and_skips_what_settings_left_off(
     modules = set(found["modules"])  # type: ignore[call-overload]
     loaded = {name: why for name, why in NOT_IMPORTED_BY_DEFAULT.items() if name in modules}
     assert loaded == {}
+
+
+def test_an_open_apis_init_phase_loads_no_token_library(serve_settings: Settings, tmp_path: Path) -> None:
+    found = init_phase(serve_settings.replace(auth_mode="none"), tmp_path)
+    modules = set(found["modules"])  # type: ignore[call-overload]
+    assert {"jwt", "cryptography"} & modules == set()
+
+
+def test_with_tokens_to_check_the_init_phase_loads_pyjwt_before_the_first_token(
+    serve_settings: Settings, tmp_path: Path
+) -> None:
+    assert serve_settings.auth_mode != "none"
+    found = init_phase(serve_settings, tmp_path)
+    assert "jwt" in found["modules"]  # type: ignore[operator]
