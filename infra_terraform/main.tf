@@ -38,14 +38,16 @@ module "table" {
 
   # Per table, from the generated data. The coalesce() defaults only satisfy the module's
   # validation: a range key type without a range key, a view type without a stream, are ignored.
+  # With single_table_enabled, a table replication reads that declares no stream gets the migration's
+  # (var.single_table_replication), so that an apply keeps what replication needs.
   name                     = "${var.name_prefix}${each.key}"
   hash_key                 = each.value.hash_key
   hash_key_type            = each.value.hash_key_type
   range_key                = each.value.range_key
   range_key_type           = coalesce(each.value.range_key_type, "S")
   global_secondary_indexes = each.value.global_secondary_indexes
-  stream_enabled           = each.value.stream_view_type != null
-  stream_view_type         = coalesce(each.value.stream_view_type, "NEW_AND_OLD_IMAGES")
+  stream_enabled           = each.value.stream_view_type != null || (var.single_table_enabled && contains(var.single_table_replication.tables, each.key))
+  stream_view_type         = coalesce(each.value.stream_view_type, var.single_table_replication.stream_view_type)
   ttl_attribute            = each.value.ttl_attribute
 
   # Shared by every table, once: envs/*.tfvars decide. Billing stays the module's on-demand default.

@@ -258,3 +258,15 @@ variable "single_table" {
     ttl_attribute    = string
   })
 }
+
+variable "single_table_replication" {
+  description = <<-EOT
+    The old tables that declare no stream, which replication (migrate replicate) reads during the migration,
+    and the stream view it needs: with single_table_enabled main.tf turns their streams on. Generated with
+    var.single_table into single_table.auto.tfvars.json: regenerate that file, do not set this elsewhere.
+  EOT
+  type = object({
+    stream_view_type = string
+    tables           = list(string)
+  })
+}

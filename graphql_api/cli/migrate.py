@@ -72,8 +72,21 @@ def _step(settings: Settings, step: Callable[[Dynamo], Awaitable[list[str]]]) ->
 
 def migrate_start(settings: Settings, args: argparse.Namespace) -> int:
     from graphql_api.ops.single_table_steps import start
+    from graphql_api.ops.single_table_streams import STREAM_VIEW, missing_streams
 
-    return _step(settings, lambda dynamo: start(dynamo, _layout(settings)))
+    layout = _layout(settings)
+    # Turning streams on behind Terraform's back would be undone by its next apply, silently stopping replication:
+    # Terraform turns them on itself with single_table_enabled (docs/decisions/0009-migration-streams.md).
+    missing = [] if args.enable_streams else with_dynamo(settings, lambda dynamo: missing_streams(dynamo, layout))
+    if missing:
+        print(
+            "refused: replication (`migrate replicate`) reads a stream on every old table; "
+            f"none on {', '.join(missing)}.\nApply Terraform with single_table_enabled = true first (it turns them on, "
+            f"{STREAM_VIEW}, and keeps them on),\nor, for tables no Terraform manages (DynamoDB Local, moto), "
+            "run `graphql-api migrate start --enable-streams`."
+        )
+        return 1
+    return _step(settings, lambda dynamo: start(dynamo, layout))
 
 
 def migrate_cutover(settings: Settings, args: argparse.Namespace) -> int:
@@ -229,8 +242,16 @@ MIGRATE = Group(
         Command("verify", help="item-for-item parity of both layouts; exit code 1 on a difference", run=migrate_verify),
         Command(
             "start",
-            help="dual-write: every API write to both layouts (provisions the single table, turns the streams on)",
+            help="dual-write: every API write to both layouts (provisions the single table; refused while an old "
+            "table has no stream, which Terraform turns on with single_table_enabled)",
             run=migrate_start,
+            arguments=(
+                argument(
+                    "--enable-streams",
+                    action="store_true",
+                    help="turn the missing streams on itself (tables no Terraform manages: DynamoDB Local, moto)",
+                ),
+            ),
         ),
         Command(
             "replicate",

@@ -18,12 +18,12 @@ def tables_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def tables_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from graphql_api.ops.table_verify import report_lines, verify
+    from graphql_api.ops.table_verify import inspect, report_lines
 
-    drifts = with_dynamo(settings, verify)
+    found = with_dynamo(settings, inspect)
     where = settings.dynamodb_endpoint_url or f"AWS {settings.aws_region}"
-    print("\n".join(report_lines(drifts, prefix=settings.table_prefix, where=where)))
-    return 1 if drifts else 0
+    print("\n".join(report_lines(found.drifts, prefix=settings.table_prefix, where=where, notes=found.notes)))
+    return 1 if found.drifts else 0
 
 
 TABLES = Group(

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.ops.single_table_streams import is_migration_stream, migration_streams
 from graphql_api.table_status import describe_table
 from graphql_api.tables import Index, Key, Table
 
@@ -119,9 +120,15 @@ def time_to_live_difference(declared: Table, described: Description | None) -> D
     )
 
 
-def differences(declared: Table, described: Description | None, time_to_live: Description | None = None) -> list[Drift]:
+def differences(
+    declared: Table,
+    described: Description | None,
+    time_to_live: Description | None = None,
+    migration_streams: Mapping[str, str] | None = None,
+) -> list[Drift]:
     """Every difference between the declaration and DescribeTable's "Table" (None: no such table), and
-    DescribeTimeToLive's "TimeToLiveDescription" when given."""
+    DescribeTimeToLive's "TimeToLiveDescription" when given. A stream in `migration_streams` (table -> view: the
+    single-table migration's, graphql_api.ops.single_table_streams) on a table declaring none is not one."""
     if described is None:
         return [Drift(declared.name, DriftKind.MISSING_TABLE, "table is missing")]
     drifts: list[Drift] = []
@@ -142,9 +149,8 @@ def differences(declared: Table, described: Description | None, time_to_live: De
                 "(keys cannot change in place: the table must be replaced)",
             )
         )
-    stream = described.get("StreamSpecification") or {}
-    live_stream = stream.get("StreamViewType") if stream.get("StreamEnabled") else None
-    if live_stream != declared.stream:
+    live_stream = _live_stream(described)
+    if live_stream != declared.stream and not is_migration_stream(declared, live_stream, migration_streams or {}):
         drifts.append(
             Drift(
                 declared.name,
@@ -183,6 +189,22 @@ def differences(declared: Table, described: Description | None, time_to_live: De
             )
         )
     return drifts
+
+
+def _live_stream(described: Description) -> str | None:
+    stream = described.get("StreamSpecification") or {}
+    return str(stream["StreamViewType"]) if stream.get("StreamEnabled") else None
+
+
+def migration_stream_note(declared: Table, described: Description | None, streams: Mapping[str, str]) -> str | None:
+    """What `tables verify` says of a stream that is the migration's, not drift (None: there is none)."""
+    live_stream = None if described is None else _live_stream(described)
+    if not is_migration_stream(declared, live_stream, streams):
+        return None
+    return (
+        f"{declared.name}: stream {live_stream} is the single-table migration's (migrate replicate reads it; "
+        "Terraform keeps it with single_table_enabled), not drift"
+    )
 
 
 def _index_differences(table: str, declared: Index, live: Description | None, types: Mapping[str, str]) -> list[Drift]:
@@ -315,12 +337,19 @@ def plan_gsi_changes(drifts: Iterable[Drift]) -> list[GsiPlan]:
 
 
 def report_lines(
-    drifts: Sequence[Drift], *, prefix: str, where: str, tables: Sequence[Table] = ALL_TABLES
+    drifts: Sequence[Drift],
+    *,
+    prefix: str,
+    where: str,
+    tables: Sequence[Table] = ALL_TABLES,
+    notes: Sequence[str] = (),
 ) -> list[str]:
-    """What `tables verify` prints: one line per difference, the GSI plans, then a summary."""
+    """What `tables verify` prints: the notes (the migration's streams), one line per difference, the GSI plans,
+    then a summary."""
+    noted = [prefix + note for note in notes]
     if not drifts:
-        return [f"No drift: all {len(tables)} tables match the declarations (prefix {prefix!r}, {where})."]
-    lines = [drift.line(prefix) for drift in drifts]
+        return [*noted, f"No drift: all {len(tables)} tables match the declarations (prefix {prefix!r}, {where})."]
+    lines = [*noted, *(drift.line(prefix) for drift in drifts)]
     for plan in plan_gsi_changes(drifts):
         lines.extend(["", *plan.lines(prefix)])
     if len(lines) > len(drifts):
@@ -349,11 +378,25 @@ async def _described(dynamo: Dynamo, table: Table) -> tuple[dict[str, Any] | Non
     return live, (await describe_time_to_live(dynamo, table) if live is not None else None)
 
 
+@dataclass(frozen=True)
+class Inspection:
+    drifts: list[Drift]
+    notes: list[str]
+    """The migration's streams found (not drift)."""
+
+
+async def inspect(dynamo: Dynamo, tables: Sequence[Table] = ALL_TABLES) -> Inspection:
+    """Every difference between the declared tables and the live ones, table by table, and the migration's streams:
+    accepted whatever the migration's phase, since Terraform keeps them while single_table_enabled is on."""
+    streams = migration_streams()
+    described = await asyncio.gather(*(_described(dynamo, table) for table in tables))
+    pairs = list(zip(tables, described, strict=True))
+    return Inspection(
+        [drift for table, (live, ttl) in pairs for drift in differences(table, live, ttl, streams)],
+        [note for table, (live, _) in pairs if (note := migration_stream_note(table, live, streams)) is not None],
+    )
+
+
 async def verify(dynamo: Dynamo, tables: Sequence[Table] = ALL_TABLES) -> list[Drift]:
     """Every difference between the declared tables and the live ones, table by table."""
-    described = await asyncio.gather(*(_described(dynamo, table) for table in tables))
-    return [
-        drift
-        for table, (live, time_to_live) in zip(tables, described, strict=True)
-        for drift in differences(table, live, time_to_live)
-    ]
+    return (await inspect(dynamo, tables)).drifts

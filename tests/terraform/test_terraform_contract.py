@@ -25,6 +25,8 @@ from typing import Any, Literal
 import pytest
 
 from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.ops.single_table import Layout
+from graphql_api.ops.single_table_streams import migration_streams
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.repositories.order_items import ORDER_ITEMS
 from graphql_api.repositories.orders import ORDERS
@@ -36,6 +38,7 @@ Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
 
 MODULE_SOURCE = "./modules/dynamodb_table"
 TABLES_DATA = "tables.auto.tfvars.json"
+SINGLE_TABLE_DATA = "single_table.auto.tfvars.json"
 KEY_TYPES: dict[str, KeyType] = {"S": "S", "N": "N", "B": "B"}
 PROJECTIONS: dict[str, Projection] = {"ALL": "ALL", "KEYS_ONLY": "KEYS_ONLY", "INCLUDE": "INCLUDE"}
 # What modules/dynamodb_table/locals.tf fills in for an index attribute the caller leaves out.
@@ -48,8 +51,10 @@ PER_TABLE_WIRING = {
     "range_key": "each.value.range_key",
     "range_key_type": 'coalesce(each.value.range_key_type, "S")',
     "global_secondary_indexes": "each.value.global_secondary_indexes",
-    "stream_enabled": "each.value.stream_view_type != null",
-    "stream_view_type": 'coalesce(each.value.stream_view_type, "NEW_AND_OLD_IMAGES")',
+    # With single_table_enabled, the tables replication reads that declare no stream get the migration's.
+    "stream_enabled": "each.value.stream_view_type != null || "
+    "(var.single_table_enabled && contains(var.single_table_replication.tables, each.key))",
+    "stream_view_type": "coalesce(each.value.stream_view_type, var.single_table_replication.stream_view_type)",
     "ttl_attribute": "each.value.ttl_attribute",
 }
 # Root variables that every table's module call must pass through, so that envs/*.tfvars decide.
@@ -740,14 +745,18 @@ EACH = re.compile(r"\beach\.(key|value)\b")
 EACH_RENAMED = r"each_\1"
 
 
-def evaluate_table_inputs(terraform: Path, root: Path, workdir: Path) -> dict[str, dict[str, Any]]:
+def evaluate_table_inputs(
+    terraform: Path, root: Path, workdir: Path, single_table_enabled: bool = False
+) -> dict[str, dict[str, Any]]:
     """What each instance of the table call receives, by table, as Terraform evaluates it.
 
-    The root's variables.tf and data file are copied; the call's per-table arguments become a `for`
+    The root's variables.tf and data files are copied; the call's per-table arguments become a `for`
     expression over var.tables (each.key and each.value renamed to its loop variables).
     """
     shutil.copy(root / "variables.tf", workdir / "variables.tf")
     shutil.copy(root / TABLES_DATA, workdir / TABLES_DATA)
+    shutil.copy(root / SINGLE_TABLE_DATA, workdir / SINGLE_TABLE_DATA)
+    (workdir / "terraform.tfvars.json").write_text(json.dumps({"single_table_enabled": single_table_enabled}))
     call = the_table_call(root)
     arguments = "\n".join(
         f"      {name} = {EACH.sub(EACH_RENAMED, call.wired(name) or 'null')}" for name in PER_TABLE_WIRING
@@ -783,6 +792,25 @@ def test_terraform_reads_the_declared_tables_from_the_call_and_the_data(
     }
     assert {name: inputs["stream_view_type"] for name, inputs in table_inputs.items() if streams[name]} == {
         name: view for name, view in streams.items() if view
+    }
+
+
+def test_with_single_table_enabled_every_table_replication_reads_has_a_stream(
+    terraform: Path, terraform_root: Path, table_inputs: dict[str, Any], tmp_path: Path
+) -> None:
+    """`migrate replicate` reads a stream on every old table the layout holds: Terraform turns the migration's on
+    where a table declares none, so that an apply keeps them (and `migrate start` has none to turn on)."""
+    enabled = evaluate_table_inputs(terraform, terraform_root, tmp_path, single_table_enabled=True)
+    declared = {table.name: table.stream for table in ALL_TABLES}
+    streamed = {name: inputs["stream_view_type"] for name, inputs in enabled.items() if inputs["stream_enabled"]}
+    migration = migration_streams()
+    assert streamed == {**{name: view for name, view in declared.items() if view}, **migration}
+    assert set(migration) >= {placement.entity.table.name for placement in Layout().placements.values()} - {
+        name for name, view in declared.items() if view
+    }
+    # Without the flag, the declared streams only (test_terraform_reads_the_declared_tables_from_the_call_and_the_data).
+    assert {name for name, inputs in table_inputs.items() if inputs["stream_enabled"]} == {
+        name for name, view in declared.items() if view
     }
 
 

@@ -6,12 +6,14 @@ import copy
 from typing import Any
 
 from graphql_api.graphql.registry import ALL_TABLES
+from graphql_api.ops.single_table_streams import migration_streams
 from graphql_api.ops.table_verify import (
     Drift,
     DriftKind,
     GsiChange,
     GsiPlan,
     differences,
+    migration_stream_note,
     plan_gsi_changes,
     report_lines,
 )
@@ -288,4 +290,34 @@ def test_a_missing_stream_is_reported() -> None:
     assert lines(differences(ORDERS.table, live)) == [
         "Orders: stream is KEYS_ONLY; declared NEW_AND_OLD_IMAGES (subscriptions need it: enable it with UpdateTable "
         "or Terraform)"
+    ]
+
+
+def test_the_migrations_stream_on_a_table_declaring_none_is_a_note_not_drift() -> None:
+    """`migrate replicate` reads a stream on OrderItems, which declares none: with the migration's view it is the
+    migration's (reported as such), with another view, or unknown to the migration, it is drift."""
+    streams = migration_streams()
+    assert streams["OrderItems"] == "NEW_AND_OLD_IMAGES"
+    live = described(ORDER_ITEMS.table)
+    live["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+    assert differences(ORDER_ITEMS.table, live, migration_streams=streams) == []
+    assert migration_stream_note(ORDER_ITEMS.table, live, streams) == (
+        "OrderItems: stream NEW_AND_OLD_IMAGES is the single-table migration's (migrate replicate reads it; "
+        "Terraform keeps it with single_table_enabled), not drift"
+    )
+    assert lines(differences(ORDER_ITEMS.table, live)) == ["OrderItems: stream is NEW_AND_OLD_IMAGES; declared off"]
+    live["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
+    assert lines(differences(ORDER_ITEMS.table, live, migration_streams=streams)) == [
+        "OrderItems: stream is KEYS_ONLY; declared off"
+    ]
+    assert migration_stream_note(ORDER_ITEMS.table, live, streams) is None
+    assert migration_stream_note(ORDERS.table, described(ORDERS.table), streams) is None  # its own, declared
+
+
+def test_the_report_prints_the_notes_first() -> None:
+    note = "OrderItems: stream NEW_AND_OLD_IMAGES is the single-table migration's"
+    assert report_lines([], prefix="dev-", where="here", notes=[note]) == [
+        f"dev-{note}",
+        f"No drift: all {len(ALL_TABLES)} tables match the declarations (prefix 'dev-', here).",
     ]
