@@ -13,12 +13,14 @@ copy is dropped by what the feed remembers of the item (its key): the rank of th
   changed only the single table's own attributes).
 
 Within one stream neither happens (DynamoDB writes no record for a write that changes nothing, and an item's
-`Version` only grows), so the filter changes nothing where a single stream is read. It remembers the last
-`MAX_ITEMS` items changed: a copy arriving after its item was forgotten is delivered again (at least once).
+`Version` only grows), and the filter runs only while both streams are read (graphql_api.live.service). It
+remembers the last `MAX_ITEMS` items changed per table (digests: about 15 MB at most): a copy arriving after its
+item was forgotten is delivered again (at least once).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,7 +38,8 @@ Rank = tuple[Decimal, int]
 @dataclass
 class _Last:
     rank: Rank | None
-    new_image: str | None
+    new_image: bytes | None
+    """A digest of the new image (an item's image can be kilobytes; 100,000 of them are not kept)."""
 
 
 def _version(image: dict[str, Any] | None) -> Decimal | None:
@@ -59,7 +62,7 @@ class SeenChanges:
     def __init__(self, max_items: int = MAX_ITEMS) -> None:
         self.max_items = max_items
         self.dropped = 0
-        self._items: OrderedDict[str, _Last] = OrderedDict()
+        self._items: OrderedDict[bytes, _Last] = OrderedDict()
 
     def first(self, record: Record) -> bool:
         """Whether the record shows a change not delivered yet (it is then remembered as delivered)."""
@@ -68,9 +71,9 @@ class SeenChanges:
         if old is not None and old == new:
             self.dropped += 1  # a rewrite of the same item (replication's replay; the emulators write a record for it)
             return False
-        key = json.dumps(images.get("Keys"), sort_keys=True)
+        key = _digest(images.get("Keys"))
         rank = _rank(old, new)
-        new_image = None if new is None else json.dumps(new, sort_keys=True)
+        new_image = None if new is None else _digest(new)
         last = self._items.get(key)
         if last is not None and (_stale(rank, last, created=old is None) or new_image == last.new_image):
             self.dropped += 1
@@ -80,6 +83,10 @@ class SeenChanges:
         if len(self._items) > self.max_items:
             self._items.popitem(last=False)
         return True
+
+
+def _digest(value: Any) -> bytes:
+    return hashlib.blake2b(json.dumps(value, sort_keys=True).encode(), digest_size=16).digest()
 
 
 def _stale(rank: Rank | None, last: _Last, *, created: bool) -> bool:

@@ -44,7 +44,7 @@ class LiveUpdates:
         self._opening = asyncio.Lock()
         self._audit: AuditTrail | None = None
         self._seen: dict[str, SeenChanges] = {}
-        """Per table, what was delivered: a change both streams carry during the migration goes out once."""
+        """Per table, what was delivered while both streams are read: a change both carry goes out once."""
         self.single_table: SingleTableFeed | None = None
         self.auditing = settings.audit_trail and not settings.live_bus
         if self.auditing:  # made in the app's lifespan, on its loop: the audited tables are read from the start
@@ -96,10 +96,9 @@ class LiveUpdates:
 
     async def _read(self, feed: TableFeed[Any]) -> None:
         table = feed.entity.table
-        seen = self._seen.setdefault(table.name, SeenChanges())
 
         async def deliver(record: Record) -> None:
-            await self._deliver(feed, seen, record)
+            await self._deliver(feed, record)
 
         async def gap(shard: str) -> None:
             feed.lost_changes(shard)
@@ -119,10 +118,14 @@ class LiveUpdates:
         finally:
             confirming.cancel()
 
-    async def _deliver(self, feed: TableFeed[Any], seen: SeenChanges, record: Record) -> None:
+    async def _deliver(self, feed: TableFeed[Any], record: Record) -> None:
         """A record of the table's stream, or the single table's translated: once, to subscribers and the audit."""
-        if not seen.first(record):
-            return
+        if self.single_table is not None and self.single_table.overlapping:
+            # Two streams may carry the change: the first one's copy goes out (graphql_api.live.dedupe).
+            if not self._seen.setdefault(feed.entity.table.name, SeenChanges()).first(record):
+                return
+        elif self._seen:
+            self._seen.clear()  # one stream again: nothing to remember
         feed.publish(record)
         if self.auditing:
             await (await self.audit_trail()).write(feed.entity.table.name, record)
@@ -164,7 +167,7 @@ class LiveUpdates:
         async def dispatch(entity: Entity[Any], record: Record) -> None:
             feed = self.hub.existing(entity.table.name)
             if feed is not None:  # nobody follows the table's changes in this process otherwise
-                await self._deliver(feed, self._seen.setdefault(entity.table.name, SeenChanges()), record)
+                await self._deliver(feed, record)
 
         self.single_table = SingleTableFeed(
             read, from_single, dispatch, self.hub.close_all, wanted, single_writes, needed=self.hub.following

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -40,6 +41,8 @@ Read = Callable[[Deliver, Callable[[str], Awaitable[None]], asyncio.Event], Coro
 Dispatch = Callable[[Entity[Any], Record], Awaitable[None]]
 """Hand a translated record on as its old table's record."""
 
+LINGER = 60.0
+"""Seconds after the reader stops during which both streams' copies are still told apart (graphql_api.live.dedupe)."""
 MISSED = "changes may have been missed (the single table's stream was read late): subscribe again"
 
 
@@ -96,6 +99,7 @@ class SingleTableFeed:
         """Set once the reader holds its shard iterators: from then on it misses nothing."""
         self.translated = 0
         self.in_phase = False
+        self._stopped_at = -LINGER
         """Whether the phase wanted the single table's stream at the last check."""
         self.checks = 0
         self._reader: asyncio.Task[None] | None = None
@@ -104,6 +108,12 @@ class SingleTableFeed:
     @property
     def active(self) -> bool:
         return self._reader is not None
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether a change may reach this process by both streams: while the reader runs, and for `LINGER` seconds
+        after it stopped (the old tables' records of a rollback's copy back may still be on their way)."""
+        return self._reader is not None or time.monotonic() - self._stopped_at < LINGER
 
     async def caught_up(self) -> None:
         """Start reading if the phase wants it; return once the reader misses nothing more (or none is needed). A
@@ -156,6 +166,7 @@ class SingleTableFeed:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
+            self._stopped_at = time.monotonic()
         self.ready.clear()
         logger.info("live updates: no longer following the single table's stream")
 
