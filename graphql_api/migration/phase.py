@@ -66,15 +66,28 @@ def _table(dynamo: Dynamo) -> str:
     return MIGRATION.table.physical_name(dynamo.table_prefix)
 
 
+async def _state(dynamo: Dynamo, key: str) -> MigrationState | None:
+    """One item of the table by its key, strongly consistent (None: absent)."""
+    response = await dynamo.call(
+        "get_item", TableName=_table(dynamo), Key=serialize_item({"Key": key}), ConsistentRead=True
+    )
+    return MIGRATION.from_item(deserialize_item(response["Item"])) if "Item" in response else None
+
+
+async def _forget(dynamo: Dynamo, key: str) -> None:
+    await dynamo.call("delete_item", TableName=_table(dynamo), Key=serialize_item({"Key": key}))
+
+
+def _phase_of(state: MigrationState | None) -> Phase:
+    """The phase its item records; `design`, version 0, before anything was recorded."""
+    if state is None:
+        return Phase(PHASES[0], 0, None)
+    return Phase(state.phase or PHASES[0], state.version or 0, state.changed_at)
+
+
 async def current_phase(dynamo: Dynamo) -> Phase:
     """The phase (`design`, version 0, before anything was recorded)."""
-    response = await dynamo.call(
-        "get_item", TableName=_table(dynamo), Key=serialize_item({"Key": PHASE_KEY}), ConsistentRead=True
-    )
-    if "Item" not in response:
-        return Phase(PHASES[0], 0, None)
-    state = MIGRATION.from_item(deserialize_item(response["Item"]))
-    return Phase(state.phase or PHASES[0], state.version or 0, state.changed_at)
+    return _phase_of(await _state(dynamo, PHASE_KEY))
 
 
 async def advance(dynamo: Dynamo, to: str) -> Phase:
@@ -142,11 +155,11 @@ async def read_state(dynamo: Dynamo) -> tuple[Phase, dict[str, int]]:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
         found = []
-    phase = Phase(PHASES[0], 0, None)
+    phase = _phase_of(None)
     reads: dict[str, int] = {}
     for state in (MIGRATION.from_item(item) for item in found if item is not None):
         if state.key == PHASE_KEY:
-            phase = Phase(state.phase or PHASES[0], state.version or 0, state.changed_at)
+            phase = _phase_of(state)
         elif state.percent is not None:
             reads[state.key.removeprefix(READS_PREFIX)] = state.percent
     return phase, reads
@@ -156,7 +169,7 @@ async def clear_reads(dynamo: Dynamo) -> None:
     """Forget every read percentage (a rollback to design: a later reads phase starts from none moved)."""
     _, reads = await read_state(dynamo)
     for pattern in reads:
-        await dynamo.call("delete_item", TableName=_table(dynamo), Key=serialize_item({"Key": reads_key(pattern)}))
+        await _forget(dynamo, reads_key(pattern))
 
 
 def checkpoint_key(table: str, segment: int) -> str:
@@ -164,13 +177,7 @@ def checkpoint_key(table: str, segment: int) -> str:
 
 
 async def read_checkpoint(dynamo: Dynamo, table: str, segment: int) -> MigrationState | None:
-    response = await dynamo.call(
-        "get_item",
-        TableName=_table(dynamo),
-        Key=serialize_item({"Key": checkpoint_key(table, segment)}),
-        ConsistentRead=True,
-    )
-    return MIGRATION.from_item(deserialize_item(response["Item"])) if "Item" in response else None
+    return await _state(dynamo, checkpoint_key(table, segment))
 
 
 async def write_checkpoint(
@@ -198,5 +205,5 @@ async def clear_checkpoints(dynamo: Dynamo) -> int:
     """Forget every segment's checkpoint (a backfill from the start); returns how many there were."""
     found = await checkpoints(dynamo)
     for state in found:
-        await dynamo.call("delete_item", TableName=_table(dynamo), Key=serialize_item({"Key": state.key}))
+        await _forget(dynamo, state.key)
     return len(found)

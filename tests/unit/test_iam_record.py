@@ -34,7 +34,13 @@ def test_a_missing_and_an_unused_grant_are_both_reported_with_where_they_come_fr
 def test_workers_records_merge_into_one_that_is_complete_only_if_each_was() -> None:
     everything = {part: grants(accesses) for part, accesses in PARTS.items()}
     first = _record_of({"api": everything["api"][:3], "subscriptions": []})
-    second = _record_of({"api": everything["api"][3:], "subscriptions": everything["subscriptions"]})
+    second = _record_of(
+        {
+            "api": everything["api"][3:],
+            "subscriptions": everything["subscriptions"],
+            "migration": everything["migration"],
+        }
+    )
     merged = AccessRecord(complete=True)
     merged.merge(first.export())
     merged.merge(second.export())
