@@ -182,22 +182,9 @@ class PlanExecutor(Executor[Any]):
                     if is_awaitable(result):
                         awaitable_fields.append(response_name)
         except Exception:
-            if awaitable_fields:
-                self.settle_in_background([results[field] for field in awaitable_fields])
+            self.settle_in_background([results[field] for field in awaitable_fields])  # those started: none left behind
             raise
-        if not awaitable_fields:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                field = awaitable_fields[0]
-                results[field] = await results[field]
-            else:
-                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return _settled_in_place(results, awaitable_fields) if awaitable_fields else results
 
     def execute_field(
         self,
@@ -316,22 +303,20 @@ class PlanExecutor(Executor[Any]):
                     value = None
                 completed.append(value)
         except Exception:
-            if awaitable_indices:
-                self.settle_in_background([completed[index] for index in awaitable_indices])
+            self.settle_in_background([completed[index] for index in awaitable_indices])
             raise
-        if not awaitable_indices:
-            return completed
+        return _settled_in_place(completed, awaitable_indices) if awaitable_indices else completed
 
-        async def get_completed() -> list[Any]:
-            if len(awaitable_indices) == 1:
-                completed[awaitable_indices[0]] = await completed[awaitable_indices[0]]
-            else:
-                awaited = await gather_with_cancel(*(completed[index] for index in awaitable_indices))
-                for index, value in zip(awaitable_indices, awaited, strict=True):
-                    completed[index] = value
-            return completed
 
-        return get_completed()
+async def _settled_in_place(container: Any, keys: list[Any]) -> Any:
+    """`container` (a dict of field results, or a list of completed items) once its awaitables at `keys` settled."""
+    if len(keys) == 1:
+        container[keys[0]] = await container[keys[0]]
+    else:
+        awaited = await gather_with_cancel(*(container[key] for key in keys))
+        for key, value in zip(keys, awaited, strict=True):
+            container[key] = value
+    return container
 
 
 _IRREGULAR = object()
@@ -465,13 +450,13 @@ class Plans:
             cost = self._checked_shape(plan, variable_values or {}, operation_name)
         except Exception:
             return None
-        result = execute(
+        result = execute(  # graphql-core's, in its order: schema, document, root, context, variables, operation
             self.schema._schema,
             plan.document,
-            root_value=root_value,
-            context_value=context_value,
-            variable_values=variable_values,
-            operation_name=operation_name,
+            root_value,
+            context_value,
+            variable_values,
+            operation_name,
             executor_class=PlanExecutor,
             plan=plan,
         )
