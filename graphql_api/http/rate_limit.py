@@ -1,12 +1,15 @@
-"""Rate limits per identity, charged in estimated DynamoDB requests before execution (docs/rate-limits.md).
+"""Rate limits per identity, charged in estimated DynamoDB requests (docs/rate-limits.md).
 
 Who: a signed-in caller by their token's subject, anyone else by client address (the peer's, or from
 X-Forwarded-For when the peer is one of RATE_LIMIT_TRUSTED_PROXIES). What: the requests the operations'
 estimate says they may cause (graphql_api.graphql.cost, at least 1 per operation), against the budget of
-the caller's role per fixed window, and for mutations against a second, smaller budget too; after the
-request ran, the difference with the requests it really made is added or given back in the background.
-Over a budget: 429 RATE_LIMITED with `Retry-After`, and on every charged answer the IETF draft's
-`RateLimit-Policy` and `RateLimit` headers. The counters are in a store shared by every instance
+the caller's role per fixed window, and for mutations against a second, smaller budget too. A mutation is
+charged before it runs; a query while it runs (the view discards its answer when refused). After the request
+ran, what the estimate charged too much is given back with the caller's next charge in the window (one
+write, not two), what it charged too little added at once in the background. A refusal is remembered in
+this process until the window ends: the caller's next requests that cannot fit are refused at once, without
+asking the store. Over a budget: 429 RATE_LIMITED with `Retry-After`, and on every charged answer the IETF
+draft's `RateLimit-Policy` and `RateLimit` headers. The counters are in a store shared by every instance
 (graphql_api.http.rate_limit_store). When the store does not answer, RATE_LIMIT_FAIL_OPEN decides: serve
 (the default, logged) or refuse with UNAVAILABLE.
 """
@@ -20,6 +23,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import Scope
 
@@ -119,6 +123,10 @@ def identity_key(identity: Identity, address: str) -> str:
     return identity.subject if identity.subject is not None else f"ip:{address}"
 
 
+MEMORY_BOUND = 10_000
+"""Identities whose refunds or refusals a process remembers before it forgets those of ended windows."""
+
+
 @dataclass
 class RateLimiter:
     settings: Settings
@@ -128,12 +136,56 @@ class RateLimiter:
     _pending: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _last_warning: float = field(default=-math.inf, init=False)
     _down_until: float = field(default=-math.inf, init=False)
+    _refunds: dict[Counter, int] = field(default_factory=dict, init=False)
+    """Requests charged too much in a window, given back with the counter's next charge (each <= 0)."""
+    _refused: dict[Counter, dict[str, int]] = field(default_factory=dict, init=False)
+    """The totals the store answered when it last refused a counter: requests that cannot fit are refused here."""
 
     def __post_init__(self) -> None:
         self._policies = policies(self.settings)
 
+    def refuse_known(self, identity: Identity, address: str, requests: int, mutations: int) -> None:
+        """RateLimited, without asking the store, when a refusal seen in this window leaves no room for these."""
+        self._refuse_known(*self._priced(identity, address, requests, mutations))
+
     async def charge(self, identity: Identity, address: str, requests: int, mutations: int) -> Decision | None:
         """Charge the caller; RateLimited when over a budget. None: the store did not answer and we fail open."""
+        policy, counter, amounts, reset = priced = self._priced(identity, address, requests, mutations)
+        self._refuse_known(*priced)
+        refund = self._refunds.pop(counter, 0)
+        sent = amounts | {REQUESTS: amounts[REQUESTS] + refund}
+        try:
+            if time.monotonic() < self._down_until:
+                raise StoreUnavailable("not asked: it did not answer less than a second ago")
+            timeout = self.settings.rate_limit_store_timeout
+            counted = await asyncio.wait_for(self.store.charge(counter, sent, policy.limits()), timeout)
+        except (StoreUnavailable, TimeoutError) as error:
+            # The refund is dropped: a charge that timed out may have been written (counting too much is safe).
+            self._store_down(StoreUnavailable(str(error) or "no answer in time"))
+            return None
+        decision = Decision(counter, policy, amounts, dict(counted.used), counted.admitted, reset)
+        if not counted.admitted:
+            self._owe(counter, refund)  # nothing was written: given back with the next charge that fits
+            self._remember(self._refused, counter, dict(counted.used))
+            over = [budget for budget in sent if counted.used.get(budget, 0) + sent[budget] > policy.limits()[budget]]
+            raise RateLimitedWith(decision, over or [REQUESTS])
+        self._refused.pop(counter, None)
+        return decision
+
+    def _refuse_known(self, policy: Policy, counter: Counter, amounts: dict[str, int], reset: int) -> None:
+        totals = self._refused.get(counter)
+        if totals is None:
+            return
+        # A refund not yet given back is room the store has not been told of: counted as given back.
+        known = totals | {REQUESTS: totals.get(REQUESTS, 0) + self._refunds.get(counter, 0)}
+        over = [budget for budget, amount in amounts.items() if known.get(budget, 0) + amount > policy.limits()[budget]]
+        if over:
+            raise RateLimitedWith(Decision(counter, policy, amounts, totals, False, reset), over)
+
+    def _priced(
+        self, identity: Identity, address: str, requests: int, mutations: int
+    ) -> tuple[Policy, Counter, dict[str, int], int]:
+        """(the caller's policy, its counter in this window, the amounts to charge, the seconds left)."""
         policy = self._policies[identity.role]
         now = self.clock()
         window = policy.window_seconds
@@ -143,22 +195,19 @@ class RateLimiter:
         amounts = {REQUESTS: min(requests, policy.requests)}
         if mutations:
             amounts[MUTATIONS] = min(mutations, policy.mutations)
-        try:
-            if time.monotonic() < self._down_until:
-                raise StoreUnavailable("not asked: it did not answer less than a second ago")
-            timeout = self.settings.rate_limit_store_timeout
-            counted = await asyncio.wait_for(self.store.charge(counter, amounts, policy.limits()), timeout)
-        except (StoreUnavailable, TimeoutError) as error:
-            self._store_down(StoreUnavailable(str(error) or "no answer in time"))
-            return None
-        reset = max(1, math.ceil(start + window - now))
-        decision = Decision(counter, policy, amounts, dict(counted.used), counted.admitted, reset)
-        if not counted.admitted:
-            over = [
-                budget for budget in amounts if counted.used.get(budget, 0) + amounts[budget] > policy.limits()[budget]
-            ]
-            raise RateLimitedWith(decision, over or [REQUESTS])
-        return decision
+        return policy, counter, amounts, max(1, math.ceil(start + window - now))
+
+    def _owe(self, counter: Counter, refund: int) -> None:
+        if refund:
+            self._remember(self._refunds, counter, self._refunds.get(counter, 0) + refund)
+
+    @staticmethod
+    def _remember(memory: dict[Counter, Any], counter: Counter, value: Any) -> None:
+        if len(memory) >= MEMORY_BOUND and counter not in memory:
+            # A window's refunds and refusals mean nothing once it ended: forget those first.
+            for old in [known for known in memory if known.window_start < counter.window_start]:
+                del memory[old]
+        memory[counter] = value
 
     def _store_down(self, error: StoreUnavailable) -> None:
         now = time.monotonic()
@@ -172,15 +221,18 @@ class RateLimiter:
             raise Unavailable("The rate limiter is unavailable; retry later") from error
 
     def reconcile(self, decision: Decision, actual_requests: int) -> None:
-        """Add or give back the difference between the estimate charged and the requests made, in the background.
+        """Settle the difference between the estimate charged and the requests made.
 
-        A request costs at least 1, as when it was charged: one that made no DynamoDB request is not free."""
+        Too much charged (the usual case: an estimate is an upper bound) is given back with the counter's next
+        charge, so a request costs one write; too little is added at once in the background, since waiting
+        would let the caller spend it again. A request costs at least 1, as when it was charged."""
         difference = max(1, actual_requests) - decision.charged[REQUESTS]
-        if difference == 0:
-            return
-        task = asyncio.get_running_loop().create_task(self._adjust(decision.counter, difference))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        if difference < 0:
+            self._owe(decision.counter, difference)
+        elif difference > 0:
+            task = asyncio.get_running_loop().create_task(self._adjust(decision.counter, difference))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     async def _adjust(self, counter: Counter, difference: int) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -331,17 +332,26 @@ class GraphQLView(GraphQL[RequestContext, None]):
         root_value: None,
         sub_response: Any,
     ) -> Any:
-        """As Strawberry's, once the caller's rate limit admits the operations' estimate (RateLimited if not)."""
+        """As Strawberry's, charged to the caller's rate limit: a mutation before it runs, a query while it runs.
+
+        A write cannot be taken back, so mutations wait for the charge; a query's charge goes to the store
+        beside its execution (off the critical path), and a refusal discards its answer for the 429."""
         limiter = self.limiter(services_of(request.app))
         if limiter is None:
             return await super().execute_operation(request, request_adapter, request_data, context, None, sub_response)
         requests, mutations = self._estimated(request_data if isinstance(request_data, list) else [request_data])
         address = client_address(request.scope, self.settings.rate_limit_trusted_proxies)
-        decision = await limiter.charge(current_identity(), address, requests, mutations)
-        request.state.rate_limit = decision
+        identity = current_identity()
+        limiter.refuse_known(identity, address, requests, mutations)  # refused this window: no store request
+        charging = asyncio.ensure_future(limiter.charge(identity, address, requests, mutations))
+        decision: Decision | None = None
         try:
+            if mutations:
+                request.state.rate_limit = decision = await charging
             return await super().execute_operation(request, request_adapter, request_data, context, None, sub_response)
         finally:
+            # The charge's refusal (or UNAVAILABLE) replaces the query's answer, or its error.
+            request.state.rate_limit = decision = await charging
             if decision is not None:
                 limiter.reconcile(decision, current_scope().dynamodb_requests)
 
