@@ -30,7 +30,7 @@ from graphql_api.metrics import MIGRATION_READS, MIGRATION_SHADOW_READS
 from graphql_api.migration.expressions import Unsupported
 from graphql_api.migration.layout import Layout
 from graphql_api.migration.phase import MIGRATION, PHASE_KEY, MigrationState, current_phase, read_state, reads_key
-from graphql_api.migration.read_translation import ReadTranslator, Send
+from graphql_api.migration.read_translation import WRITE_PATH, ReadTranslator, Send
 from graphql_api.migration.watch import MigrationSnapshot, MigrationWatch
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def shares_for(snapshot: MigrationSnapshot) -> Mapping[str, int]:
     """The percentages a phase lets the router use: the recorded ones in `reads` (shadows included), every read
     from the single table once it alone is written (cutover), none before `reads` (nor after a rollback)."""
     if snapshot.phase in SINGLE_PHASES:
-        return {"*": 100}
+        return {"*": 100, WRITE_PATH: 100}
     return snapshot.reads if snapshot.phase == READS_PHASE else {}
 
 
@@ -118,6 +118,8 @@ class ReadRouter:
     def percent(self, pattern: str, prefix: str = "") -> int:
         """A pattern's share (the least of a batch's patterns): its own, else `*`'s, else 0."""
         reads = self._reads()
+        if pattern == WRITE_PATH:  # never by `*`: only where the writes go
+            return 0 if prefix else reads.get(WRITE_PATH, 0)
         return min(reads.get(prefix + each, reads.get(prefix + "*", 0)) for each in pattern.split("+"))
 
     async def call(self, send: Send, operation: str, params: dict[str, Any]) -> dict[str, Any]:

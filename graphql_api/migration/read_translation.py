@@ -49,6 +49,9 @@ PARENTS_KEPT = 100_000
 """Parents' items remembered per process (an order's key, customer and date: about 200 bytes each)."""
 
 KEY_PATTERNS = {"Customers": "AP1", "Orders": "AP4", "OrderItems": "AP5", "Products": "AP6"}
+WRITE_PATH = "writes"
+"""The reads of the write path (a repository's GetItem before its conditional write): read where writes go, so
+from the single table at cutover only (graphql_api.migration.read_routing), never by a read percentage."""
 """The access pattern of a load by key, by table; other tables' loads are named `<table>` alone."""
 
 
@@ -83,6 +86,8 @@ class ReadTranslator:
                 if (listing.index.name if listing.index else None) == index and listing.pattern:
                     return listing.pattern
             return KEY_PATTERNS.get(placement.entity.table.name) if index is None else None
+        if operation == "get_item" and params.get("TableName") in self._placements:
+            return WRITE_PATH
         if operation == "batch_get_item":
             tables = [
                 self._placements[name].entity.table.name for name in params["RequestItems"] if name in self._placements
@@ -96,7 +101,24 @@ class ReadTranslator:
             return await self._query(send, params)
         if operation == "batch_get_item":
             return await self._batch_get(send, params)
+        if operation == "get_item":
+            return await self._get(send, params)
         raise Unsupported(operation)
+
+    async def _get(self, send: Send, params: dict[str, Any]) -> dict[str, Any]:
+        """A GetItem as a BatchGetItem of its one key, answered as GetItem answers (keys left unprocessed by a
+        throttled batch are asked again: the write path must see the item)."""
+        if set(params) - {"TableName", "Key", "ConsistentRead", "ReturnConsumedCapacity"}:
+            raise Unsupported("a GetItem with a projection")
+        table = params["TableName"]
+        request: dict[str, Any] = {"Keys": [params["Key"]], "ConsistentRead": bool(params.get("ConsistentRead"))}
+        units: list[Any] = []
+        while True:
+            answer = await self._batch_get(send, {"RequestItems": {table: request}})
+            units.extend(answer["ConsumedCapacity"])
+            items = answer["Responses"].get(table, [])
+            if items or table not in answer.get("UnprocessedKeys", {}):
+                return {"ConsumedCapacity": units, **({"Item": items[0]} if items else {})}
 
     # --- Query -----------------------------------------------------------------------------------------------------
 

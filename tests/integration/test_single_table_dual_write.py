@@ -79,6 +79,8 @@ def test_at_cutover_writes_reach_the_single_table_only_and_its_conditions_answer
     with TestClient(create_app(settings)) as client:
         writer = Writer(client)
         order = writer.place(customers[0]["CustomerId"], [products[0]["ProductId"], products[1]["ProductId"]])
+        # The write path reads where writes go: an order only the single table holds can be cancelled.
+        assert writer.cancel(order)["status"] == "CANCELLED"
         updated = writer.update_product(products[4], name="Renamed")
         # The old table still holds version 1: only the single table's condition can refuse this.
         stale = writer.call(UPDATE_PRODUCT, {"i": {"productId": products[4]["ProductId"], "expectedVersion": 1}})
@@ -88,6 +90,8 @@ def test_at_cutover_writes_reach_the_single_table_only_and_its_conditions_answer
     single = items(settings, "App")
     assert [item["OrderId"] for item in single if item["Type"] == "ORDER" and item["OrderId"] == order["orderId"]]
     assert sum(item["Type"] == "ORDER_ITEM" and item["OrderId"] == order["orderId"] for item in single) == 2
+    placed = next(item for item in single if item["Type"] == "ORDER" and item["OrderId"] == order["orderId"])
+    assert (placed["Status"], placed["Version"]) == ("CANCELLED", order["version"] + 1)
     product = next(
         item for item in single if item.get("ProductId") == products[4]["ProductId"] and item["Type"] == "PRODUCT"
     )
