@@ -18,9 +18,9 @@ def leaves(commands: Sequence[Command | Group], path: tuple[str, ...] = ()) -> I
 
 
 def positionals(command: Command) -> list[str]:
-    """A value for each positional argument: a choice where it has choices."""
+    """A value for each positional argument: a choice where it has choices, a number where it takes one."""
     return [
-        str(argument.options.get("choices", ["x"])[0])
+        str(argument.options.get("choices", ["1" if argument.options.get("type") in (int, float) else "x"])[0])
         for argument in command.arguments
         if not argument.names[0].startswith("-")
     ]
