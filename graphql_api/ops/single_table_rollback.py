@@ -6,7 +6,9 @@ both layouts item for item (graphql_api.ops.single_table_verify's view of them) 
 - an item the single table holds at a newer Version (or, unversioned, with other values), or that only it
   holds: put into its old table, conditioned on the old table holding no item there or an older Version of it;
 - an item only the old tables hold (the API deleted it at cutover): deleted from its old table, conditioned on
-  its Version not having moved.
+  its Version not having moved; unless the API never deletes items of its table (what the repositories declare,
+  `@uses(DeleteItem=...)`): then something else wrote it at cutover (the audit trail's readers, which write the
+  old AuditLog in every phase; another service) and it stays, counted as spared.
 
 A write that loses its condition (another writer got there first) is counted and left: run the rollback's copy
 again, or `migrate verify`, which reads both layouts the same way.
@@ -21,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import Item, serialize_item
+from graphql_api.graphql.registry import WRITES
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_verify import expected_items
 from graphql_api.ops.table_scan import scan_items
@@ -32,9 +35,14 @@ class CopyBack:
     deleted: int = 0
     kept: int = 0
     """Not written: the old table's item moved on meanwhile."""
+    spared: int = 0
+    """Only in the old tables, of a table the API never deletes from: written there by something else."""
 
     def line(self) -> str:
-        return f"copied back {self.copied}, deleted {self.deleted}, kept {self.kept} (changed meanwhile)"
+        return (
+            f"copied back {self.copied}, deleted {self.deleted}, kept {self.kept} (changed meanwhile), "
+            f"spared {self.spared} (written outside the API)"
+        )
 
 
 async def copy_back(dynamo: Dynamo, layout: Layout) -> CopyBack:
@@ -49,8 +57,14 @@ async def copy_back(dynamo: Dynamo, layout: Layout) -> CopyBack:
         condition = _unchanged(entity.table.hash_key.name, before, newer_than=plain.get("Version"))
         table = entity.table.physical_name(dynamo.table_prefix)
         await _write(dynamo, result, "put_item", table, {"Item": plain}, condition)
+    deleted_by_api = {
+        entity.table.name for access in WRITES for action, entity in access.actions if action == "DeleteItem"
+    }
     for key in old.keys() - single.keys():
         entity, plain = layout.from_single(old[key])
+        if entity.table.name not in deleted_by_api:
+            result.spared += 1
+            continue
         params = {"Key": {name: plain[name] for name in entity.table.key_names}}
         condition = _unchanged(entity.table.hash_key.name, old[key], newer_than=None)
         await _write(dynamo, result, "delete_item", entity.table.physical_name(dynamo.table_prefix), params, condition)
