@@ -21,9 +21,11 @@ from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
+from bench.budgets import BUDGETS
 from bench.common import bench_server, build_bench_data, environment, http_session, loaded_dynamodb_local, throughput
 from bench.questions import CATALOG_CATEGORY, CATALOG_FIRST, CATALOG_QUERY
 from tests.issuer import CLIENT_ID, bearer, shared_issuer
@@ -72,7 +74,9 @@ class _Catalog:
     async def get(self, etag: str | None = None) -> tuple[int, str, int]:
         headers = {"accept": "application/json", **({"if-none-match": etag} if etag else {})}
         async with self.session.get(self.url, params=self.params, headers=headers) as response:
-            await response.read()
+            body = await response.read()
+            if response.status not in (200, 304):  # a refusal answers fast: it must not count as an answer
+                raise RuntimeError(f"the catalog page answered {response.status}: {body[:300]!r}")
             requests = int(response.headers["x-dynamodb-requests"])
             self.requests[etag is not None].add(requests)
             return response.status, response.headers.get("etag", ""), requests
@@ -89,6 +93,19 @@ class _Catalog:
             if time.monotonic() > deadline:
                 raise RuntimeError("the service never answered a conditional GET without running it")
             await asyncio.sleep(0.1)
+
+
+async def _data(answer: aiohttp.ClientResponse, what: str) -> dict[str, Any]:
+    """The answer's `data`; else an error that says what the service answered (status and body)."""
+    text = await answer.text()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if answer.status != 200 or not isinstance(body, dict) or not body.get("data") or body.get("errors"):
+        raise RuntimeError(f"{what}: the service answered {answer.status}: {text[:300]}")
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 async def _lag(catalog: _Catalog, write: Callable[[], Awaitable[None]]) -> float:
@@ -120,17 +137,16 @@ async def compare(url: str, other_url: str, document_id: str, rounds: int, per_r
 
         measured = {cached: set(requests) for cached, requests in catalog.requests.items()}  # before any write
         async with session.get(url, params=catalog.params, headers={"accept": "application/json"}) as page:
-            product_id = (await page.json())["data"]["productsByCategory"]["edges"][0]["node"]["productId"]
+            product_id = (await _data(page, "the catalog page"))["productsByCategory"]["edges"][0]["node"]["productId"]
 
         async def rename() -> None:  # a product on the page: its bytes change
             read = {"query": READ_VERSION, "variables": {"id": product_id}}
             async with session.post(other_url, json=read, headers=admin) as answer:
-                version = (await answer.json())["data"]["product"]["version"]
+                version = (await _data(answer, "the product's version"))["product"]["version"]
             change = {"productId": product_id, "expectedVersion": version, "name": f"Bench {time.time()}"}
             body = {"query": RENAME, "variables": {"input": change}}
             async with session.post(other_url, json=body, headers=admin) as answer:
-                if "errors" in (written := await answer.json()):
-                    raise RuntimeError(f"the rename failed: {written}")
+                await _data(answer, "the rename")
 
         lags = [await _lag(catalog, rename) for _ in range(5)]
     return Figures(
@@ -152,7 +168,7 @@ def measure(rounds: int = 5, per_round: int = 400, concurrency: int = 16) -> Fig
         manifest = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "persisted-documents.json"
         document_id = hashlib.sha256(CATALOG_QUERY.encode()).hexdigest()
         manifest.write_text(json.dumps({f"sha256:{document_id}": CATALOG_QUERY}))
-        stack.enter_context(environment(GRAPHQL_TRUSTED_DOCUMENTS=str(manifest)))
+        stack.enter_context(environment(GRAPHQL_TRUSTED_DOCUMENTS=str(manifest), **BUDGETS))
         url = stack.enter_context(bench_server("graphql_api.app:app_from_env", settings, "bench-cdn.log"))
         other = stack.enter_context(bench_server("graphql_api.app:app_from_env", settings, "bench-cdn-other.log"))
         return asyncio.run(compare(url, other, document_id, rounds, per_round, concurrency))

@@ -56,6 +56,7 @@ import aiohttp
 import httpx
 
 from bench import conditional_get, lambda_start, patches
+from bench.budgets import BUDGETS
 from bench.common import (
     ADDED_LATENCY_ENV,
     Answer,
@@ -455,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         # environment they inherit (service_process and bench_server pass os.environ on). Plans on
         # for every service but the generic one, whatever this process's environment says.
         stack.enter_context(environment(**{PLANS_ENV: "true"}))
+        stack.enter_context(environment(**BUDGETS))  # the limiter charges every request, but never refuses one
         urls = {SERVICE: stack.enter_context(start_service("bench-service.log"))}
         with environment(**{PLANS_ENV: "false"}):
             urls[GENERIC] = stack.enter_context(start_service("bench-service-generic.log"))
