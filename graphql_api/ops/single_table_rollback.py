@@ -16,7 +16,7 @@ again, or `migrate verify`, which reads both layouts the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,19 +29,14 @@ from graphql_api.ops.single_table_verify import expected_items
 from graphql_api.ops.table_scan import scan_items
 
 
-@dataclass
-class CopyBack:
-    copied: int = 0
-    deleted: int = 0
-    kept: int = 0
-    """Not written: the old table's item moved on meanwhile."""
-    spared: int = 0
-    """Only in the old tables, of a table the API never deletes from: written there by something else."""
+class CopyBack(Counter[str]):
+    """What a copy back did: `copied` (back into the old tables), `deleted`, `kept` (not written: the old table's
+    item moved on meanwhile), `spared` (only in the old tables, of a table the API never deletes from)."""
 
     def line(self) -> str:
         return (
-            f"copied back {self.copied}, deleted {self.deleted}, kept {self.kept} (changed meanwhile), "
-            f"spared {self.spared} (written outside the API)"
+            f"copied back {self['copied']}, deleted {self['deleted']}, kept {self['kept']} (changed meanwhile), "
+            f"spared {self['spared']} (written outside the API)"
         )
 
 
@@ -63,7 +58,7 @@ async def copy_back(dynamo: Dynamo, layout: Layout) -> CopyBack:
     for key in old.keys() - single.keys():
         entity, plain = layout.from_single(old[key])
         if entity.table.name not in deleted_by_api:
-            result.spared += 1
+            result["spared"] += 1
             continue
         params = {"Key": {name: plain[name] for name in entity.table.key_names}}
         condition = _unchanged(entity.table.hash_key.name, old[key], newer_than=None)
@@ -108,9 +103,9 @@ async def _write(
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-        result.kept += 1
+        result["kept"] += 1
         return
     if operation == "delete_item":
-        result.deleted += 1
+        result["deleted"] += 1
     else:
-        result.copied += 1
+        result["copied"] += 1

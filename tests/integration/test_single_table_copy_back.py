@@ -45,7 +45,7 @@ def test_copy_back_spares_what_the_api_never_deletes_and_deletes_what_it_did(end
         return await copy_back(dynamo, Layout())
 
     result = run_with_dynamo(settings, written_outside_then_copied_back)
-    assert (result.spared, result.deleted) == (1, 1), result.line()
+    assert (result["spared"], result["deleted"]) == (1, 1), result.line()
     assert [item["EntityId"] for item in items(settings, "AuditLog") if item["ChangeId"] == entry.change_id] == [
         customer
     ]
