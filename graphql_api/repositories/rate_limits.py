@@ -3,9 +3,10 @@
 A counter per identity and fixed window: one item (`<identity>#<window start>`) holding each budget's total
 (`Requests`, `Mutations`). A charge is one conditional UpdateItem: ADD the amounts if every total stays within
 its limit, else nothing is added and the request is refused; the item expires with the table's time to live
-(ExpiresAt, a window after the window's end). Two instances charging the same counter are serialised by
-DynamoDB's condition, so their sum never passes the limit. Its calls are the limiter's, not counted as the
-request's (graphql_api.dynamo.observer.unobserved).
+(ExpiresAt, a window after the window's end). The requests' amount is the estimate less the refund of the
+caller's previous request (the limiter's), so it may be 0 or negative. Two instances charging the same
+counter are serialised by DynamoDB's condition, so their sum never passes the limit. Its calls are the
+limiter's, not counted as the request's (graphql_api.dynamo.observer.unobserved).
 """
 
 from __future__ import annotations
