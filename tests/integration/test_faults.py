@@ -19,6 +19,7 @@ attempts and 0.5 s timeouts and assert that bound at that scale (2 x (0.5 + 0.5)
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -44,7 +45,6 @@ from graphql_api.repositories.order_writes import order_id_for
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
 from tests import fixtures_data
-from tests.depth import count
 from tests.faults.proxy import Counts, FaultProxy
 from tests.issuer import admin_headers
 from tests.operations import (
@@ -60,9 +60,8 @@ from tests.support import Api, fresh_settings, run_with_dynamo, snapshot
 
 SEED = 20260
 CONCURRENCY = 32
-# Sized for a quick run on a small machine (every job still at once: 16 of them, 28 with TEST_THOROUGH);
-# TEST_FAULT_RUNS=40 (say) makes a longer soak of the reads.
-CANONICAL_RUNS = count("TEST_FAULT_RUNS", quick=8, thorough=16)
+# Sized for a quick run on a small machine; TEST_FAULT_RUNS=40 (say) makes a longer soak of the reads.
+CANONICAL_RUNS = int(os.environ.get("TEST_FAULT_RUNS", "16"))
 LISTING_RUNS = max(2, CANONICAL_RUNS // 5)
 PAGE_ATTEMPTS = 10
 ORDER_ATTEMPTS = 25
