@@ -150,8 +150,8 @@ def migrate_backfill(settings: Settings, args: argparse.Namespace) -> int:
     result = with_dynamo(settings, run)
     counts = result.counts
     print(
-        f"migrate backfill into {layout.table.physical_name(settings.table_prefix)}: scanned {counts.scanned}, "
-        f"copied {counts.copied}, kept newer {counts.kept}, orphaned {counts.orphaned}"
+        f"migrate backfill into {layout.table.physical_name(settings.table_prefix)}: scanned {counts['scanned']}, "
+        f"copied {counts['copied']}, kept newer {counts['kept']}, orphaned {counts['orphaned']}"
     )
     if result.complete:
         print("complete: every segment of every table copied (checkpoints kept: --restart copies again)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,14 +32,9 @@ from graphql_api.ops.table_scan import DEFAULT_SEGMENTS, table_task
 WRITES_AT_ONCE = 16
 
 
-@dataclass
-class BackfillCounts:
-    scanned: int = 0
-    copied: int = 0
-    kept: int = 0
-    """Not written: the single table held the same or a newer version."""
-    orphaned: int = 0
-    """Not written: its parent (whose attributes its keys need) is gone."""
+class BackfillCounts(Counter[str]):
+    """Items `scanned` and `copied`; `kept`: not written, the single table held the same or a newer version;
+    `orphaned`: not written, its parent (whose attributes its keys need) is gone."""
 
 
 @dataclass
@@ -127,10 +123,10 @@ async def backfill(
             items = [deserialize_item(item) for item in page.get("Items", [])]
             news = await converted(dynamo, layout, entity, items)
             outcomes = await asyncio.gather(*(write(new) for new in news if new is not None))
-            result.counts.scanned += len(items)
-            result.counts.orphaned += sum(new is None for new in news)
-            result.counts.copied += sum(outcomes)
-            result.counts.kept += len(outcomes) - sum(outcomes)
+            result.counts["scanned"] += len(items)
+            result.counts["orphaned"] += sum(new is None for new in news)
+            result.counts["copied"] += sum(outcomes)
+            result.counts["kept"] += len(outcomes) - sum(outcomes)
             copied, kept = copied + sum(outcomes), kept + len(outcomes) - sum(outcomes)
             advance(len(items))
             last = page.get("LastEvaluatedKey")

@@ -175,7 +175,7 @@ def test_backfill_never_overwrites_a_newer_version(endpoint: str) -> None:
 
     newer, result = run_with_dynamo(settings, newer_then_backfill)
     assert result.complete
-    assert result.counts.kept == 1
+    assert result.counts["kept"] == 1
     kept = next(item for item in _single_items(settings) if (item["PK"], item["SK"]) == (newer["PK"], newer["SK"]))
     assert kept == newer
 
