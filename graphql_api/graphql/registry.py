@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql_api.migration import phase as migration_phase
 from graphql_api.entity import Entity, Listing
 from graphql_api.graphql.entities import audit, cart, customer, order, order_item, product, review, stats
 from graphql_api.graphql.entities._roots import Roots
 from graphql_api.live import leases
+from graphql_api.migration import phase as migration_phase
 from graphql_api.repositories import rate_limits
 from graphql_api.repositories._access import DECLARED_ACCESS, DeclaredAccess
 from graphql_api.tables import Table
