@@ -55,6 +55,16 @@ async def commit(dynamo: Dynamo, *actions: Action) -> None:
     await Transaction(dynamo).add(*actions).commit()
 
 
+async def insert(dynamo: Dynamo, entity: Entity[T], value: T, *also: Action, taken: Fails[T] | None = None) -> T:
+    """`value` as a new item (a create-only put) and the actions that go with it, in one transaction. `taken`: the
+    error when its key is taken; by default a concurrent write of the same new item (a new random or time-ordered
+    id is never taken otherwise), to retry."""
+    await commit(
+        dynamo, put_new(entity, value, fails_with=taken or changed_concurrently(entity.model.__name__.lower())), *also
+    )
+    return value
+
+
 class Created(TypedDict):
     created_at: datetime
     updated_at: datetime

@@ -26,7 +26,7 @@ from graphql_api.repositories._writes import (
     delete_if,
     get,
     get_at_version,
-    put_new,
+    insert,
     stale,
     version_error,
     versioned_update,
@@ -138,12 +138,8 @@ async def create(
         **created(at),
         subject=subject,
     )
-    await commit(
-        dynamo,
-        put_new(CUSTOMERS, customer, fails_with=Conflict("you already have a customer: use `me` to read it")),
-        _reserve(customer),
-    )
-    return customer
+    taken = Conflict("you already have a customer: use `me` to read it")
+    return await insert(dynamo, CUSTOMERS, customer, _reserve(customer), taken=taken)
 
 
 @uses(

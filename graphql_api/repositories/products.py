@@ -9,13 +9,12 @@ from typing import Any
 
 from graphql_api.clock import now
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import changed_concurrently
 from graphql_api.entity import Entity
 from graphql_api.money import Money
 from graphql_api.repositories import counters
 from graphql_api.repositories._access import uses
 from graphql_api.repositories._stamp import Stamp
-from graphql_api.repositories._writes import commit, created, get_at_version, put_new, stale, versioned_update
+from graphql_api.repositories._writes import commit, created, get_at_version, insert, stale, versioned_update
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,13 +89,7 @@ async def create(
         stock=stock,
         **created(at),
     )
-    # A new random id is never taken, short of a concurrent write of the same product.
-    await commit(
-        dynamo,
-        put_new(PRODUCTS, product, fails_with=changed_concurrently("product")),
-        counters.add(counters.PRODUCTS_BY_CATEGORY, category, 1),
-    )
-    return product
+    return await insert(dynamo, PRODUCTS, product, counters.add(counters.PRODUCTS_BY_CATEGORY, category, 1))
 
 
 @uses(

@@ -27,7 +27,7 @@ from graphql_api.repositories._writes import (
     created,
     delete_if,
     get,
-    put_new,
+    insert,
     versioned_update,
 )
 from graphql_api.repositories.customers import CUSTOMERS
@@ -107,10 +107,10 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
         body=body,
         **created(at),
     )
-    await commit(
+    return await insert(
         dynamo,
-        # A new time-ordered id is never taken, short of a concurrent write of the same review.
-        put_new(REVIEWS, review, fails_with=changed_concurrently("review")),
+        REVIEWS,
+        review,
         claim(
             REVIEWER_GUARD,
             review,
@@ -130,7 +130,6 @@ async def create(dynamo: Dynamo, customer_id: str, product_id: str, *, rating: i
         ),
         counters.add(counters.REVIEWS_BY_CUSTOMER, customer_id, 1),
     )
-    return review
 
 
 def _product_missing() -> NotFound:
