@@ -1,6 +1,8 @@
 """`graphql-api relay`: the live-updates relay (LIVE_BUS): reads the tables' streams under shard leases and
 publishes their records on the bus, for every instance's subscribers (graphql_api.live.relay). Run two or more
-for availability: a lease per shard lets one read it, another takes over within LIVE_LEASE_SECONDS of its death."""
+for availability: a lease per shard lets one read it, another takes over within LIVE_LEASE_SECONDS of its death.
+It follows the single-table migration's phase as the instances do (every MIGRATION_POLL_SECONDS): from `reads`
+through cutover it reads the single table's stream too, each record published as its old table's."""
 
 from __future__ import annotations
 
@@ -39,10 +41,12 @@ async def _run(settings: Settings) -> None:
     from aiobotocore.session import get_session
 
     from graphql_api.dynamo.client import client_kwargs, config_kwargs, open_dynamo
-    from graphql_api.graphql.registry import ALL_TABLES
+    from graphql_api.graphql.registry import ALL_TABLES, DATA_ENTITIES
     from graphql_api.live.audit import AuditTrail
     from graphql_api.live.bus import Publisher
-    from graphql_api.live.relay import Relay
+    from graphql_api.live.relay import Relay, SingleTableSource
+    from graphql_api.migration.layout import Layout
+    from graphql_api.migration.watch import MigrationWatch
 
     session = get_session()
     publisher = Publisher(settings.live_bus or "")
@@ -57,6 +61,15 @@ async def _run(settings: Settings) -> None:
             result: dict[str, Any] = await getattr(streams, operation)(**params)
             return result
 
+        migration = MigrationWatch(dynamo, settings.migration_poll_seconds)
+        await migration.start()  # the phase before the first read: a relay started at cutover reads the single table
+        layout = Layout(DATA_ENTITIES, settings.single_table_name)
+        single_table = SingleTableSource(
+            layout.table,
+            layout.from_single,
+            following=lambda: migration.state.single_stream,
+            writing=lambda: migration.state.dual_write or migration.state.single_write,
+        )
         running = Relay(
             dynamo,
             call,
@@ -65,6 +78,7 @@ async def _run(settings: Settings) -> None:
             lease_seconds=settings.live_lease_seconds,
             max_idle=settings.stream_max_idle,
             audit=AuditTrail(dynamo, settings.audit_retention_days) if settings.audit_trail else None,
+            single_table=single_table,
         )
         task = asyncio.ensure_future(running.run())
         loop = asyncio.get_running_loop()
@@ -75,6 +89,7 @@ async def _run(settings: Settings) -> None:
         except asyncio.CancelledError:
             pass
         finally:
+            await migration.close()
             await publisher.close()
 
 

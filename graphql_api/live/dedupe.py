@@ -66,16 +66,13 @@ class SeenChanges:
 
     def first(self, record: Record) -> bool:
         """Whether the record shows a change not delivered yet (it is then remembered as delivered)."""
-        images = record["dynamodb"]
-        old, new = images.get("OldImage"), images.get("NewImage")
-        if old is not None and old == new:
+        found = mark(record)
+        if found is None:
             self.dropped += 1  # a rewrite of the same item (replication's replay; the emulators write a record for it)
             return False
-        key = _digest(images.get("Keys"))
-        rank = _rank(old, new)
-        new_image = None if new is None else _digest(new)
+        key, rank, new_image, created = found
         last = self._items.get(key)
-        if last is not None and (_stale(rank, last, created=old is None) or new_image == last.new_image):
+        if last is not None and (_stale(rank, last, created=created) or new_image == last.new_image):
             self.dropped += 1
             return False
         self._items[key] = _Last(rank, new_image)
@@ -83,6 +80,19 @@ class SeenChanges:
         if len(self._items) > self.max_items:
             self._items.popitem(last=False)
         return True
+
+
+Mark = tuple[bytes, Rank | None, bytes | None, bool]
+"""What the filter compares of a record: its key's digest, its rank, its new image's digest, whether it creates."""
+
+
+def mark(record: Record) -> Mark | None:
+    """The record's mark; None for a record whose old and new images are the same (no change to show)."""
+    images = record["dynamodb"]
+    old, new = images.get("OldImage"), images.get("NewImage")
+    if old is not None and old == new:
+        return None
+    return _digest(images.get("Keys")), _rank(old, new), None if new is None else _digest(new), old is None
 
 
 def _digest(value: Any) -> bytes:

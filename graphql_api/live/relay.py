@@ -16,6 +16,14 @@ instances serve subscriptions. For each followed table the relay lists the strea
 - a renewal refused (another relay took the shard after ours expired) stops reading the shard at once.
 
 The same per-batch step (`publish_batch`) serves the Lambda stream consumer (graphql_api.live.consumer).
+
+Across the single-table migration (`single_table`: a `SingleTableSource`), from the `reads` phase through cutover the
+relays also read the single table's stream, its shards leased like any table's (LeaseKey `<single table>#<shard>`),
+each record published on its old table's channel as that table's record (graphql_api.live.single_table_feed's
+translation). While the migration writes the single table (dual-write through cutover, and a minute after) every
+record goes through the bus's shared filter (graphql_api.live.bus_dedupe), so a change both streams carry is
+published once. When the phase leaves reads and cutover the relay stops reading the single table and deletes its
+leases: the next overlap starts afresh (from its "since", not from a checkpoint of a past migration).
 """
 
 from __future__ import annotations
@@ -28,9 +36,10 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from redis.exceptions import RedisError
@@ -38,7 +47,9 @@ from redis.exceptions import RedisError
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.live import bus
 from graphql_api.live.audit import AuditTrail
-from graphql_api.live.leases import Lease, LeaseLost, Leases
+from graphql_api.live.bus_dedupe import publish_first
+from graphql_api.live.leases import LIVE_LEASES, Lease, LeaseLost, Leases
+from graphql_api.live.single_table_feed import LINGER, FromSingle, old_record
 from graphql_api.live.streams import Record, StreamsCall
 from graphql_api.metrics import LIVE_STREAM_LAG
 from graphql_api.tables import Table
@@ -46,6 +57,7 @@ from graphql_api.tables import Table
 logger = logging.getLogger(__name__)
 
 SINCE_MARGIN_SECONDS = 60.0
+T = TypeVar("T")
 
 
 def relay_id() -> str:
@@ -62,6 +74,33 @@ async def publish_batch(publisher: bus.Publisher, channel: str, shard_id: str, r
     await publisher.publish(channel, [bus.record_message(shard_id, record) for record in records])
 
 
+Route = Callable[[Record], tuple[Table, Record] | None]
+"""A stream's record -> the table whose channel publishes it and the record as published (None: not published)."""
+
+
+@dataclass(frozen=True)
+class SingleTableSource:
+    """The single table of the migration, as the relay follows it."""
+
+    table: Table
+    from_single: FromSingle
+    following: Callable[[], bool]
+    """Whether the phase calls for reading its stream (reads, cutover)."""
+    writing: Callable[[], bool]
+    """Whether the migration writes it (dual-write through cutover): two streams may carry a change."""
+
+
+@dataclass(frozen=True)
+class _Stream:
+    table: Table
+    """The table whose stream is read (its name prefixes the shards' lease keys)."""
+    route: Route
+    channels: tuple[str, ...]
+    """Where a gap notice goes."""
+    scoped: bool
+    """Whether a record's order scope names the table too (the single table's shard ids may be an old table's)."""
+
+
 class Relay:
     def __init__(
         self,
@@ -74,6 +113,8 @@ class Relay:
         lease_seconds: float = 10.0,
         max_idle: float = 0.25,
         audit: AuditTrail | None = None,
+        single_table: SingleTableSource | None = None,
+        check_every: float = 0.25,
     ) -> None:
         self.dynamo = dynamo
         self.streams = streams
@@ -85,6 +126,9 @@ class Relay:
         self.max_idle = max_idle
         self.audit = audit  # the audit trail's entries, written before the checkpoint (graphql_api.live.audit)
         self.leases = Leases(dynamo, self.owner, lease_seconds)
+        self.single_table = single_table
+        self.check_every = check_every
+        self._wrote_single_at = -LINGER
         self.stats: Counter[str] = Counter()
         """Records published, stream reads, takeovers and leases lost, for a look from a debugger or a test."""
         self.held: set[str] = set()
@@ -95,7 +139,10 @@ class Relay:
     async def run(self) -> None:
         """Follow every table until cancelled; leases held are released on the way out."""
         try:
-            await asyncio.gather(*(self._table(table) for table in self.tables))
+            following = [self._table(self._own_stream(table)) for table in self.tables]
+            if self.single_table is not None:
+                following.append(self._follow_single_table(self.single_table))
+            await asyncio.gather(*following)
         finally:
             for task in self._shards.values():
                 task.cancel()
@@ -106,9 +153,74 @@ class Relay:
                 except (ClientError, BotoCoreError, OSError) as error:
                     logger.warning("relay: could not release %s: %s", lease.key, error)
 
-    async def _table(self, table: Table) -> None:
+    def _channel(self, table: Table) -> str:
+        return bus.channel(table.physical_name(self.dynamo.table_prefix))
+
+    def _own_stream(self, table: Table) -> _Stream:
+        return _Stream(table, lambda record: (table, record), (self._channel(table),), scoped=False)
+
+    def _single_stream(self, source: SingleTableSource) -> _Stream:
+        def route(record: Record) -> tuple[Table, Record] | None:
+            found = old_record(record, source.from_single)
+            return None if found is None else (found[0].table, found[1])
+
+        return _Stream(source.table, route, tuple(self._channel(table) for table in self.tables), scoped=True)
+
+    @property
+    def filtering(self) -> bool:
+        """Whether two streams may carry a change: while the migration writes the single table, and a minute after
+        (a rollback's copy back into the old tables may still be on its way)."""
+        if self.single_table is None:
+            return False
+        if self.single_table.writing():
+            self._wrote_single_at = time.monotonic()
+            return True
+        return time.monotonic() - self._wrote_single_at < LINGER
+
+    async def _follow_single_table(self, source: SingleTableSource) -> None:
+        """Read the single table's stream while the phase calls for it; its leases deleted when it no longer does."""
+        reading: asyncio.Task[None] | None = None
+        try:
+            while True:
+                if source.following() and reading is None:
+                    logger.info("relay %s: following the single table's stream too", self.owner)
+                    reading = asyncio.get_running_loop().create_task(self._table(self._single_stream(source)))
+                elif not source.following() and reading is not None:
+                    await self._stop_single_table(source.table, reading)
+                    reading = None
+                await asyncio.sleep(self.check_every)
+        finally:
+            if reading is not None:
+                reading.cancel()
+
+    async def _stop_single_table(self, table: Table, reading: asyncio.Task[None]) -> None:
+        reading.cancel()
+        prefix = f"{table.name}#"
+        tasks = [task for key, task in self._shards.items() if key.startswith(prefix)]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(reading, *tasks, return_exceptions=True)
+        for key in [key for key in self._shards if key.startswith(prefix)]:
+            del self._shards[key]
+        # Every relay that followed deletes the leases (another still reading loses its lease and stops).
+        try:
+            described = await self.dynamo.call(
+                "describe_table", TableName=table.physical_name(self.dynamo.table_prefix)
+            )
+            shards = await self._list_shards(described["Table"]["LatestStreamArn"])
+            for key in [f"{prefix}since", *(prefix + shard["ShardId"] for shard in shards)]:
+                await self.dynamo.call(
+                    "delete_item",
+                    TableName=LIVE_LEASES.physical_name(self.dynamo.table_prefix),
+                    Key={"LeaseKey": {"S": key}},
+                )
+        except (ClientError, BotoCoreError, OSError, KeyError) as error:
+            logger.warning("relay %s: could not delete the single table's leases: %s", self.owner, error)
+        logger.info("relay %s: no longer following the single table's stream", self.owner)
+
+    async def _table(self, stream: _Stream) -> None:
+        table = stream.table
         physical = table.physical_name(self.dynamo.table_prefix)
-        channel = bus.channel(physical)
         while True:
             try:
                 described = await self.dynamo.call("describe_table", TableName=physical)
@@ -137,7 +249,7 @@ class Relay:
                     self._held[key] = lease
                     self.held.add(key)
                     self._shards[key] = asyncio.get_running_loop().create_task(
-                        self._shard(stream_arn, channel, lease, parent if parent in listed else None, since)
+                        self._shard(stream_arn, stream, lease, parent if parent in listed else None, since)
                     )
             except (ClientError, BotoCoreError, OSError) as error:
                 logger.warning("relay: listing the %s shards failed: %s", table.name, error)
@@ -154,9 +266,9 @@ class Relay:
                 return shards
             params["ExclusiveStartShardId"] = last
 
-    async def _shard(self, stream_arn: str, channel: str, lease: Lease, parent: str | None, since: float) -> None:
+    async def _shard(self, stream_arn: str, stream: _Stream, lease: Lease, parent: str | None, since: float) -> None:
         try:
-            await self._read(stream_arn, channel, lease, parent, since)
+            await self._read(stream_arn, stream, lease, parent, since)
         except LeaseLost:
             self.stats["leases_lost"] += 1
             logger.warning("relay %s: lost the lease of %s (another relay holds it)", self.owner, lease.key)
@@ -167,7 +279,7 @@ class Relay:
             self._held.pop(lease.key, None)
             self.held.discard(lease.key)
 
-    async def _read(self, stream_arn: str, channel: str, lease: Lease, parent: str | None, since: float) -> None:
+    async def _read(self, stream_arn: str, stream: _Stream, lease: Lease, parent: str | None, since: float) -> None:
         renewed = time.monotonic()
         while parent is not None and not await self.leases.finished(lease.table, parent):
             await asyncio.sleep(self.renew_every)
@@ -194,7 +306,8 @@ class Relay:
                 if code == "ExpiredIteratorException":
                     continue
                 if code == "TrimmedDataAccessException":
-                    await self._publish(channel, lease, [bus.gap_message(lease.shard_id)])
+                    for channel in stream.channels:
+                        await self._publish(channel, lease, [bus.gap_message(lease.shard_id)])
                     lease.checkpoint = None
                     continue
                 failures += 1
@@ -209,10 +322,11 @@ class Relay:
             records = response.get("Records", [])
             if records:
                 wanted = [record for record in records if written_at(record) >= skip_before]
-                await self._publish(channel, lease, [bus.record_message(lease.shard_id, record) for record in wanted])
+                published = await self._publish_records(stream, lease, wanted)
                 if self.audit is not None:
-                    await self.audit.write_all(lease.table, wanted)
-                self.stats["published"] += len(wanted)
+                    for audited, changes in published.items():
+                        await self.audit.write_all(audited, changes)
+                self.stats["published"] += sum(len(changes) for changes in published.values())
                 LIVE_STREAM_LAG.labels(lease.table).set(max(0.0, time.time() - written_at(records[-1])))
                 await self.leases.renew(lease, checkpoint=records[-1]["dynamodb"]["SequenceNumber"])
                 renewed = time.monotonic()
@@ -236,13 +350,37 @@ class Relay:
         iterator: str = (await self.streams("get_shard_iterator", **params))["ShardIterator"]
         return iterator
 
+    async def _publish_records(self, stream: _Stream, lease: Lease, records: list[Record]) -> dict[str, list[Record]]:
+        """Publish the records on their tables' channels (through the shared filter while two streams may carry a
+        change); the records published, by table name (what the audit trail records)."""
+        scope = lease.key if stream.scoped else lease.shard_id
+        routed = [found for record in records if (found := stream.route(record)) is not None]
+        published: dict[str, list[Record]] = {}
+        if self.filtering:
+            messages = [(self._channel(table), bus.record_message(scope, record), record) for table, record in routed]
+            firsts = await self._retrying(lease, lambda: publish_first(self.publisher.redis, messages))
+            for (table, record), first in zip(routed, firsts, strict=True):
+                if first:
+                    published.setdefault(table.name, []).append(record)
+            self.stats["dropped"] += firsts.count(False)
+            return published
+        by_table: dict[str, tuple[Table, list[Record]]] = {}
+        for table, record in routed:
+            by_table.setdefault(table.name, (table, []))[1].append(record)
+        for table, changes in by_table.values():
+            await self._publish(self._channel(table), lease, [bus.record_message(scope, record) for record in changes])
+            published[table.name] = changes
+        return published
+
     async def _publish(self, channel: str, lease: Lease, messages: list[str]) -> None:
         """Publish, retrying while the bus is out of reach; the lease is renewed meanwhile (LeaseLost ends it)."""
+        await self._retrying(lease, lambda: self.publisher.publish(channel, messages))
+
+    async def _retrying(self, lease: Lease, publish: Callable[[], Awaitable[T]]) -> T:
         failures = 0
         while True:
             try:
-                await self.publisher.publish(channel, messages)
-                return
+                return await publish()
             except (RedisError, OSError) as error:
                 failures += 1
                 await self._back_off(failures, lease, error)
