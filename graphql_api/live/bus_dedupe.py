@@ -28,7 +28,7 @@ backlog within a few lease times; a relay's first read of the single table repla
 PUBLISH_FIRST = """
 local last = redis.call('HMGET', KEYS[1], 'v', 'r', 'i')
 if last[1] then
-  if ARGV[5] ~= '' and ARGV[5] == last[3] then return 0 end
+  if ARGV[5] == last[3] then return 0 end
   if ARGV[3] ~= '' and last[1] ~= '' and not (ARGV[6] == '1' and last[2] == '1') then
     local v, lv = tonumber(ARGV[3]), tonumber(last[1])
     if v < lv or (v == lv and tonumber(ARGV[4]) < tonumber(last[2])) then return 0 end
