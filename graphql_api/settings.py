@@ -188,6 +188,10 @@ class Settings(BaseModel):
     live_lease_seconds: Seconds = 10.0
     """How long a relay's lease on a stream shard lasts unrenewed: the longest a dead relay's shards wait for
     another relay."""
+    live_single_table: Flag = False
+    """The Lambda stream consumer follows the single-table migration (Terraform sets it with single_table_enabled and
+    the live bus): the single table's records published as their old tables', every record through the bus's
+    shared filter (graphql_api.live.consumer). The relays follow the phase themselves and need no setting."""
     cognito_endpoint_url: Url = None
     """Where `graphql-api token` signs in: a Cognito-compatible server instead of AWS (the service never uses it)."""
     # Rate limits (docs/rate-limits.md): on by default, budgets of estimated DynamoDB requests per window and

@@ -19,7 +19,7 @@ from graphql_api.dynamo.serialization import serialize_item
 from graphql_api.live import bus
 from graphql_api.live.bus_dedupe import publish_first
 from graphql_api.live.dedupe import SeenChanges
-from tests.support.live_bus import RedisServer
+from tests.support.redis_server import running_redis
 
 CHANNEL = "live:t-Orders"
 
@@ -59,12 +59,8 @@ def interleavings(count: int) -> Iterator[list[dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    server = RedisServer()
-    server.start()
-    try:
+    with running_redis() as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 def test_the_shared_filter_decides_as_the_instances_filter(redis_url: str) -> None:
