@@ -101,6 +101,8 @@ class Counts:
     """Answers held past `late()`'s delay (the request was forwarded)."""
     by_operation: Counter[str] = field(default_factory=Counter)
     throttles_by_type: Counter[str] = field(default_factory=Counter)
+    hung_by_table: Counter[str] = field(default_factory=Counter)
+    """Hung requests by the (physical) tables they name: which code path was waiting."""
 
     def copy(self) -> Counts:
         return Counts(
@@ -114,6 +116,7 @@ class Counts:
             self.late,
             Counter(self.by_operation),
             Counter(self.throttles_by_type),
+            Counter(self.hung_by_table),
         )
 
 
@@ -275,7 +278,7 @@ class FaultProxy:
                 self._counts.late += 1
                 delay = self._late_seconds
         if hang:
-            return await self._hold(request)
+            return await self._hold(request, _tables_named(body))
 
         assert self._session is not None
         headers = {name: value for name, value in request.headers.items() if name.lower() not in _SKIPPED_HEADERS}
@@ -305,11 +308,12 @@ class FaultProxy:
             await asyncio.sleep(delay)
         return web.Response(status=status, body=answer, headers=answer_headers)
 
-    async def _hold(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _hold(self, request: web.BaseRequest, tables: list[str]) -> web.StreamResponse:
         """A stalled server: keep the request until released (bounded), then drop the connection."""
         assert self._released is not None
         with self._lock:
             self._counts.hung += 1
+            self._counts.hung_by_table.update(tables)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._released.wait(), HANG_LIMIT_SECONDS)
         if request.transport is not None:
@@ -385,3 +389,16 @@ def _error(status: int, error_type: str, message: str, **extra: Any) -> web.Resp
         "x-amz-crc32": str(zlib.crc32(body) & 0xFFFFFFFF),
     }
     return web.Response(status=status, body=body, headers=headers)
+
+
+def _tables_named(body: bytes) -> list[str]:
+    """The tables a DynamoDB request names (TableName, RequestItems or TransactItems)."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return []
+    if "TableName" in request:
+        return [request["TableName"]]
+    if "RequestItems" in request:
+        return sorted(request["RequestItems"])
+    return sorted({next(iter(action.values()))["TableName"] for action in request.get("TransactItems", [])})
