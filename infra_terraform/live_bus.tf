@@ -8,7 +8,10 @@
 # work on a host instead: run one or the other, not both. The lease table the relay uses (LiveLeases)
 # comes with the declared tables (its role needs the `subscriptions` part of var.dynamodb_access). With
 # var.alarms_enabled, the consumer's alarms (modules/stream_consumer_alarms: IteratorAge, Errors, the
-# dead-letter queue's depth), each with its section in docs/runbook.md.
+# dead-letter queue's depth), each with its section in docs/runbook.md. With var.single_table_enabled too, the
+# consumer also follows the single table's stream (LIVE_SINGLE_TABLE: its records published as their old tables'
+# from the reads phase on, every record through the bus's shared filter; docs/live-updates.md), reading the
+# migration's phase from the Migration table.
 
 variable "live_bus" {
   description = <<-EOT
@@ -58,6 +61,12 @@ locals {
   live_bus    = merge(local.live_bus_defaults, var.live_bus)
   live_cache  = local.live_bus.enabled && local.live_bus.cache_enabled
   live_tables = { for table, entry in var.tables : table => entry if local.live_bus.enabled && entry.stream_view_type != null }
+  # The consumer on the single table's stream: only where both the live bus and the migration's table are on.
+  live_single_table = local.live_bus.enabled && var.single_table_enabled
+  live_streams = merge(
+    { for table, entry in local.live_tables : table => module.table[table].table_stream_arn },
+    local.live_single_table ? { (var.single_table_name) = aws_dynamodb_table.single_table[0].stream_arn } : {},
+  )
   live_bus_url = (
     local.live_bus.bus_url != null ? local.live_bus.bus_url :
     # try(): with no cache there is no endpoint to name
@@ -148,12 +157,12 @@ resource "aws_iam_role_policy" "live_consumer" {
   role  = aws_iam_role.live_consumer[0].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "ReadTheStreams"
         Effect   = "Allow"
         Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-        Resource = [for table, entry in local.live_tables : module.table[table].table_stream_arn]
+        Resource = values(local.live_streams)
       },
       {
         Sid      = "ListTheStreams" # the event source mapping lists them; ListStreams has no resource
@@ -182,7 +191,12 @@ resource "aws_iam_role_policy" "live_consumer" {
         ]
         Resource = "*"
       },
-    ]
+      ], local.live_single_table ? [{
+        Sid      = "ReadTheMigrationPhase" # LIVE_SINGLE_TABLE: whether the single table's records are published
+        Effect   = "Allow"
+        Action   = ["dynamodb:GetItem"]
+        Resource = module.table["Migration"].table_arn
+    }] : [])
   })
 }
 
@@ -205,17 +219,25 @@ resource "aws_lambda_function" "live_consumer" {
   }
 
   environment {
-    variables = { LIVE_BUS = local.live_bus_url, TABLE_PREFIX = var.name_prefix }
+    variables = {
+      LIVE_BUS          = local.live_bus_url
+      TABLE_PREFIX      = var.name_prefix
+      LIVE_SINGLE_TABLE = local.live_single_table ? "true" : "false"
+      SINGLE_TABLE_NAME = var.single_table_name
+    }
   }
 
   tags       = var.tags
   depends_on = [aws_cloudwatch_log_group.live_consumer, aws_iam_role_policy.live_consumer]
 }
 
+# Every followed stream: the tables' and, with single_table_enabled, the single table's (keyed by its name; its
+# records are published where the phase calls for them). LATEST: the single table's mapping is made with the table,
+# before any phase writes it alone.
 resource "aws_lambda_event_source_mapping" "live" {
-  for_each          = local.live_tables
+  for_each          = local.live_streams
   function_name     = aws_lambda_function.live_consumer[0].arn
-  event_source_arn  = module.table[each.key].table_stream_arn
+  event_source_arn  = each.value
   starting_position = "LATEST"
   batch_size        = local.live_bus.batch_size
 
