@@ -7,6 +7,7 @@ through cutover it reads the single table's stream too, each record published as
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,10 @@ from graphql_api.cli.command import Command, argument, fail
 if TYPE_CHECKING:
     import argparse
 
+    from graphql_api.migration.watch import MigrationWatch
     from graphql_api.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def relay(settings: Settings, args: argparse.Namespace) -> int:
@@ -62,7 +66,7 @@ async def _run(settings: Settings) -> None:
             return result
 
         migration = MigrationWatch(dynamo, settings.migration_poll_seconds)
-        await migration.start()  # the phase before the first read: a relay started at cutover reads the single table
+        watching = asyncio.ensure_future(_watch(migration))
         layout = Layout(DATA_ENTITIES, settings.single_table_name)
         single_table = SingleTableSource(
             layout.table,
@@ -89,8 +93,21 @@ async def _run(settings: Settings) -> None:
         except asyncio.CancelledError:
             pass
         finally:
+            watching.cancel()
             await migration.close()
             await publisher.close()
+
+
+async def _watch(migration: MigrationWatch) -> None:
+    """Follow the migration's phase; while it cannot be read (no table, no grant) the relay follows the old tables'
+    streams only, as before the migration, and says so."""
+    while True:
+        try:
+            await migration.start()
+            return
+        except Exception as error:  # AccessDenied, a missing table, DynamoDB down: try again next poll
+            logger.warning("relay: cannot read the migration's phase (%s): not following the single table", error)
+            await asyncio.sleep(migration.poll_seconds)
 
 
 RELAY = Command(
