@@ -71,7 +71,7 @@ async def _run(settings: Settings) -> None:
         single_table = SingleTableSource(
             layout.table,
             layout.from_single,
-            following=lambda: migration.state.single_stream,
+            overlap=lambda: _overlap(migration),
             writing=lambda: migration.state.dual_write or migration.state.single_write,
         )
         running = Relay(
@@ -96,6 +96,15 @@ async def _run(settings: Settings) -> None:
             watching.cancel()
             await migration.close()
             await publisher.close()
+
+
+def _overlap(migration: MigrationWatch) -> int | None:
+    """The overlap of both streams the phase is in: the phase item's version when `reads` began (cutover comes
+    straight after it, one version later), None outside reads and cutover. A rollback's `reads` is a new one."""
+    state = migration.state
+    if not state.single_stream:
+        return None
+    return state.version - 1 if state.single_write else state.version
 
 
 async def _watch(migration: MigrationWatch) -> None:

@@ -18,12 +18,14 @@ instances serve subscriptions. For each followed table the relay lists the strea
 The same per-batch step (`publish_batch`) serves the Lambda stream consumer (graphql_api.live.consumer).
 
 Across the single-table migration (`single_table`: a `SingleTableSource`), from the `reads` phase through cutover the
-relays also read the single table's stream, its shards leased like any table's (LeaseKey `<single table>#<shard>`),
+relays also read the single table's stream, its shards leased like any table's (LeaseKey
+`<single table>@<overlap>#<shard>`, the overlap named by the phase item's version when `reads` began),
 each record published on its old table's channel as that table's record (graphql_api.live.single_table_feed's
 translation). While the migration writes the single table (dual-write through cutover, and a minute after) every
 record goes through the bus's shared filter (graphql_api.live.bus_dedupe), so a change both streams carry is
-published once. When the phase leaves reads and cutover the relay stops reading the single table and deletes its
-leases: the next overlap starts afresh (from its "since", not from a checkpoint of a past migration).
+published once. When the phase leaves reads and cutover the relay stops reading the single table; a later overlap
+(another migration, or `reads` again after a rollback) has leases of its own, so it starts from its own "since",
+never from a checkpoint of a past one (a few lease items per overlap are left behind).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from graphql_api.dynamo.client import Dynamo
 from graphql_api.live import bus
 from graphql_api.live.audit import AuditTrail
 from graphql_api.live.bus_dedupe import publish_first
-from graphql_api.live.leases import LIVE_LEASES, Lease, LeaseLost, Leases
+from graphql_api.live.leases import Lease, LeaseLost, Leases
 from graphql_api.live.single_table_feed import LINGER, FromSingle, old_record
 from graphql_api.live.streams import Record, StreamsCall
 from graphql_api.metrics import LIVE_STREAM_LAG
@@ -84,8 +86,9 @@ class SingleTableSource:
 
     table: Table
     from_single: FromSingle
-    following: Callable[[], bool]
-    """Whether the phase calls for reading its stream (reads, cutover)."""
+    overlap: Callable[[], int | None]
+    """The overlap the phase is in, named by the phase item's version when `reads` began; None outside reads and
+    cutover (its stream is not read)."""
     writing: Callable[[], bool]
     """Whether the migration writes it (dual-write through cutover): two streams may carry a change."""
 
@@ -93,7 +96,9 @@ class SingleTableSource:
 @dataclass(frozen=True)
 class _Stream:
     table: Table
-    """The table whose stream is read (its name prefixes the shards' lease keys)."""
+    """The table whose stream is read."""
+    name: str
+    """What prefixes its shards' lease keys (the table's name; the single table's with its overlap)."""
     route: Route
     channels: tuple[str, ...]
     """Where a gap notice goes."""
@@ -157,14 +162,15 @@ class Relay:
         return bus.channel(table.physical_name(self.dynamo.table_prefix))
 
     def _own_stream(self, table: Table) -> _Stream:
-        return _Stream(table, lambda record: (table, record), (self._channel(table),), scoped=False)
+        return _Stream(table, table.name, lambda record: (table, record), (self._channel(table),), scoped=False)
 
-    def _single_stream(self, source: SingleTableSource) -> _Stream:
+    def _single_stream(self, source: SingleTableSource, overlap: int) -> _Stream:
         def route(record: Record) -> tuple[Table, Record] | None:
             found = old_record(record, source.from_single)
             return None if found is None else (found[0].table, found[1])
 
-        return _Stream(source.table, route, tuple(self._channel(table) for table in self.tables), scoped=True)
+        channels = tuple(self._channel(table) for table in self.tables)
+        return _Stream(source.table, f"{source.table.name}@{overlap}", route, channels, scoped=True)
 
     @property
     def filtering(self) -> bool:
@@ -178,54 +184,42 @@ class Relay:
         return time.monotonic() - self._wrote_single_at < LINGER
 
     async def _follow_single_table(self, source: SingleTableSource) -> None:
-        """Read the single table's stream while the phase calls for it; its leases deleted when it no longer does."""
-        reading: asyncio.Task[None] | None = None
+        """Read the single table's stream while the phase calls for it, under the leases of the current overlap."""
+        reading: tuple[_Stream, asyncio.Task[None]] | None = None
         try:
             while True:
-                if source.following() and reading is None:
-                    logger.info("relay %s: following the single table's stream too", self.owner)
-                    reading = asyncio.get_running_loop().create_task(self._table(self._single_stream(source)))
-                elif not source.following() and reading is not None:
-                    await self._stop_single_table(source.table, reading)
+                overlap = source.overlap()
+                if reading is not None and (overlap is None or reading[0].name != f"{source.table.name}@{overlap}"):
+                    await self._stop_reading(*reading)
                     reading = None
+                if overlap is not None and reading is None:
+                    stream = self._single_stream(source, overlap)
+                    logger.info("relay %s: following the single table's stream too (%s)", self.owner, stream.name)
+                    reading = stream, asyncio.get_running_loop().create_task(self._table(stream))
                 await asyncio.sleep(self.check_every)
         finally:
             if reading is not None:
-                reading.cancel()
+                reading[1].cancel()
 
-    async def _stop_single_table(self, table: Table, reading: asyncio.Task[None]) -> None:
-        reading.cancel()
-        prefix = f"{table.name}#"
-        tasks = [task for key, task in self._shards.items() if key.startswith(prefix)]
+    async def _stop_reading(self, stream: _Stream, reading: asyncio.Task[None]) -> None:
+        """Stop reading a stream: its listing and its shards' readers (their leases expire: nobody takes them)."""
+        prefix = f"{stream.name}#"
+        tasks = [reading, *(task for key, task in self._shards.items() if key.startswith(prefix))]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(reading, *tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for key in [key for key in self._shards if key.startswith(prefix)]:
             del self._shards[key]
-        # Every relay that followed deletes the leases (another still reading loses its lease and stops).
-        try:
-            described = await self.dynamo.call(
-                "describe_table", TableName=table.physical_name(self.dynamo.table_prefix)
-            )
-            shards = await self._list_shards(described["Table"]["LatestStreamArn"])
-            for key in [f"{prefix}since", *(prefix + shard["ShardId"] for shard in shards)]:
-                await self.dynamo.call(
-                    "delete_item",
-                    TableName=LIVE_LEASES.physical_name(self.dynamo.table_prefix),
-                    Key={"LeaseKey": {"S": key}},
-                )
-        except (ClientError, BotoCoreError, OSError, KeyError) as error:
-            logger.warning("relay %s: could not delete the single table's leases: %s", self.owner, error)
-        logger.info("relay %s: no longer following the single table's stream", self.owner)
+        logger.info("relay %s: no longer following %s", self.owner, stream.name)
 
     async def _table(self, stream: _Stream) -> None:
-        table = stream.table
+        table, name = stream.table, stream.name
         physical = table.physical_name(self.dynamo.table_prefix)
         while True:
             try:
                 described = await self.dynamo.call("describe_table", TableName=physical)
                 stream_arn = described["Table"]["LatestStreamArn"]
-                since = await self.leases.since(table.name)
+                since = await self.leases.since(name)
                 break
             except (ClientError, BotoCoreError, OSError, KeyError) as error:
                 logger.warning("relay: the %s stream cannot be found yet: %s", table.name, error)
@@ -235,11 +229,11 @@ class Relay:
                 shards = await self._list_shards(stream_arn)
                 listed = {shard["ShardId"] for shard in shards}
                 for shard in shards:
-                    key = f"{table.name}#{shard['ShardId']}"
+                    key = f"{name}#{shard['ShardId']}"
                     running = self._shards.get(key)
                     if running is not None and not running.done():
                         continue
-                    lease = await self.leases.take(table.name, shard["ShardId"])
+                    lease = await self.leases.take(name, shard["ShardId"])
                     if lease is None:
                         continue
                     if running is not None or lease.checkpoint is not None:
@@ -327,7 +321,7 @@ class Relay:
                     for audited, changes in published.items():
                         await self.audit.write_all(audited, changes)
                 self.stats["published"] += sum(len(changes) for changes in published.values())
-                LIVE_STREAM_LAG.labels(lease.table).set(max(0.0, time.time() - written_at(records[-1])))
+                LIVE_STREAM_LAG.labels(stream.table.name).set(max(0.0, time.time() - written_at(records[-1])))
                 await self.leases.renew(lease, checkpoint=records[-1]["dynamodb"]["SequenceNumber"])
                 renewed = time.monotonic()
             iterator = response.get("NextShardIterator")
