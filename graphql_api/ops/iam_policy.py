@@ -257,7 +257,14 @@ SINGLE_TABLE_STREAM = Access(
     (Grant("dynamodb:DescribeTable", SINGLE_TABLE.table.name), *read_table_stream(SINGLE_TABLE.table)),
 )
 
-SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, SINGLE_TABLE_STREAM, RELAY_LEASES, AUDIT_WRITES)
+RELAY_PHASE = Access(
+    "graphql_api.cli.relay: the relay's MigrationWatch",
+    "`graphql-api relay` follows the migration's phase as the instances do (one BatchGetItem of the Migration "
+    "table's items every MIGRATION_POLL_SECONDS), to follow the single table's stream from reads through cutover.",
+    (batch_get_item(MIGRATION),),
+)
+
+SUBSCRIPTIONS: tuple[Access, ...] = (*STREAM_READERS, SINGLE_TABLE_STREAM, RELAY_LEASES, RELAY_PHASE, AUDIT_WRITES)
 """The stream readers, the relay's leases and the audit entries. The relay (LIVE_BUS) makes exactly these calls; a
 `serve` without LIVE_BUS makes the stream readers' and the audit's only (the lease grants are then unused: three
 item actions on a table of the relays' own)."""

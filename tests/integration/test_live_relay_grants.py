@@ -23,7 +23,8 @@ from graphql_api.graphql.registry import ALL_TABLES
 from graphql_api.live.audit import AuditTrail
 from graphql_api.live.bus import Publisher
 from graphql_api.live.relay import Relay
-from graphql_api.ops.iam_policy import SUBSCRIPTIONS, Grant, grants, grants_of_call, stream_grant
+from graphql_api.migration.watch import MigrationWatch
+from graphql_api.ops.iam_policy import SINGLE_TABLE_STREAM, SUBSCRIPTIONS, Grant, grants, grants_of_call, stream_grant
 from tests.dynamodb_access import AccessRecord
 from tests.operations import create_product
 from tests.support import Api
@@ -32,6 +33,12 @@ from tests.support.live_bus import RedisServer
 pytestmark = pytest.mark.one_backend  # the relays' calls are the same on both backends
 
 WITHIN = 60.0
+
+
+def _outside_a_migration(granted: list[Grant]) -> set[Grant]:
+    """All but the single table's stream, which relays read only during a migration: test_live_bus_single_table runs
+    them in processes of their own, and the instances' readers record those grants (test_live_single_table)."""
+    return {grant for grant in granted if grant.table != SINGLE_TABLE_STREAM.grants[0].table}
 
 
 async def two_relays(api: Api, redis_url: str, record: AccessRecord) -> tuple[set[Grant], int]:
@@ -67,6 +74,7 @@ async def two_relays(api: Api, redis_url: str, record: AccessRecord) -> tuple[se
             return result
 
         recorded = Dynamo(dynamo_call, prefix)
+        await MigrationWatch(recorded, 1.0).refresh()  # the relay's view of the migration's phase (cli.relay)
         audit = AuditTrail(recorded, 30)  # the audit trail's entries, as `graphql-api relay` writes them
         first = Relay(
             recorded,
@@ -95,7 +103,7 @@ async def two_relays(api: Api, redis_url: str, record: AccessRecord) -> tuple[se
         )
         running.append(asyncio.ensure_future(second.run()))
         await asyncio.to_thread(create_product, api)
-        expected = set(grants(SUBSCRIPTIONS))
+        expected = _outside_a_migration(grants(SUBSCRIPTIONS))
         while not (expected <= used and first.stats["published"] + second.stats["published"] > 0):
             if time.monotonic() > deadline:
                 break
@@ -116,6 +124,6 @@ def test_the_relays_calls_are_exactly_the_subscriptions_grants(api: Api, dynamod
     finally:
         redis.stop()
     assert published > 0, "the relays published nothing within the deadline"
-    expected = set(grants(SUBSCRIPTIONS))
+    expected = _outside_a_migration(grants(SUBSCRIPTIONS))
     assert sorted(map(str, used - expected)) == [], "the relay used grants its role would not have"
     assert sorted(map(str, expected - used)) == [], "the relay's part grants what the relays never used"

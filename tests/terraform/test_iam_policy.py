@@ -128,8 +128,12 @@ def test_the_requests_read_no_stream_and_the_readers_only_streams_and_the_relays
         Grant("dynamodb:DescribeTable", "LiveLeases")
     ]
     table_grants = {grant for grant in grants(SUBSCRIPTIONS) if not grant.stream}
-    own = ("LiveLeases", "AuditLog")
+    own = ("LiveLeases", "AuditLog", "Migration")
     assert {grant.action for grant in table_grants if grant.table not in own} == {"dynamodb:DescribeTable"}
+    # The relay follows the migration's phase: reads of the Migration table's items, nothing else of it.
+    assert {grant for grant in table_grants if grant.table == "Migration"} == {
+        Grant("dynamodb:BatchGetItem", "Migration")
+    }
     # The audit trail's entries: written by the readers (instances or relay), never deleted by the service.
     assert {grant for grant in table_grants if grant.table == "AuditLog"} == {Grant("dynamodb:PutItem", "AuditLog")}
     assert {grant.action for grant in grants(API) if grant.table == "AuditLog"} == {
