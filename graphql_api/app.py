@@ -112,6 +112,7 @@ def create_app(
             try:
                 yield
             finally:
+                await view.settled()  # the rate limiter's writes in flight, before the client closes
                 await migration.close()
                 await live.close()
         if verifier.keys:

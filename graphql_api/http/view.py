@@ -273,6 +273,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             self._limiter = (services, RateLimiter(self.settings, open_store(self.settings, services.dynamo)))
         return self._limiter[1]
 
+    async def settled(self) -> None:
+        """The rate limiter's charges and reconciliations in flight, done (at shutdown, before the client closes)."""
+        if self._limiter is not None:
+            await self._limiter[1].settled()
+
     @staticmethod
     def _limit_operations(context: ConnectionContext, limiter: RateLimiter | None) -> None:
         """A WebSocket's connection and each operation on it cost its identity 1 (a subscription's events nothing)."""
