@@ -91,8 +91,15 @@ class MigrationWatch:
         return self.state
 
     async def start(self) -> None:
-        """The first read (an instance starts in the right phase), then polling in the background."""
-        await self.refresh()
+        """The first read (an instance starts in the right phase), then polling in the background.
+
+        With DynamoDB out of reach the instance still starts (its /readyz says why it is not ready): the snapshot
+        stays unread (`read_at` 0), so every write reads the phase first (`fresh`) and fails while DynamoDB does,
+        and polling reads it as soon as DynamoDB answers."""
+        try:
+            await self.refresh()
+        except Exception:
+            logger.warning("could not read the migration's phase at start; polling for it", exc_info=True)
         self._task = asyncio.create_task(self._poll(), name="migration-watch")
 
     async def close(self) -> None:
@@ -104,7 +111,7 @@ class MigrationWatch:
 
     async def _poll(self) -> None:
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(self.poll_seconds if self.state.read_at else min(1.0, self.poll_seconds))
             try:
                 await self.refresh()
             except Exception:  # keep the last snapshot: a poll fails while DynamoDB does, the next one tries again

@@ -25,6 +25,8 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "DYNAMODB_ENDPOINT_URL": str(settings.dynamodb_endpoint_url),
         "TABLE_PREFIX": settings.table_prefix,
         "LOG_FORMAT": "text",
+        # The suite's patience with an emulator under load (60 s), not production's.
+        "DYNAMODB_READ_TIMEOUT": str(settings.dynamodb_read_timeout),
     }
     command = [sys.executable, "-m", "graphql_api.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
