@@ -89,6 +89,7 @@ def apps(api: Api) -> Iterator[tuple[TestClient, TestClient]]:
         yield faux_sql, single
 
 
+@pytest.mark.timeout(900)  # every query of the suite, twice: over 300 s on a DynamoDB Local loaded by the suite
 def test_every_query_of_the_suite_answers_alike_from_the_single_table(
     apps: tuple[TestClient, TestClient], api: Api
 ) -> None:

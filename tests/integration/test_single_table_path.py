@@ -33,8 +33,10 @@ from tests.support.single_table import Replicating, Writer, follows, items, pari
 
 pytestmark = pytest.mark.one_backend  # threads, a replicator and a minute of load: DynamoDB Local only
 
-REFUSED_UNDER_LOAD = {"CONFLICT", "VERSION_MISMATCH", "INSUFFICIENT_STOCK", "INVALID_TRANSITION"}
-"""Answers a write may get when another write got there first: not acknowledged, so not expected anywhere."""
+REFUSED_UNDER_LOAD = {"CONFLICT", "VERSION_MISMATCH", "INSUFFICIENT_STOCK", "INVALID_TRANSITION", "UNAVAILABLE"}
+"""Answers a write may get when another write got there first, or when DynamoDB Local, loaded by the whole suite,
+tells it to retry later: not acknowledged, so not expected anywhere (a transaction writes both layouts or none,
+so parity holds whether it applied or not)."""
 
 
 @dataclass
@@ -107,7 +109,12 @@ class Load:
                 if data:
                     self.done.orders[order["orderId"]] = "CANCELLED"
             elif kind == "review":
-                self.done.reviews.add(self.writer.review(chooser.choice(self.products)))
+                try:
+                    self.done.reviews.add(self.writer.review(chooser.choice(self.products)))
+                except AssertionError as refused:  # the writer's own check of the answer: not acknowledged
+                    if not any(code in str(refused) for code in REFUSED_UNDER_LOAD):
+                        raise
+                    continue
                 with self.lock:
                     self.writes += 2
             else:
