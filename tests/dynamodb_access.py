@@ -9,11 +9,12 @@ record to the controller (`workeroutput`), which merges them before comparing: n
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from graphql_api.ops.iam_policy import DATA_FILE, PARTS, REGENERATE, Grant, compare, declared_by, load
+from graphql_api.ops.iam_policy import DATA_FILE, PARTS, REGENERATE, SINGLE_TABLE, Grant, compare, declared_by, load
 from tests.backends import ROOT
 
 WORKER_OUTPUT_KEY = "dynamodb_access"
@@ -28,6 +29,8 @@ class AccessRecord:
     """Each grant with the first test that used it, by part (the single table's: `migration`, iam_policy.part_of)."""
     prefixes: set[str] = field(default_factory=set)
     """The table prefixes of the apps built so far: how a physical table name becomes a declared one."""
+    stand_ins: set[str] = field(default_factory=set)
+    """Tables a test uses in place of the single table (its own copy of it): recorded as the single table."""
     current_test: str = "?"
     complete: bool = False
     """The session runs every integration module, nothing deselected: only then is the record complete."""
@@ -38,6 +41,10 @@ class AccessRecord:
         with self._lock:
             for grant in grants:
                 self.used[part].setdefault(grant, self.current_test)
+
+    def as_declared(self, grant: Grant) -> Grant:
+        """The grant as production would need it: on the single table where a test used its own copy of it."""
+        return dataclasses.replace(grant, table=SINGLE_TABLE.table.name) if grant.table in self.stand_ins else grant
 
     def prefix_of(self, physical_name: str) -> str:
         """The longest known prefix of a physical table name (the apps' prefixes are random, so distinct)."""

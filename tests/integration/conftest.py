@@ -46,7 +46,8 @@ def _recording_call(call: Call, table_prefix: str) -> Call:
     """The client's sender, each call noted in its part (the single table's: `migration`) before it is sent."""
 
     async def recorded(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        for grant in grants_of_call(operation, params, table_prefix):
+        for used in grants_of_call(operation, params, table_prefix):
+            grant = RECORD.as_declared(used)
             RECORD.note(part_of(grant), [grant])
         return await call(operation, params)
 
