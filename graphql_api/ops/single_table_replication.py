@@ -35,6 +35,7 @@ from botocore.exceptions import ClientError
 from graphql_api.dynamo.client import Dynamo, client_kwargs, config_kwargs, open_dynamo
 from graphql_api.dynamo.serialization import Item, deserialize_item, serialize_item
 from graphql_api.entity import Entity
+from graphql_api.errors import Unavailable
 from graphql_api.live import bus
 from graphql_api.live.leases import Lease, Leases
 from graphql_api.live.relay import Relay
@@ -167,13 +168,25 @@ async def enable_streams(dynamo: Dynamo, layout: Layout) -> list[str]:
         described = (await dynamo.call("describe_table", TableName=physical))["Table"]
         if described.get("StreamSpecification", {}).get("StreamEnabled"):
             continue
-        await dynamo.call(
-            "update_table",
-            TableName=physical,
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW},
-        )
+        await _update_table(dynamo, physical, {"StreamEnabled": True, "StreamViewType": STREAM_VIEW})
         enabled.append(placement.entity.table.name)
     return enabled
+
+
+UPDATE_TABLE_ATTEMPTS = 6
+
+
+async def _update_table(dynamo: Dynamo, physical: str, stream: dict[str, Any]) -> None:
+    """UpdateTable, tried again with backoff while the server says to retry later (a table still updating, or an
+    emulator's lock timing out under load: "This request will succeed in actual DynamoDB API")."""
+    for attempt in range(UPDATE_TABLE_ATTEMPTS):
+        try:
+            await dynamo.call("update_table", TableName=physical, StreamSpecification=stream)
+            return
+        except Unavailable:
+            if attempt == UPDATE_TABLE_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
 
 
 async def replicate(settings: Settings, layout: Layout, stop: asyncio.Event) -> Applier:
