@@ -183,6 +183,10 @@ async def _update_table(dynamo: Dynamo, physical: str, stream: dict[str, Any]) -
         try:
             await dynamo.call("update_table", TableName=physical, StreamSpecification=stream)
             return
+        except ClientError as error:
+            if "already has an enabled stream" in error.response.get("Error", {}).get("Message", ""):
+                return  # an earlier attempt applied before its answer was lost
+            raise
         except Unavailable:
             if attempt == UPDATE_TABLE_ATTEMPTS - 1:
                 raise
