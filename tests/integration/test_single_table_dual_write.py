@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from graphql_api.app import create_app
 from graphql_api.dynamo import transactions
 from graphql_api.dynamo.client import Dynamo
-from graphql_api.dynamo.transactions import Transaction, install_mirror
+from graphql_api.dynamo.transactions import Action, Transaction, install_mirror
 from graphql_api.errors import VersionMismatch
 from graphql_api.migration.dual_write import DualWrite
 from graphql_api.migration.watch import MigrationWatch
@@ -104,22 +104,18 @@ def test_at_cutover_writes_reach_the_single_table_only_and_its_conditions_answer
         await watch.refresh()
         install_mirror(dynamo, DualWrite(dynamo, Layout(), watch))
         now = datetime.now(UTC)
-        fresh = versioned_update(
-            PRODUCTS,
-            (products[3]["ProductId"],),
-            at=now,
-            fails_with=stale_write("product", 1),
-            expected_version=1,
-            set_fields={"name": "Fine"},
-        )
-        late = versioned_update(
-            PRODUCTS,
-            (products[4]["ProductId"],),
-            at=now,
-            fails_with=stale_write("product", 1),
-            expected_version=1,
-            set_fields={"name": "Late"},
-        )
+
+        def rename_at_version_1(product: dict[str, Any], name: str) -> Action:
+            return versioned_update(
+                PRODUCTS,
+                (product["ProductId"],),
+                at=now,
+                fails_with=stale_write("product", 1),
+                expected_version=1,
+                set_fields={"name": name},
+            )
+
+        fresh, late = rename_at_version_1(products[3], "Fine"), rename_at_version_1(products[4], "Late")
         with pytest.raises(VersionMismatch) as raised:
             await Transaction(dynamo).add(fresh, late).commit()
         return raised.value

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from typing import Any
 
@@ -31,25 +29,9 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
-from tests.support import fresh_settings, run_with_dynamo
+from tests.support import cli_command, cli_environment, fresh_settings, run_cli, run_with_dynamo
 
 ZERO_VIOLATIONS = ["validate (faux-SQL): 0 violations", "validate (single table): 0 violations"]
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": str(settings.dynamodb_endpoint_url),
-        "TABLE_PREFIX": settings.table_prefix,
-        "LOG_FORMAT": "text",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api.cli", "migrate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def _small_data(settings: Settings) -> int:
@@ -86,13 +68,13 @@ def test_backfill_stops_partway_then_resumes_to_exact_parity(endpoint: str) -> N
     settings = fresh_settings(endpoint)
     total = _small_data(settings)
 
-    first = _cli(settings, "backfill", "--segments", "2", "--page-size", "3", "--max-pages", "3")
+    first = run_cli(settings, "migrate", "backfill", "--segments", "2", "--page-size", "3", "--max-pages", "3")
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.splitlines()[-1] == "stopped after --max-pages 3; run the same command again to continue"
     partial = len(_single_items(settings))
     assert 0 < partial < total
 
-    second = _cli(settings, "backfill", "--segments", "2", "--page-size", "3")
+    second = run_cli(settings, "migrate", "backfill", "--segments", "2", "--page-size", "3")
     assert second.returncode == 0, second.stdout + second.stderr
     summary, done = second.stdout.splitlines()[-2:]
     assert done.startswith("complete: every segment of every table copied")
@@ -102,7 +84,7 @@ def test_backfill_stops_partway_then_resumes_to_exact_parity(endpoint: str) -> N
     assert counts["copied"] == total - partial
     assert len(_single_items(settings)) == total
 
-    verified = _cli(settings, "verify")
+    verified = run_cli(settings, "migrate", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.splitlines()[-3:] == ["parity: exact", *ZERO_VIOLATIONS]
     assert "ORDER: 8 faux-SQL, 8 single table" in verified.stdout.splitlines()
@@ -122,13 +104,8 @@ def test_backfill_killed_mid_run_resumes_to_exact_parity(endpoint: str) -> None:
         aws_secret_access_key="local",
     )
     migration = MIGRATION.table.physical_name(settings.table_prefix)
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": endpoint,
-        "TABLE_PREFIX": settings.table_prefix,
-        "LOG_FORMAT": "text",
-    }
-    command = [sys.executable, "-m", "graphql_api.cli", "migrate", "backfill", "--segments", "1", "--page-size", "1"]
+    command = cli_command("migrate", "backfill", "--segments", "1", "--page-size", "1")
+    env = cli_environment(settings)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -150,11 +127,11 @@ def test_backfill_killed_mid_run_resumes_to_exact_parity(endpoint: str) -> None:
     partial = len(_single_items(settings))
     assert 0 < partial < total
 
-    rerun = _cli(settings, "backfill", "--segments", "1", "--page-size", "1")
+    rerun = run_cli(settings, "migrate", "backfill", "--segments", "1", "--page-size", "1")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert _counts(rerun.stdout.splitlines()[-2])["scanned"] < total  # resumed, not restarted
     assert len(_single_items(settings)) == total
-    assert _cli(settings, "verify").stdout.splitlines()[-3:] == ["parity: exact", *ZERO_VIOLATIONS]
+    assert run_cli(settings, "migrate", "verify").stdout.splitlines()[-3:] == ["parity: exact", *ZERO_VIOLATIONS]
 
 
 def test_backfill_never_overwrites_a_newer_version(endpoint: str) -> None:
@@ -229,7 +206,7 @@ def test_the_phase_moves_one_step_at_a_time_and_status_prints_it(endpoint: str) 
         return [moved.name, str(moved.version)]
 
     assert run_with_dynamo(settings, moves) == ["backfill", "2"]
-    status = _cli(settings, "status", "--json")
+    status = run_cli(settings, "migrate", "status", "--json")
     assert status.returncode == 0, status.stderr
     answer = json.loads(status.stdout)
     assert (answer["phase"], answer["version"]) == ("backfill", 2)

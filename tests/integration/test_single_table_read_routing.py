@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -22,36 +19,20 @@ from graphql_api.metrics import MIGRATION_READS, MIGRATION_SHADOW_READS
 from graphql_api.migration.phase import PHASES, advance, read_state
 from graphql_api.migration.read_routing import ReadRouter, bucket, route_reads, set_read_percent
 from graphql_api.migration.read_translation import ReadTranslator
-from graphql_api.ops.seed import demo_dataset, write_dataset
+from graphql_api.ops.seed import demo_dataset
 from graphql_api.ops.single_table import Layout
-from graphql_api.ops.single_table_backfill import backfill
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.request_scope import request_scope
-from graphql_api.settings import Settings
-from tests.support import fresh_settings, run_with_dynamo
-
-
-def _migrate(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": str(settings.dynamodb_endpoint_url),
-        "TABLE_PREFIX": settings.table_prefix,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api.cli", "migrate", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.support import fresh_settings, run_cli, run_with_dynamo
+from tests.support.single_table import backfilled
 
 
 def test_reads_move_in_the_reads_phase_only(endpoint: str) -> None:
     settings = fresh_settings(endpoint)
     run_with_dynamo(settings, lambda dynamo: create_tables(dynamo))
 
-    early = _migrate(settings, "reads", "50")
+    early = run_cli(settings, "migrate", "reads", "50")
     assert early.returncode == 1
     assert early.stdout.strip() == "migrate reads: reads move in the reads phase only; the phase is design"
 
@@ -60,16 +41,16 @@ def test_reads_move_in_the_reads_phase_only(endpoint: str) -> None:
             await advance(dynamo, phase)
 
     run_with_dynamo(settings, to_reads)
-    moved = _migrate(settings, "reads", "25", "--pattern", "AP3")
+    moved = run_cli(settings, "migrate", "reads", "25", "--pattern", "AP3")
     assert moved.returncode == 0, moved.stdout + moved.stderr
     assert moved.stdout.splitlines() == [
         "reads of AP3: 25% recorded; every instance follows within 10 s",
         "  AP3: 25%",
     ]
-    shadow = _migrate(settings, "reads", "10", "--shadow")
+    shadow = run_cli(settings, "migrate", "reads", "10", "--shadow")
     assert shadow.returncode == 0, shadow.stdout + shadow.stderr
-    assert _migrate(settings, "reads", "5", "--pattern", "AP99").returncode == 1
-    assert _migrate(settings, "reads", "101").returncode == 1
+    assert run_cli(settings, "migrate", "reads", "5", "--pattern", "AP99").returncode == 1
+    assert run_cli(settings, "migrate", "reads", "101").returncode == 1
     _, reads = run_with_dynamo(settings, read_state)
     assert reads == {"AP3": 25, "shadow:*": 10}
 
@@ -85,12 +66,9 @@ def test_requests_read_where_their_id_falls_and_shadows_count_differences(
     shares: dict[str, int] = {"AP1": 50}
 
     async def run(dynamo: Dynamo) -> None:
-        layout = Layout()
-        await create_tables(dynamo)
-        await create_tables(dynamo, tables=(layout.table,))
         dataset = demo_dataset(seed=3, customer_count=3, product_count=6, order_count=4, review_count=2)
-        await write_dataset(dynamo, dataset)
-        await backfill(dynamo, layout)
+        await backfilled(dynamo, dataset)
+        layout = Layout()
         ids = [customer.customer_id for customer in dataset.customers]
         router = ReadRouter(ReadTranslator(layout, dynamo.table_prefix), lambda: shares, _request_id)
         route_reads(dynamo, router)
@@ -159,12 +137,8 @@ def test_an_instance_moves_its_reads_when_migrate_reads_says_so(endpoint: str) -
     settings = fresh_settings(endpoint, migration_poll_seconds=1.0, auth_mode="none")
 
     async def prepare(dynamo: Dynamo) -> str:
-        layout = Layout()
-        await create_tables(dynamo)
-        await create_tables(dynamo, tables=(layout.table,))
         dataset = demo_dataset(seed=4, customer_count=2, product_count=6, order_count=4, review_count=2)
-        await write_dataset(dynamo, dataset)
-        await backfill(dynamo, layout)
+        await backfilled(dynamo, dataset)
         for phase in PHASES[1 : PHASES.index("reads") + 1]:
             await advance(dynamo, phase)
         return dataset.orders[0].customer_id

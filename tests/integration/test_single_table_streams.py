@@ -5,10 +5,6 @@ Terraform manages); and `tables verify` then reports those streams as the migrat
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.migration.phase import current_phase
 from graphql_api.ops.single_table import Layout
@@ -16,20 +12,7 @@ from graphql_api.ops.single_table_streams import missing_streams, tables_without
 from graphql_api.ops.table_admin import create_tables
 from graphql_api.ops.table_verify import DriftKind, Inspection, inspect
 from graphql_api.settings import Settings
-from tests.support import fresh_settings, run_with_dynamo
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": str(settings.dynamodb_endpoint_url),
-        "TABLE_PREFIX": settings.table_prefix,
-        "LOG_FORMAT": "text",
-        # The suite's patience with an emulator under load (60 s), not production's.
-        "DYNAMODB_READ_TIMEOUT": str(settings.dynamodb_read_timeout),
-    }
-    command = [sys.executable, "-m", "graphql_api.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+from tests.support import fresh_settings, run_cli, run_with_dynamo
 
 
 def _missing(settings: Settings) -> list[str]:
@@ -52,7 +35,7 @@ def test_start_refuses_without_the_streams_then_turns_them_on_when_told(endpoint
     before = _missing(settings)
     assert sorted(before) == undeclared  # the tables as `tables create` makes them: as declared
 
-    refused = _cli(settings, "migrate", "start")
+    refused = run_cli(settings, "migrate", "start")
 
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert f"none on {', '.join(before)}." in refused.stdout
@@ -61,7 +44,7 @@ def test_start_refuses_without_the_streams_then_turns_them_on_when_told(endpoint
     assert sorted(_missing(settings)) == undeclared  # nothing turned on
     assert _phase(settings) == "design"
 
-    started = _cli(settings, "migrate", "start", "--enable-streams")
+    started = run_cli(settings, "migrate", "start", "--enable-streams")
 
     assert started.returncode == 0, started.stdout + started.stderr
     assert "phase: dual-write" in started.stdout

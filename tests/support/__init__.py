@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.api import Api, fresh_settings, run_with_dynamo
 from tests.support.backend_choice import BACKENDS, ONE_BACKEND, SELECTED_BACKENDS, backend_of
+from tests.support.cli import cli_command, cli_environment, run_cli
 from tests.support.concurrency import outcomes, post_concurrently
 from tests.support.logs import logged
 from tests.support.tables import snapshot
@@ -18,10 +19,13 @@ __all__ = [
     "SELECTED_BACKENDS",
     "Api",
     "backend_of",
+    "cli_command",
+    "cli_environment",
     "fresh_settings",
     "logged",
     "outcomes",
     "post_concurrently",
+    "run_cli",
     "run_with_dynamo",
     "snapshot",
 ]

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from graphql_api.dynamo.client import Dynamo
 from graphql_api.dynamo.serialization import deserialize_item
 from graphql_api.migration.phase import PHASES, advance, current_phase
-from graphql_api.ops.seed import demo_dataset, write_dataset
+from graphql_api.ops.seed import Dataset, demo_dataset, write_dataset
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_backfill import backfill
 from graphql_api.ops.single_table_replication import Applier, replicate
@@ -38,13 +38,18 @@ def prepare(settings: Settings, phase: str = "dual-write", products: int = 5) ->
     """Fresh tables, a demo data set, the single table backfilled, the phase moved (one step at a time) to `phase`."""
 
     async def run(dynamo: Dynamo) -> None:
-        await create_tables(dynamo)
-        await create_tables(dynamo, tables=(Layout().table,))
-        await write_dataset(dynamo, demo_dataset(seed=7, customer_count=3, product_count=products, order_count=4))
-        await backfill(dynamo, Layout())
+        await backfilled(dynamo, demo_dataset(seed=7, customer_count=3, product_count=products, order_count=4))
         await move_to(dynamo, phase)
 
     run_with_dynamo(settings, run)
+
+
+async def backfilled(dynamo: Dynamo, dataset: Dataset) -> None:
+    """Fresh tables of both layouts, `dataset` written to the old ones and backfilled into the single table."""
+    await create_tables(dynamo)
+    await create_tables(dynamo, tables=(Layout().table,))
+    await write_dataset(dynamo, dataset)
+    await backfill(dynamo, Layout())
 
 
 async def move_to(dynamo: Dynamo, phase: str) -> None:
