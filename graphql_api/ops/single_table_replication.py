@@ -149,15 +149,18 @@ def replicator(
 ) -> tuple[Relay, Applier]:
     """A relay over every data table's stream that applies what it reads (run it: `await relay.run()`)."""
     applier = Applier(dynamo, layout)
-    tables = [_streamed(placement.entity) for placement in layout.placements.values()]
+    tables = replicated_tables(layout)
     relay = Relay(dynamo, streams, applier, tables, lease_seconds=lease_seconds, max_idle=max_idle)
     relay.leases = _OwnLeases(dynamo, relay.owner, lease_seconds)
     return relay, applier
 
 
-def _streamed(entity: Entity[Any]) -> Table:
-    """The table as replication reads it: with a stream, declared or enabled by `migrate start`."""
-    return dataclasses.replace(entity.table, stream=entity.table.stream or STREAM_VIEW)
+def replicated_tables(layout: Layout) -> list[Table]:
+    """The old tables as replication reads them: each with a stream, declared or enabled by `migrate start`."""
+    return [
+        dataclasses.replace(placement.entity.table, stream=placement.entity.table.stream or STREAM_VIEW)
+        for placement in layout.placements.values()
+    ]
 
 
 async def enable_streams(dynamo: Dynamo, layout: Layout) -> list[str]:

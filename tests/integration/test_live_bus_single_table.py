@@ -20,12 +20,11 @@ import pytest
 
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.ops.single_table import Layout
-from graphql_api.ops.single_table_replication import enable_streams
 from graphql_api.ops.single_table_steps import rollback
 from graphql_api.settings import Settings
 from tests.issuer import admin_headers
 from tests.live_client import LiveClient, active_subscriptions, until_subscribed
-from tests.support import fresh_settings, run_with_dynamo
+from tests.support import fresh_settings
 from tests.support.live_bus import RedisServer, bus_env, instance, processes, relay, until
 from tests.support.single_table import CANCEL, PLACE, items, move_to, prepare
 
@@ -108,8 +107,7 @@ async def until_cancelled(client: LiveClient, operation: str) -> None:
 def migrating(endpoint: str) -> Iterator[tuple[Settings, list[str]]]:
     """Fresh tables in the reads phase, Redis, one relay and two instances following the phase every POLL s."""
     settings = fresh_settings(endpoint, migration_poll_seconds=POLL)
-    prepare(settings, "reads")
-    run_with_dynamo(settings, lambda dynamo: enable_streams(dynamo, Layout()))  # as `migrate start` does
+    prepare(settings, "reads", streams=True)
     redis = RedisServer()
     redis.start()
     try:

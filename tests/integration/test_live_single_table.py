@@ -17,13 +17,12 @@ from starlette.applications import Starlette
 
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.ops.single_table import Layout
-from graphql_api.ops.single_table_replication import enable_streams
 from graphql_api.ops.single_table_steps import rollback
 from graphql_api.services import services_of
 from graphql_api.settings import Settings
 from tests.issuer import admin_headers
 from tests.live_client import LiveClient, active_subscriptions, until_subscribed
-from tests.support import fresh_settings, run_with_dynamo
+from tests.support import fresh_settings
 from tests.support.served import served
 from tests.support.single_table import CANCEL, PLACE, Replicating, items, move_to, prepare
 
@@ -84,8 +83,7 @@ async def audited_kinds(settings: Settings, order_id: str) -> list[str]:
 
 def test_subscriptions_and_the_audit_trail_follow_cutover_and_rollback(endpoint: str) -> None:
     settings = fresh_settings(endpoint, migration_poll_seconds=POLL, audit_trail=True)
-    prepare(settings, "reads")  # the single table's stream is read beside the old tables' from here on
-    run_with_dynamo(settings, lambda dynamo: enable_streams(dynamo, Layout()))  # as `migrate start` does
+    prepare(settings, "reads", streams=True)  # the single table's stream is read beside the old tables' from here on
     customer = items(settings, "Customers")[0]["CustomerId"]
     product = max(items(settings, "Products"), key=lambda product: product["Stock"])["ProductId"]
 

@@ -23,7 +23,6 @@ from graphql_api.dynamo.serialization import serialize_item
 from graphql_api.migration.phase import MIGRATION, advance, current_phase, read_state, reads_key
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_backfill import backfill
-from graphql_api.ops.single_table_replication import enable_streams
 from graphql_api.ops.single_table_steps import cutover, rollback, start
 from graphql_api.ops.single_table_verify import validate_single
 from graphql_api.ops.validate import validate_tables
@@ -158,7 +157,8 @@ VERSION = "query($id: ID!) { product(productId: $id) { version } }"
 
 
 def _world(settings: Settings, product_count: int = 5) -> tuple[list[str], list[str]]:
-    prepare(settings, "design", product_count)  # a demo data set, copied once: the backfill below copies again
+    # A demo data set, copied once (the backfill below copies again); the streams on, as Terraform leaves them.
+    prepare(settings, "design", product_count, streams=True)
     customers = [item["CustomerId"] for item in items(settings, "Customers")]
     return customers, [item["ProductId"] for item in items(settings, "Products")]
 
@@ -217,10 +217,6 @@ def _old_by_type(settings: Settings) -> dict[str, list[dict[str, Any]]]:
 def test_the_whole_path_under_a_concurrent_write_load(endpoint: str) -> None:
     settings = fresh_settings(endpoint, migration_poll_seconds=0.5)
     customers, products = _world(settings, product_count=MAX_LINES)
-    # The streams are on before the load, as the operator's Terraform leaves them (decision 0009). Turned on under
-    # a constant write load, DynamoDB Local's UpdateTable waits on a lock it times out on, for minutes under the
-    # whole suite; DynamoDB's does not wait (test_single_table_streams turns them on without a load).
-    run_with_dynamo(settings, lambda dynamo: enable_streams(dynamo, Layout()))
     with Replicating(settings) as replicating, TestClient(create_app(settings)) as client:
         with Load(client, settings, customers, products) as load:
             assert run_with_dynamo(settings, lambda dynamo: start(dynamo, Layout()))
