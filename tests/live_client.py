@@ -65,12 +65,13 @@ class LiveClient:
         self._reader.cancel()
 
 
-async def metric_total(url: str, name: str) -> float:
-    """A metric of the service at `url` (its /graphql), summed over all its label values."""
+async def metric_total(url: str, name: str, *, unless: str | None = None) -> float:
+    """A metric of the service at `url` (its /graphql), summed over all its label values but those that hold
+    `unless` (such as `table="Migration"`)."""
     async with aiohttp.ClientSession() as session, session.get(url.replace("/graphql", "/metrics")) as response:
         text = await response.text()
-    samples = re.findall(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
-    return sum(float(value) for value in samples)
+    samples = re.findall(rf"^{re.escape(name)}({{[^}}]*}})? (\S+)$", text, re.MULTILINE)
+    return sum(float(value) for labels, value in samples if unless is None or unless not in labels)
 
 
 async def active_subscriptions(url: str) -> float:
