@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from starlette.testclient import TestClient
 
@@ -27,7 +26,7 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
 from tests.issuer import admin_headers
-from tests.support import fresh_settings, run_with_dynamo
+from tests.support import fresh_settings, plain_client, run_with_dynamo
 
 LEGACY_ORDERS = 30
 ORDERS_BY_STATUS = "{ ordersByStatus(status: PENDING, first: 100) { edges { node { orderId status } } } }"
@@ -158,14 +157,8 @@ def test_backfill_never_overwrites_a_newer_write_nor_resurrects_a_deleted_item(e
     paid, deleted, untouched = legacy_orders(3)
     _write_legacy_orders(settings, [paid, deleted, untouched])
     table_name = ORDERS.table.physical_name(settings.table_prefix)
-    # The service's own dummy credentials: DynamoDB Local (without -sharedDb) keeps one database per access key.
-    other_writer = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=settings.aws_region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    # The service's own keys: DynamoDB Local (without -sharedDb) keeps one database per access key.
+    other_writer = plain_client(endpoint, settings.aws_region)
 
     def status_after_a_racing_writer(item: Item) -> str:
         key = {"OrderId": {"S": item["OrderId"]}}

@@ -15,7 +15,6 @@ import subprocess
 import time
 from typing import Any
 
-import boto3
 import pytest
 
 from graphql_api.dynamo.client import Dynamo
@@ -29,7 +28,7 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
-from tests.support import cli_command, cli_environment, fresh_settings, run_cli, run_with_dynamo
+from tests.support import cli_command, cli_environment, fresh_settings, plain_client, run_cli, run_with_dynamo
 
 ZERO_VIOLATIONS = ["validate (faux-SQL): 0 violations", "validate (single table): 0 violations"]
 
@@ -95,14 +94,8 @@ def test_backfill_killed_mid_run_resumes_to_exact_parity(endpoint: str) -> None:
     """kill -9 once some pages are checkpointed: the rerun continues from the checkpoints, and parity is exact."""
     settings = fresh_settings(endpoint)
     total = _small_data(settings)
-    # The service's own dummy credentials: DynamoDB Local (without -sharedDb) keeps one database per access key.
-    reader = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=settings.aws_region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    # The service's own keys: DynamoDB Local (without -sharedDb) keeps one database per access key.
+    reader = plain_client(endpoint, settings.aws_region)
     migration = MIGRATION.table.physical_name(settings.table_prefix)
     command = cli_command("migrate", "backfill", "--segments", "1", "--page-size", "1")
     env = cli_environment(settings)

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from starlette.testclient import TestClient
 
@@ -28,7 +27,7 @@ from graphql_api.ops.single_table_verify import validate_single
 from graphql_api.ops.validate import validate_tables
 from graphql_api.repositories.order_items import MAX_LINES
 from graphql_api.settings import Settings
-from tests.support import fresh_settings, run_with_dynamo
+from tests.support import fresh_settings, plain_client, run_with_dynamo
 from tests.support.single_table import Replicating, Writer, follows, items, parity, prepare, until
 
 pytestmark = pytest.mark.one_backend  # threads, a replicator and a minute of load: DynamoDB Local only
@@ -129,13 +128,7 @@ class Load:
 
     def _direct(self) -> None:
         """Another writer: a product's description changed with a plain UpdateItem, its Version bumped."""
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=self.settings.dynamodb_endpoint_url,
-            region_name=self.settings.aws_region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        client = plain_client(str(self.settings.dynamodb_endpoint_url), self.settings.aws_region)
         chooser = random.Random(7)
         while not self.stopping.wait(0.05):
             product, description = chooser.choice(self.products), f"direct {uuid.uuid4().hex[:6]}"

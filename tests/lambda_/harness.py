@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from graphql_api.settings import Settings
+from tests.support import dynamodb_local_keys
 
 RECORDED = Path(__file__).parent / "recorded"
 INVOKE = Path(__file__).parent / "invoke.py"
@@ -121,6 +122,12 @@ def comparable(answer: HttpAnswer, request: HttpRequest) -> dict[str, Any]:
     return {"status": answer.status, "headers": headers, "body": body}
 
 
+def dynamodb_local_environment() -> dict[str, str]:
+    """This process's DynamoDB Local keys as a child's variables (its database: see tests/conftest.py)."""
+    keys = dynamodb_local_keys()
+    return {"AWS_ACCESS_KEY_ID": keys["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"]}
+
+
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The environment variables that make `load_settings()` read `settings` (those the tests change)."""
     return {
@@ -161,6 +168,7 @@ def invoke_unpacked(
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
         "AWS_REGION": "us-east-1",
         "LAMBDA_TASK_ROOT": str(folder),
+        **dynamodb_local_environment(),
         **environment,
     }
     started = time.perf_counter()

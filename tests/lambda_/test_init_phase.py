@@ -12,7 +12,7 @@ from pathlib import Path
 
 from graphql_api.settings import Settings
 from tests.backends import ROOT
-from tests.lambda_.harness import settings_environment
+from tests.lambda_.harness import dynamodb_local_environment, settings_environment
 
 NOT_IMPORTED_BY_DEFAULT = {
     "redis": "the rate limits' Redis store and the live-updates bus (RATE_LIMIT_STORE, LIVE_BUS)",
@@ -37,6 +37,7 @@ def init_phase(settings: Settings, home: Path) -> dict[str, object]:
         "HOME": str(home),
         "AWS_LAMBDA_FUNCTION_NAME": "graphql-api",
         "AWS_REGION": "us-east-1",
+        **dynamodb_local_environment(),
         **settings_environment(settings),
     }
     result = subprocess.run(

@@ -6,7 +6,7 @@ One concept per module; everything is re-exported here so a test names what it u
 
 from __future__ import annotations
 
-from tests.support.api import Api, fresh_settings, run_with_dynamo
+from tests.support.api import Api, dynamodb_local_keys, fresh_settings, plain_client, run_with_dynamo
 from tests.support.backend_choice import BACKENDS, ONE_BACKEND, SELECTED_BACKENDS, backend_of
 from tests.support.cli import cli_command, cli_environment, run_cli
 from tests.support.concurrency import outcomes, post_concurrently
@@ -21,9 +21,11 @@ __all__ = [
     "backend_of",
     "cli_command",
     "cli_environment",
+    "dynamodb_local_keys",
     "fresh_settings",
     "logged",
     "outcomes",
+    "plain_client",
     "post_concurrently",
     "run_cli",
     "run_with_dynamo",

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import httpx2
+from mypy_boto3_dynamodb import DynamoDBClient
 from starlette.testclient import TestClient
 
 from graphql_api.dynamo.client import open_dynamo
@@ -42,6 +45,27 @@ def fresh_settings(endpoint: str, **changes: Any) -> Settings:
         "audit_trail": False,
     }
     return Settings(dynamodb_endpoint_url=endpoint, **{**defaults, **changes})
+
+
+def dynamodb_local_keys() -> dict[str, str]:
+    """The keys this process's clients sign with (one DynamoDB Local database per pytest-xdist worker, see
+    tests/conftest.py; the service's dummy key in a single process), for a client built by hand."""
+    return {
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    }
+
+
+def plain_client(endpoint: str, region: str) -> DynamoDBClient:
+    """A boto3 client at `endpoint` signing with this process's keys: another writer, or a reader, beside the service."""
+    keys = dynamodb_local_keys()
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=keys["aws_access_key_id"],
+        aws_secret_access_key=keys["aws_secret_access_key"],
+    )
 
 
 def run_with_dynamo(settings: Settings, work: Any) -> Any:
