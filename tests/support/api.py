@@ -7,17 +7,19 @@ import asyncio
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import httpx2
-from mypy_boto3_dynamodb import DynamoDBClient
 from starlette.testclient import TestClient
 
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.settings import Settings
 from tests.fixtures_data import TestData
 from tests.issuer import CLIENT_ID, admin_headers, shared_issuer
+
+if TYPE_CHECKING:  # boto3-stubs, a dev dependency, for the types only
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def fresh_settings(endpoint: str, **changes: Any) -> Settings:
