@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,17 +23,10 @@ from graphql_api.ops.table_admin import create_tables
 from graphql_api.repositories.orders import ORDERS
 from graphql_api.settings import Settings
 from tests.issuer import admin_headers
-from tests.support import fresh_settings, plain_client, run_with_dynamo
+from tests.support import fresh_settings, plain_client, run_cli, run_with_dynamo
 
 LEGACY_ORDERS = 30
 ORDERS_BY_STATUS = "{ ordersByStatus(status: PENDING, first: 100) { edges { node { orderId status } } } }"
-
-
-def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_PREFIX": prefix}
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def legacy_orders(count: int = LEGACY_ORDERS) -> list[Item]:
@@ -95,7 +85,7 @@ def test_backfill_puts_legacy_orders_into_status_index_resumably_and_once(endpoi
     command = ("backfill", "orders-status", "--checkpoint", str(checkpoint), "--page-size", "5")
 
     # Interrupted after one page: some orders are in the index, the checkpoint says where it stopped.
-    first = _cli(endpoint, prefix, *command, "--max-pages", "1")
+    first = run_cli(settings, *command, "--max-pages", "1", timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
     lines = first.stdout.splitlines()
     assert lines[0] == f"backfill orders-status: {prefix}Orders.Status (4 segments, pages of 5 items)"
@@ -108,7 +98,7 @@ def test_backfill_puts_legacy_orders_into_status_index_resumably_and_once(endpoi
     assert len(_pending_order_ids(settings)) == first_counts["updated"]
 
     # Resumed from the checkpoint: every order scanned exactly once over both runs.
-    second = _cli(endpoint, prefix, *command)
+    second = run_cli(settings, *command, timeout=120)
     assert second.returncode == 0, second.stdout + second.stderr
     lines = second.stdout.splitlines()
     assert lines[1] == f"resumed from {checkpoint}"
@@ -122,9 +112,9 @@ def test_backfill_puts_legacy_orders_into_status_index_resumably_and_once(endpoi
     assert _pending_order_ids(settings) == {order["OrderId"] for order in orders}
 
     # A completed checkpoint does nothing more; a fresh full run finds every order already set.
-    again = _cli(endpoint, prefix, *command)
+    again = run_cli(settings, *command, timeout=120)
     assert again.stdout.splitlines()[2] == "this run: scanned 0, updated 0, already set 0, skipped 0, gone 0"
-    fresh = _cli(endpoint, prefix, "backfill", "orders-status")
+    fresh = run_cli(settings, "backfill", "orders-status", timeout=120)
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert fresh.stdout.splitlines()[1:] == [
         "this run: scanned 30, updated 0, already set 30, skipped 0, gone 0",
@@ -235,6 +225,13 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_cli_explains_a_refused_backfill() -> None:
-    result = _cli("http://127.0.0.1:9", "dev-", "backfill", "orders-status", "--max-pages", "1")
+    result = run_cli(
+        fresh_settings("http://127.0.0.1:9", table_prefix="dev-"),
+        "backfill",
+        "orders-status",
+        "--max-pages",
+        "1",
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "--max-pages needs --checkpoint" in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,38 +21,32 @@ from graphql_api.local.embedded import free_port
 from graphql_api.local.user_pool import DEMO_PASSWORD
 from graphql_api.ops.patterns import PATTERNS
 from tests.backends import LocalDefault, local_default_env, local_default_process, wait_for_port
-from tests.support import fresh_settings
+from tests.support import fresh_settings, run_cli
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
 
-def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_PREFIX": prefix}
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 def test_tables_create_seed_explore_and_check_patterns(endpoint: str) -> None:
-    prefix = fresh_settings(endpoint).table_prefix
-    created = _cli(endpoint, prefix, "tables", "create")
+    settings = fresh_settings(endpoint)
+    prefix = settings.table_prefix
+    created = run_cli(settings, "tables", "create", timeout=120)
     assert created.returncode == 0, created.stderr
     missing = [table.name for table in ALL_TABLES if table.physical_name(prefix) not in created.stdout]
     assert missing == [], f"tables create did not name {missing}: {created.stdout}"
-    again = _cli(endpoint, prefix, "tables", "create")
+    again = run_cli(settings, "tables", "create", timeout=120)
     assert again.returncode == 0
     assert "already exist" in again.stdout
 
-    seeded = _cli(endpoint, prefix, "seed")
+    seeded = run_cli(settings, "seed", timeout=120)
     assert seeded.returncode == 0, seeded.stderr
     assert "Orders: 500" in seeded.stdout
 
-    explored = _cli(endpoint, prefix, "explore", "Products", "--limit", "3")
+    explored = run_cli(settings, "explore", "Products", "--limit", "3", timeout=120)
     assert explored.returncode == 0
     assert len(explored.stdout.splitlines()) == 3
     assert '"ProductId": "prd_' in explored.stdout
 
-    checked = _cli(endpoint, prefix, "check-patterns")
+    checked = run_cli(settings, "check-patterns", timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     lines = checked.stdout.splitlines()
     assert [line.split()[1] for line in lines] == [pattern.number for pattern in PATTERNS]
@@ -62,14 +55,14 @@ def test_tables_create_seed_explore_and_check_patterns(endpoint: str) -> None:
     # Each pattern makes exactly the requests its document is estimated at (graphql_api.graphql.cost, from
     # how each field runs): a pattern that starts making more requests than its fields declare fails here.
     requests = {line.split()[1]: int(line.split("dynamodb_requests=")[1].split()[0]) for line in lines}
-    budget = fresh_settings(endpoint).filter_read_budget
+    budget = settings.filter_read_budget
     schema = build_schema()._schema
     estimated = {pattern.number: estimate(schema, parse(pattern.query), {}, budget).requests for pattern in PATTERNS}
     assert requests == estimated, f"DynamoDB requests by pattern: made {requests}, estimated {estimated}"
 
 
 def test_explore_refuses_an_unknown_table(endpoint: str) -> None:
-    result = _cli(endpoint, "x-", "explore", "Nope")
+    result = run_cli(fresh_settings(endpoint, table_prefix="x-"), "explore", "Nope", timeout=120)
     assert result.returncode == 2
     assert "unknown table" in result.stderr
 

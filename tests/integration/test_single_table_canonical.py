@@ -6,10 +6,7 @@ real single table; the canonical read runs real Query and BatchGetItem calls, co
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -28,7 +25,7 @@ from graphql_api.repositories.products import PRODUCTS
 from graphql_api.request_scope import request_scope
 from tests import fixtures_data
 from tests.operations import CANONICAL
-from tests.support import Api, fresh_settings, run_with_dynamo
+from tests.support import Api, fresh_settings, run_cli, run_with_dynamo
 
 
 def _canonical_items(layout: Layout, data: fixtures_data.TestData) -> list[dict[str, Any]]:
@@ -88,13 +85,7 @@ def test_the_canonical_query_costs_2_requests_in_the_single_table(endpoint: str,
 @pytest.mark.one_backend
 def test_plan_measure_prints_what_check_patterns_measures_in_faux_sql(api: Api) -> None:
     """`migrate plan --measure` beside the derived counts: check-patterns' run on the seeded tables, every pattern."""
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": str(api.settings.dynamodb_endpoint_url),
-        "TABLE_PREFIX": api.settings.table_prefix,
-    }
-    command = [sys.executable, "-m", "graphql_api.cli", "migrate", "plan", "--measure"]
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    completed = run_cli(api.settings, "migrate", "plan", "--measure", timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     measured = dict(
         re.findall(r"^  (AP\d+) .*: \d+ -> \d+ \(check-patterns measured (\d+) in faux-SQL\)$", completed.stdout, re.M)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -23,16 +20,9 @@ from graphql_api.ops.table_verify import (
 from graphql_api.repositories.customers import CUSTOMERS
 from graphql_api.table_status import describe_table
 from graphql_api.tables import Table
-from tests.support import fresh_settings, run_with_dynamo
+from tests.support import fresh_settings, run_cli, run_with_dynamo
 
 pytestmark = pytest.mark.time_to_live  # verify compares the declared time to live with the tables'
-
-
-def _cli(endpoint: str, prefix: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DYNAMODB_ENDPOINT_URL": endpoint, "TABLE_PREFIX": prefix}
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 async def _settled(dynamo: Dynamo) -> None:
@@ -138,7 +128,7 @@ def test_tables_created_from_the_declarations_have_no_drift(endpoint: str) -> No
     run_with_dynamo(settings, create_tables)
 
     assert run_with_dynamo(settings, verify) == []
-    result = _cli(endpoint, prefix, "tables", "verify")
+    result = run_cli(settings, "tables", "verify", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         f"No drift: all {len(ALL_TABLES)} tables match the declarations (prefix '{prefix}', {endpoint})."
@@ -150,7 +140,7 @@ def test_verify_names_every_difference_and_the_gsi_order_that_works(endpoint: st
     p = settings.table_prefix
     run_with_dynamo(settings, _drift_every_way)
 
-    result = _cli(endpoint, p, "tables", "verify")
+    result = run_cli(settings, "tables", "verify", timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[:6] == [

@@ -4,9 +4,6 @@ on purpose by a direct DynamoDB write, each reported with its keys and nothing e
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +26,7 @@ from graphql_api.repositories.products import PRODUCTS
 from graphql_api.settings import Settings
 from tests.integration.test_reviews import _review_body, signed_up
 from tests.operations import CANCEL_ORDER, PLACE_ORDER, create_customer, create_product, order_input
-from tests.support import Api, fresh_settings, outcomes, post_concurrently, run_with_dynamo
+from tests.support import Api, fresh_settings, outcomes, post_concurrently, run_cli, run_with_dynamo
 
 pytestmark = pytest.mark.one_backend  # the backend does not matter here (tests/conftest.py)
 
@@ -360,7 +357,7 @@ def test_the_cli_exits_1_with_one_line_per_violation_and_plain_progress_lines(se
 
     original = run_with_dynamo(seeded.settings, corrupt)
     try:
-        done = _cli(seeded.settings, "validate", "--segments", "2")
+        done = run_cli(seeded.settings, "validate", "--segments", "2", timeout=120)
     finally:
         run_with_dynamo(
             seeded.settings,
@@ -376,20 +373,9 @@ def test_the_cli_exits_1_with_one_line_per_violation_and_plain_progress_lines(se
     assert len(lines) == 2
     assert f"validate: Orders: {len(seeded.data.orders)} items in " in done.stderr  # not a terminal: plain lines
     assert "\r" not in done.stderr
-    clean = _cli(seeded.settings, "validate")
+    clean = run_cli(seeded.settings, "validate", timeout=120)
     assert clean.returncode == 0, clean.stdout
     assert clean.stdout.splitlines()[-1].endswith(": 0 violations"), clean.stdout
-
-
-def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DYNAMODB_ENDPOINT_URL": settings.dynamodb_endpoint_url or "",
-        "TABLE_PREFIX": settings.table_prefix,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "graphql_api.cli", *args], env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_a_violation_seen_once_and_gone_by_the_second_scan_is_not_reported(

@@ -13,7 +13,7 @@ import boto3
 import httpx2
 from starlette.testclient import TestClient
 
-from graphql_api.dynamo.client import open_dynamo
+from graphql_api.dynamo.client import DUMMY_KEY, open_dynamo
 from graphql_api.settings import Settings
 from tests.fixtures_data import TestData
 from tests.issuer import CLIENT_ID, admin_headers, shared_issuer
@@ -53,8 +53,8 @@ def dynamodb_local_keys() -> dict[str, str]:
     """The keys this process's clients sign with (one DynamoDB Local database per pytest-xdist worker, see
     tests/conftest.py; the service's dummy key in a single process), for a client built by hand."""
     return {
-        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", DUMMY_KEY),
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", DUMMY_KEY),
     }
 
 

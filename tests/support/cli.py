@@ -25,8 +25,8 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "graphql_api.cli", *args]
 
 
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """`graphql-api ARGS...` to its end (5 minutes at most); its exit code is the test's to check."""
+def run_cli(settings: Settings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`graphql-api ARGS...` to its end (`timeout` seconds at most); its exit code is the test's to check."""
     return subprocess.run(
-        cli_command(*args), env=cli_environment(settings), capture_output=True, text=True, timeout=300, check=False
+        cli_command(*args), env=cli_environment(settings), capture_output=True, text=True, timeout=timeout, check=False
     )
