@@ -129,7 +129,7 @@ class Settings(BaseModel):
     dynamodb_endpoint_url: Url = None
     aws_region: Name = "us-east-1"
     table_prefix: str = "dev-"
-    dynamodb_client: Annotated[Literal["aiobotocore", "boto3"], BeforeValidator(_lower)] = "aiobotocore"
+    dynamodb_client: Annotated[Literal["aiohttp", "aiobotocore", "boto3"], BeforeValidator(_lower)] = "aiohttp"
     dynamodb_max_pool_connections: Count = 64
     dynamodb_connect_timeout: Seconds = 2.0
     dynamodb_read_timeout: Seconds = 5.0

@@ -1,8 +1,11 @@
 """The one DynamoDB client of the process, async on either of two transports.
 
-`aiobotocore` (the default) speaks HTTP on the event loop; `boto3` runs the synchronous client in
-a bounded thread pool. Both share one botocore configuration: explicit timeouts, the `standard`
-retry mode, and a connection pool large enough that the loads of one wave are not serialized.
+`aiohttp` (the default) signs and sends the data-plane operations itself (graphql_api.dynamo.data_plane:
+botocore's per-call machinery was the larger part of what the service spent beyond a hand-written
+endpoint) and leaves every other operation to an aiobotocore client opened on first use; `aiobotocore`
+speaks HTTP on the event loop for every operation; `boto3` runs the synchronous client in a bounded thread
+pool. All share one configuration: explicit timeouts, the `standard` retry mode, and a connection pool
+large enough that the loads of one wave are not serialized.
 Errors that a client may see are mapped here to THROTTLED and UNAVAILABLE; every other
 botocore error is left to the caller (repositories) or becomes INTERNAL_SERVER_ERROR. Responses of
 the data-plane operations are parsed by graphql_api.dynamo.fast_parser (DYNAMODB_FAST_PARSER).
@@ -33,13 +36,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import botocore.session
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from graphql_api import tracing
+from graphql_api.dynamo.data_plane import OPERATIONS, DataPlane, FrozenKeys, KeySource, endpoint_for
 from graphql_api.dynamo.fast_parser import use_fast_parser
 from graphql_api.dynamo.observer import capacity_consumed, read_done, request_sent
 from graphql_api.errors import Throttled, Unavailable
@@ -234,32 +239,100 @@ def config_kwargs(settings: Settings) -> dict[str, Any]:
 @asynccontextmanager
 async def open_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
     """The process's DynamoDB client, opened once at start-up and closed at shutdown."""
-    if settings.dynamodb_client not in ("aiobotocore", "boto3"):
-        raise ValueError(f"DYNAMODB_CLIENT must be aiobotocore or boto3, not {settings.dynamodb_client!r}")
     credentials = resolve_credentials(settings)
     logger.info("DynamoDB credentials: %s", credentials.source)
     kwargs = client_kwargs(settings, credentials)
-    opened = _boto3_dynamo if settings.dynamodb_client == "boto3" else _aiobotocore_dynamo
-    async with opened(settings, kwargs) as dynamo:
+    if settings.dynamodb_client == "boto3":
+        opened = _boto3_dynamo(settings, kwargs)
+    elif settings.dynamodb_client == "aiobotocore":
+        opened = _aiobotocore_dynamo(settings, kwargs)
+    elif settings.dynamodb_client == "aiohttp":
+        opened = _aiohttp_dynamo(settings, kwargs, credentials)
+    else:
+        raise ValueError(f"DYNAMODB_CLIENT must be aiohttp, aiobotocore or boto3, not {settings.dynamodb_client!r}")
+    async with opened as dynamo:
         yield dynamo
+
+
+async def _aiobotocore_client(stack: AsyncExitStack, settings: Settings, kwargs: dict[str, Any]) -> Call:
+    session = get_session()
+    if settings.dynamodb_fast_parser:
+        use_fast_parser(session)
+    client = await stack.enter_async_context(
+        session.create_client("dynamodb", config=AioConfig(**config_kwargs(settings)), **kwargs)
+    )
+    client.meta.events.register("before-send.dynamodb", request_sent)
+
+    async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await getattr(client, operation)(**params)
+        return result
+
+    return call
 
 
 @asynccontextmanager
 async def _aiobotocore_dynamo(settings: Settings, kwargs: dict[str, Any]) -> AsyncIterator[Dynamo]:
     async with AsyncExitStack() as stack:
-        session = get_session()
-        if settings.dynamodb_fast_parser:
-            use_fast_parser(session)
-        client = await stack.enter_async_context(
-            session.create_client("dynamodb", config=AioConfig(**config_kwargs(settings)), **kwargs)
+        yield Dynamo(await _aiobotocore_client(stack, settings, kwargs), settings.table_prefix)
+
+
+@asynccontextmanager
+async def _aiohttp_dynamo(
+    settings: Settings, kwargs: dict[str, Any], credentials: Credentials
+) -> AsyncIterator[Dynamo]:
+    """The data plane through graphql_api.dynamo.data_plane; the rest through aiobotocore, opened on first use."""
+    async with AsyncExitStack() as stack:
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=settings.dynamodb_connect_timeout, sock_read=settings.dynamodb_read_timeout
         )
-        client.meta.events.register("before-send.dynamodb", request_sent)
+        http = await stack.enter_async_context(
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=settings.dynamodb_max_pool_connections),
+                timeout=timeout,
+                auto_decompress=False,  # DynamoDB's CRC32 is of the bytes sent
+                headers={"accept-encoding": "identity", "user-agent": "graphql-api"},
+            )
+        )
+        endpoint = endpoint_for(settings.aws_region, settings.dynamodb_endpoint_url)
+        keys = await _key_source(settings, credentials)
+        data_plane = DataPlane(http, endpoint, settings.aws_region, keys, settings.dynamodb_max_attempts)
+        control_plane: list[Call] = []
+        opening = asyncio.Lock()
 
         async def call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-            result: dict[str, Any] = await getattr(client, operation)(**params)
-            return result
+            if operation in OPERATIONS:
+                return await data_plane.call(operation, params)
+            async with opening:
+                if not control_plane:
+                    control_plane.append(await _aiobotocore_client(stack, settings, kwargs))
+            return await control_plane[0](operation, params)
 
         yield Dynamo(call, settings.table_prefix)
+
+
+async def _key_source(settings: Settings, credentials: Credentials) -> KeySource:
+    """What each data-plane request is signed with: the dummy key, or the standard chain's (refreshed) keys."""
+    if credentials.keys:
+        frozen: FrozenKeys = (credentials.keys["aws_access_key_id"], credentials.keys["aws_secret_access_key"], None)
+
+        async def dummy() -> FrozenKeys:
+            return frozen
+
+        return dummy
+    session = AioSession()
+    if settings.dynamodb_endpoint_url and is_local(settings.dynamodb_endpoint_url):
+        session.get_component("credential_provider").remove("iam-role")  # as resolve_credentials asked the chain
+    found = await session.get_credentials()
+
+    async def chain() -> FrozenKeys | None:
+        if found is None:
+            return None
+        keys = await found.get_frozen_credentials()
+        if keys.access_key is None or keys.secret_key is None:
+            return None
+        return keys.access_key, keys.secret_key, keys.token
+
+    return chain
 
 
 @asynccontextmanager

@@ -34,7 +34,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.dynamodb_endpoint_url is None
     assert settings.table_prefix == "dev-"
     assert settings.aws_region == "us-east-1"
-    assert settings.dynamodb_client == "aiobotocore"
+    assert settings.dynamodb_client == "aiohttp"
     assert settings.graphql_max_depth == 10
     assert settings.graphql_max_document_bytes == 20 * 1024
     assert settings.max_body_bytes == 1024 * 1024
@@ -135,7 +135,7 @@ def test_a_missing_dotenv_file_is_fine(tmp_path: Path) -> None:
         ("GRAPHQL_MAX_DEPTH", "-5", "GRAPHQL_MAX_DEPTH must be at least 1, got -5"),
         ("GRAPHQL_MAX_DEPTH", "ten", "GRAPHQL_MAX_DEPTH must be a whole number, got 'ten'"),
         ("GRAPHQL_MAX_DEPTH", "2.5", "GRAPHQL_MAX_DEPTH must be a whole number, got 2.5"),
-        ("DYNAMODB_CLIENT", "bogus", "DYNAMODB_CLIENT must be 'aiobotocore' or 'boto3', got 'bogus'"),
+        ("DYNAMODB_CLIENT", "bogus", "DYNAMODB_CLIENT must be 'aiohttp', 'aiobotocore' or 'boto3', got 'bogus'"),
         ("FILTER_READ_BUDGET", "0", "FILTER_READ_BUDGET must be at least 1, got 0"),
         ("GRAPHQL_MAX_ALIASES", "0", "GRAPHQL_MAX_ALIASES must be at least 1"),
         ("GRAPHQL_MAX_ROOT_FIELDS", "0", "GRAPHQL_MAX_ROOT_FIELDS must be at least 1"),
