@@ -29,27 +29,26 @@ import asyncio
 import contextvars
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import botocore.session
-from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from graphql_api import tracing
 from graphql_api.dynamo.data_plane import OPERATIONS, DataPlane, FrozenKeys, KeySource, endpoint_for
-from graphql_api.dynamo.fast_parser import use_fast_parser
 from graphql_api.dynamo.observer import capacity_consumed, read_done, request_sent
 from graphql_api.errors import Throttled, Unavailable
 from graphql_api.metrics import DYNAMODB_CALLS, DYNAMODB_CAPACITY, DYNAMODB_THROTTLES
 from graphql_api.settings import Settings
+
+if TYPE_CHECKING:
+    import botocore.session
 
 logger = logging.getLogger(__name__)
 
@@ -197,11 +196,9 @@ def is_local(endpoint_url: str) -> bool:
 def resolve_credentials(settings: Settings) -> Credentials:
     """The standard chain's credentials; the dummy key only for a local endpoint without any (see the docstring)."""
     endpoint = settings.dynamodb_endpoint_url
-    session = botocore.session.get_session()
-    if endpoint and is_local(endpoint):
-        # Nothing configured is the common case here: do not wait on the instance metadata service.
-        session.get_component("credential_provider").remove("iam-role")
-    found = session.get_credentials()
+    if environment_keys() is not None:
+        return Credentials({}, _SOURCES["env"])
+    found = _credential_chain(settings).get_credentials()
     if found is not None:
         return Credentials({}, _SOURCES.get(found.method, found.method))
     if endpoint and is_local(endpoint):
@@ -213,6 +210,32 @@ def resolve_credentials(settings: Settings) -> Credentials:
             "credentials are configured: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or a role"
         )
     return Credentials({}, "none found by the standard chain: DynamoDB requests will fail to sign")
+
+
+def _credential_chain(settings: Settings) -> botocore.session.Session:
+    """A botocore session to ask the standard chain; for a local endpoint, without instance metadata."""
+    import botocore.session  # here: a Lambda with its keys in the environment never needs it (cold start)
+
+    session = botocore.session.get_session()
+    if settings.dynamodb_endpoint_url and is_local(settings.dynamodb_endpoint_url):
+        # Nothing configured is the common case here: do not wait on the instance metadata service.
+        session.get_component("credential_provider").remove("iam-role")
+    return session
+
+
+def environment_keys() -> FrozenKeys | None:
+    """The keys in the environment, when the standard chain would take them from there and never refresh them.
+
+    The chain's first provider reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); with
+    AWS_CREDENTIAL_EXPIRATION set it would refresh them, and a profile named in the environment can take
+    precedence, so those cases are left to the chain. This is how a Lambda gets its role's keys.
+    """
+    access_key, secret_key = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not access_key or not secret_key:
+        return None
+    if any(os.environ.get(name) for name in ("AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")):
+        return None
+    return access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN") or os.environ.get("AWS_SECURITY_TOKEN")
 
 
 def client_kwargs(settings: Settings, credentials: Credentials | None = None) -> dict[str, Any]:
@@ -255,6 +278,11 @@ async def open_dynamo(settings: Settings) -> AsyncIterator[Dynamo]:
 
 
 async def _aiobotocore_client(stack: AsyncExitStack, settings: Settings, kwargs: dict[str, Any]) -> Call:
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
+    from graphql_api.dynamo.fast_parser import use_fast_parser
+
     session = get_session()
     if settings.dynamodb_fast_parser:
         use_fast_parser(session)
@@ -319,6 +347,15 @@ async def _key_source(settings: Settings, credentials: Credentials) -> KeySource
             return frozen
 
         return dummy
+    in_environment = environment_keys()
+    if in_environment is not None:
+
+        async def environment() -> FrozenKeys:
+            return in_environment
+
+        return environment
+    from aiobotocore.session import AioSession
+
     session = AioSession()
     if settings.dynamodb_endpoint_url and is_local(settings.dynamodb_endpoint_url):
         session.get_component("credential_provider").remove("iam-role")  # as resolve_credentials asked the chain
@@ -338,6 +375,10 @@ async def _key_source(settings: Settings, credentials: Credentials) -> KeySource
 @asynccontextmanager
 async def _boto3_dynamo(settings: Settings, kwargs: dict[str, Any]) -> AsyncIterator[Dynamo]:
     import boto3  # only for DYNAMODB_CLIENT=boto3: its import (s3transfer...) is a noticeable part of a cold start
+    import botocore.session
+    from botocore.config import Config
+
+    from graphql_api.dynamo.fast_parser import use_fast_parser
 
     session = botocore.session.get_session()
     if settings.dynamodb_fast_parser:

@@ -63,13 +63,30 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from graphql_api.dynamo.fast_parser import DATA_PLANE_OPERATIONS, may_hold_binary
 from graphql_api.dynamo.observer import request_sent
+
+DATA_PLANE_OPERATIONS = (
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "TransactGetItems",
+)
+"""The operations the API serves requests with: sent by this module, and parsed by graphql_api.dynamo.fast_parser
+when botocore sends them."""
 
 OPERATIONS = {
     "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"): name for name in DATA_PLANE_OPERATIONS
 }
 """botocore's method names of the data-plane operations (`batch_get_item`) -> DynamoDB's (`BatchGetItem`)."""
+
+# `"B"` and `"BS"` as keys; `\u0042` is B escaped, which JSON allows in a key (DynamoDB does not do it).
+_BINARY_MARKERS = (b'"B"', b'"BS"', b"\\u0042")
 
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -167,6 +184,11 @@ def endpoint_for(region: str, endpoint_url: str | None, environ: dict[str, str] 
     service = "dynamodb-fips" if environ.get("AWS_USE_FIPS_ENDPOINT", "").lower() == "true" else "dynamodb"
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"https://{service}.{region}.{suffix}/"
+
+
+def may_hold_binary(raw_body: bytes) -> bool:
+    """Whether a binary attribute value (`B` or `BS`) could be in this body."""
+    return any(marker in raw_body for marker in _BINARY_MARKERS)
 
 
 def _wire_default(value: Any) -> Any:

@@ -37,30 +37,14 @@ from aiobotocore.parsers import AioJSONParser, AioResponseParserFactory
 from aiobotocore.session import AioSession
 from botocore.parsers import JSONParser, ResponseParser, ResponseParserFactory
 
-DATA_PLANE_OPERATIONS = (
-    "GetItem",
-    "BatchGetItem",
-    "Query",
-    "Scan",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "BatchWriteItem",
-    "TransactWriteItems",
-    "TransactGetItems",
-)
-DATA_PLANE_OUTPUTS = frozenset(f"{operation}Output" for operation in DATA_PLANE_OPERATIONS)
+from graphql_api.dynamo.data_plane import DATA_PLANE_OPERATIONS, may_hold_binary
 
-# `"B"` and `"BS"` as keys; `\u0042` is B escaped, which JSON allows in a key (DynamoDB does not do it).
-_BINARY_MARKERS = (b'"B"', b'"BS"', b"\\u0042")
+__all__ = ["DATA_PLANE_OPERATIONS", "DATA_PLANE_OUTPUTS", "may_hold_binary", "use_fast_parser"]
+
+DATA_PLANE_OUTPUTS = frozenset(f"{operation}Output" for operation in DATA_PLANE_OPERATIONS)
 
 # botocore's parser internals (the methods below) are not in botocore-stubs.
 _BOTOCORE_JSON: Any = JSONParser
-
-
-def may_hold_binary(raw_body: bytes) -> bool:
-    """Whether a binary attribute value (`B` or `BS`) could be in this body."""
-    return any(marker in raw_body for marker in _BINARY_MARKERS)
 
 
 class _DataPlaneBodies:

@@ -15,10 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
-
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from typing import TYPE_CHECKING, Any
 
 from graphql_api.dynamo.client import Dynamo, client_kwargs, config_kwargs
 from graphql_api.entity import Entity
@@ -31,7 +28,17 @@ from graphql_api.live.streams import Deliver, Record, StreamReader
 from graphql_api.settings import Settings
 from graphql_api.tables import Table
 
+if TYPE_CHECKING:
+    from aiobotocore.session import AioSession
+
 logger = logging.getLogger(__name__)
+
+
+def get_session() -> AioSession:
+    """aiobotocore's session for the stream readers' clients, imported on first use: a Lambda never follows streams."""
+    from aiobotocore.session import get_session as new_session
+
+    return new_session()
 
 
 class LiveUpdates:
@@ -67,6 +74,8 @@ class LiveUpdates:
     async def _open_clients(self) -> tuple[Any, Any]:
         async with self._opening:
             if self._clients is None:
+                from aiobotocore.config import AioConfig
+
                 session = get_session()
                 config = AioConfig(**config_kwargs(self.settings))
                 kwargs = client_kwargs(self.settings)

@@ -40,8 +40,8 @@ SETTING_MEANINGS = {
     "or the embedded server for `serve` when no AWS credentials are configured either",
     "AWS_REGION": "region",
     "TABLE_PREFIX": "table names are prefix + name (matches Terraform's `name_prefix`)",
-    "DYNAMODB_CLIENT": "`aiohttp` (the data plane signed and sent by the service, the rest by aiobotocore), `aiobotocore` "
-    "(async HTTP, every call through botocore) or `boto3` (sync client in a bounded thread pool)",
+    "DYNAMODB_CLIENT": "`aiohttp` (the data plane signed and sent by the service, the rest by aiobotocore), "
+    "`aiobotocore` (async HTTP, every call through botocore) or `boto3` (sync client in a bounded thread pool)",
     "DYNAMODB_MAX_POOL_CONNECTIONS": "HTTP connections to DynamoDB (and threads, for boto3)",
     "DYNAMODB_CONNECT_TIMEOUT": "seconds",
     "DYNAMODB_READ_TIMEOUT": "seconds",

@@ -32,7 +32,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import BaseJSONParser, JSONParser
 
-from graphql_api.dynamo import client as client_module
+from graphql_api.dynamo import fast_parser
 from graphql_api.dynamo.client import open_dynamo
 from graphql_api.dynamo.fast_parser import (
     DATA_PLANE_OPERATIONS,
@@ -335,7 +335,7 @@ def test_dynamodb_fast_parser_turns_it_on_and_off(
         use_fast_parser(session)
         sessions.append(session)
 
-    monkeypatch.setattr(client_module, "use_fast_parser", recording)
+    monkeypatch.setattr(fast_parser, "use_fast_parser", recording)  # client.py imports it where it opens a client
     settings = Settings(
         dynamodb_endpoint_url="http://127.0.0.1:9", dynamodb_client=transport, dynamodb_fast_parser=enabled
     )
