@@ -3,9 +3,9 @@
 A DynamoDB request is a signed JSON POST: `X-Amz-Target: DynamoDB_20120810.<Operation>`, the parameters
 as the body, Signature Version 4 over both. botocore does that and much besides on every call (its event
 hooks, the endpoint ruleset, the model's serializer and parser, a user agent rebuilt per request): about
-0.5 ms of CPU per call here (bench/data_plane.py: a GetItem 790 vs 310 us, a BatchGetItem of 60 items
-1,160 vs 470 us), which was the larger part of what the service spent beyond a hand-written endpoint. The
-operations the API serves requests with (GetItem, BatchGetItem, Query, Scan, PutItem, UpdateItem,
+0.5 ms of CPU per call here (bench/data_plane.py: a GetItem 785 vs 322 us, a BatchGetItem of 60 items
+1,056 vs 506 us), the larger part of what the service spent beyond a hand-written endpoint (decision
+record 10). The operations the API serves requests with (GetItem, BatchGetItem, Query, Scan, PutItem, UpdateItem,
 DeleteItem, BatchWriteItem, TransactWriteItems, TransactGetItems) go through this module; every other
 operation (DescribeTable, CreateTable, the streams...) stays with botocore (graphql_api.dynamo.client).
 
