@@ -16,6 +16,7 @@ import httpx2
 from starlette.applications import Starlette
 
 from graphql_api.dynamo.client import open_dynamo
+from graphql_api.live import audit
 from graphql_api.ops.single_table import Layout
 from graphql_api.ops.single_table_steps import rollback
 from graphql_api.services import services_of
@@ -88,6 +89,9 @@ def test_subscriptions_and_the_audit_trail_follow_cutover_and_rollback(endpoint:
     product = max(items(settings, "Products"), key=lambda product: product["Stock"])["ProductId"]
 
     async def run(url: str, app: Starlette) -> None:
+        # The audit trail's readers start at the streams' end (LATEST): an order placed before they hold their
+        # iterators would have no INSERT entry (seen once in a full run).
+        await until_audit_reads(app)
         before = await place(url, customer, product)  # in the reads phase, before anyone subscribes
         client = await LiveClient.connect(url, admin_headers()["Authorization"])
         await client.subscribe("all", ORDERS_CHANGED)
@@ -124,6 +128,15 @@ def test_subscriptions_and_the_audit_trail_follow_cutover_and_rollback(endpoint:
         # The copy back into the old tables is no change to record again.
         assert await audited_kinds(settings, before["orderId"]) == ["INSERT", "MODIFY"]
         await until_audited(at_cutover["orderId"], ["INSERT", "MODIFY"])
+
+    async def until_audit_reads(app: Starlette) -> None:
+        live = services_of(app).live
+        assert live is not None
+        feeds = [live.hub.feed(entity) for entity in audit.audited_entities()]
+        deadline = time.monotonic() + WITHIN
+        while not all(feed.ready.is_set() for feed in feeds):
+            assert time.monotonic() < deadline, "the audited streams were not being read in time"
+            await asyncio.sleep(0.05)
 
     async def until_audited(order_id: str, kinds: list[str]) -> None:
         deadline = time.monotonic() + WITHIN
