@@ -7,6 +7,7 @@ The tables themselves are not written here: each is derived from its entity's de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 KeyType = Literal["S", "N", "B"]
@@ -47,11 +48,16 @@ class Table:
     ttl_attribute: str | None = None
     """The attribute DynamoDB's time to live reads (epoch seconds), or None: items never expire."""
 
-    @property
+    def __hash__(self) -> int:
+        # Tables are keys of every request's loads (graphql_api.dynamo.batch_get): hashing every field each time
+        # showed in profiles. A table's name is unique, and equal tables have equal names.
+        return hash(self.name)
+
+    @cached_property
     def keys(self) -> tuple[Key, ...]:
         return (self.hash_key,) if self.range_key is None else (self.hash_key, self.range_key)
 
-    @property
+    @cached_property
     def key_names(self) -> tuple[str, ...]:
         return tuple(key.name for key in self.keys)
 

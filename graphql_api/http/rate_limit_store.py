@@ -71,9 +71,12 @@ def open_store(settings: Settings, dynamo: Dynamo) -> RateLimitStore:
     location = store_location(settings)
     if location == "memory":
         return MemoryRateLimitStore()
+    # A shared store's writes: one in flight per counter and instance (graphql_api.http.rate_limit_coalescing).
+    from graphql_api.http.rate_limit_coalescing import CoalescedStore
+
     if location == "dynamodb":
-        return DynamoRateLimitStore(dynamo)
+        return CoalescedStore(DynamoRateLimitStore(dynamo))
     # Imported only for a Redis store: the redis package is a noticeable part of a Lambda cold start.
     from graphql_api.http.rate_limit_redis import RedisRateLimitStore
 
-    return RedisRateLimitStore(location, settings.rate_limit_store_timeout, settings.table_prefix)
+    return CoalescedStore(RedisRateLimitStore(location, settings.rate_limit_store_timeout, settings.table_prefix))
