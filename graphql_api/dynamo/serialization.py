@@ -33,6 +33,11 @@ def serialize_value(value: Any) -> AttributeValue:
 
 
 def deserialize_value(attribute: AttributeValue) -> Any:
+    # Strings and numbers first, by key: nearly every value read is one (a canonical page reads about 1,300).
+    if "S" in attribute:
+        return attribute["S"]
+    if "N" in attribute:
+        return Decimal(attribute["N"])
     ((kind, value),) = attribute.items()
     if kind == "S":
         return value
@@ -59,4 +64,4 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, AttributeValue]:
 
 
 def deserialize_item(attributes: Mapping[str, AttributeValue]) -> Item:
-    return {name: deserialize_value(value) for name, value in attributes.items()}
+    return {name: value["S"] if "S" in value else deserialize_value(value) for name, value in attributes.items()}
