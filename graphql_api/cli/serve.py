@@ -51,7 +51,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         return serve_local_default(settings, host, port, args.allow_forgeable_tokens)
     import uvicorn
 
-    from graphql_api.app import create_app
+    from graphql_api.app import create_app, serving_alone
     from graphql_api.metrics import MULTIPROCESS_DIR
 
     uvicorn_logging = _uvicorn_logging(settings)
@@ -63,7 +63,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, **uvicorn_logging)
+        uvicorn.run(serving_alone(app), host=host, port=port, **uvicorn_logging)
         return 0
     # uvicorn's process model: one socket, `workers` processes, each building the app from the environment.
     # /metrics sums over them (graphql_api.metrics: prometheus-client's multiprocess mode, in a directory of
@@ -93,7 +93,7 @@ def serve_local_default(settings: Settings, host: str, port: int, allow_forgeabl
         return 2
     import uvicorn
 
-    from graphql_api.app import create_app
+    from graphql_api.app import create_app, serving_alone
     from graphql_api.http.graphiql import GraphiQLDefaults
     from graphql_api.ops.seed import DEMO_EMAIL, demo_dataset, write_dataset
     from graphql_api.ops.table_admin import create_tables
@@ -144,7 +144,7 @@ def serve_local_default(settings: Settings, host: str, port: int, allow_forgeabl
             authorization = f"Bearer {await ada_token.get()}"
             return GraphiQLDefaults(query=ME_QUERY, variables={}, headers={"Authorization": authorization})
 
-        app = create_app(settings, graphiql_defaults=graphiql_defaults)
+        app = serving_alone(create_app(settings, graphiql_defaults=graphiql_defaults))
         uvicorn.run(app, host=host, port=port, **uvicorn_logging)
     return 0
 
