@@ -159,9 +159,15 @@ def app_from_env() -> Starlette:
     return serving_alone(create_app(load_settings()))
 
 
+COLLECTOR_THRESHOLDS = (20_000, 50, 100)
+"""The cyclic garbage collector's thresholds while serving (Python's default: 700, 10, 10). An answer allocates tens
+of thousands of containers, nearly all freed by their reference counts: at 700 the collector ran dozens of times per
+answer. bench.run, side by side: p50 16.8 against 17.9 ms, 124 against 114 answers a second."""
+
+
 def serving_alone(app: Starlette) -> Starlette:
     """`app`, built in a process that serves nothing else (`graphql-api serve`, uvicorn's factory), with what was
-    built to serve it frozen out of the cyclic garbage collector.
+    built to serve it frozen out of the cyclic garbage collector, and the collector run less often.
 
     The modules, the schema and the app are some hundreds of thousands of objects that live as long as the process;
     without `gc.freeze` every full collection walks them again, while a request's answer is being made. The Lambda
@@ -171,4 +177,5 @@ def serving_alone(app: Starlette) -> Starlette:
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     return app

@@ -104,13 +104,17 @@ def execution_environment() -> LambdaService:
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection inside; what was made until then is frozen out of later collections (`gc.freeze`:
-    the init phase's modules, types and app live as long as the environment; the few cycles it left behind stay)."""
+    the init phase's modules, types and app live as long as the environment; the few cycles it left behind stay), and
+    the collector runs as seldom as under `serve` (graphql_api.app.COLLECTOR_THRESHOLDS)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        from graphql_api.app import COLLECTOR_THRESHOLDS  # imported by the init phase already
+
         gc.freeze()
+        gc.set_threshold(*COLLECTOR_THRESHOLDS)
         if enabled:
             gc.enable()
 
