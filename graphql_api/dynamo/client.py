@@ -187,6 +187,9 @@ class Credentials:
 
     keys: dict[str, str]
     source: str
+    fixed: FrozenKeys | None = None
+    """The keys themselves when they never change (the dummy key, or the environment's): the aiohttp transport
+    signs with them without asking the chain."""
 
 
 def is_local(endpoint_url: str) -> bool:
@@ -196,14 +199,20 @@ def is_local(endpoint_url: str) -> bool:
 def resolve_credentials(settings: Settings) -> Credentials:
     """The standard chain's credentials; the dummy key only for a local endpoint without any (see the docstring)."""
     endpoint = settings.dynamodb_endpoint_url
-    if environment_keys() is not None:
-        return Credentials({}, _SOURCES["env"])
-    found = _credential_chain(settings).get_credentials()
+    in_environment = environment_keys()
+    if in_environment is not None:
+        return Credentials({}, _SOURCES["env"], in_environment)
+    import botocore.session  # here: a Lambda with its keys in the environment never needs it (cold start)
+
+    session = botocore.session.get_session()
+    _no_instance_metadata_if_local(session, settings)
+    found = session.get_credentials()
     if found is not None:
         return Credentials({}, _SOURCES.get(found.method, found.method))
     if endpoint and is_local(endpoint):
         keys = {"aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_KEY}
-        return Credentials(keys, f"none configured, dummy key for the local endpoint {endpoint}")
+        source = f"none configured, dummy key for the local endpoint {endpoint}"
+        return Credentials(keys, source, (DUMMY_KEY, DUMMY_KEY, None))
     if endpoint:
         raise NoCredentials(
             f"DYNAMODB_ENDPOINT_URL={endpoint} is not a local endpoint (localhost, 127.0.0.1, ::1) and no AWS "
@@ -212,15 +221,11 @@ def resolve_credentials(settings: Settings) -> Credentials:
     return Credentials({}, "none found by the standard chain: DynamoDB requests will fail to sign")
 
 
-def _credential_chain(settings: Settings) -> botocore.session.Session:
-    """A botocore session to ask the standard chain; for a local endpoint, without instance metadata."""
-    import botocore.session  # here: a Lambda with its keys in the environment never needs it (cold start)
-
-    session = botocore.session.get_session()
+def _no_instance_metadata_if_local(session: botocore.session.Session, settings: Settings) -> None:
+    """For a local endpoint, `session`'s credential chain leaves out the instance metadata service."""
     if settings.dynamodb_endpoint_url and is_local(settings.dynamodb_endpoint_url):
         # Nothing configured is the common case here: do not wait on the instance metadata service.
         session.get_component("credential_provider").remove("iam-role")
-    return session
 
 
 def environment_keys() -> FrozenKeys | None:
@@ -339,26 +344,18 @@ async def _aiohttp_dynamo(
 
 
 async def _key_source(settings: Settings, credentials: Credentials) -> KeySource:
-    """What each data-plane request is signed with: the dummy key, or the standard chain's (refreshed) keys."""
-    if credentials.keys:
-        frozen: FrozenKeys = (credentials.keys["aws_access_key_id"], credentials.keys["aws_secret_access_key"], None)
+    """What each data-plane request is signed with: keys that never change, or the standard chain's (refreshed)."""
+    fixed = credentials.fixed
+    if fixed is not None:
 
-        async def dummy() -> FrozenKeys:
-            return frozen
+        async def unchanging() -> FrozenKeys:
+            return fixed
 
-        return dummy
-    in_environment = environment_keys()
-    if in_environment is not None:
-
-        async def environment() -> FrozenKeys:
-            return in_environment
-
-        return environment
+        return unchanging
     from aiobotocore.session import AioSession
 
-    session = AioSession()
-    if settings.dynamodb_endpoint_url and is_local(settings.dynamodb_endpoint_url):
-        session.get_component("credential_provider").remove("iam-role")  # as resolve_credentials asked the chain
+    session = AioSession()  # the chain resolve_credentials asked, its keys refreshed when temporary
+    _no_instance_metadata_if_local(session, settings)
     found = await session.get_credentials()
 
     async def chain() -> FrozenKeys | None:

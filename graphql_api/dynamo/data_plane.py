@@ -54,6 +54,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from botocore import xform_name
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -80,9 +81,7 @@ DATA_PLANE_OPERATIONS = (
 """The operations the API serves requests with: sent by this module, and parsed by graphql_api.dynamo.fast_parser
 when botocore sends them."""
 
-OPERATIONS = {
-    "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"): name for name in DATA_PLANE_OPERATIONS
-}
+OPERATIONS = {xform_name(name): name for name in DATA_PLANE_OPERATIONS}
 """botocore's method names of the data-plane operations (`batch_get_item`) -> DynamoDB's (`BatchGetItem`)."""
 
 # `"B"` and `"BS"` as keys; `\u0042` is B escaped, which JSON allows in a key (DynamoDB does not do it).
@@ -299,33 +298,40 @@ class DataPlane:
         }
         expected_crc = reply.headers.get("x-amz-crc32")
         if expected_crc is not None and expected_crc.isdigit() and int(expected_crc) != zlib.crc32(reply.body):
-            error = {"Code": "CRC32CheckFailed", "Message": "the answer's CRC32 does not match its body"}
-            return ClientError({"Error": error, "ResponseMetadata": metadata | {"HTTPStatusCode": 500}}, name)  # type: ignore[typeddict-item]
+            mismatch = "the answer's CRC32 does not match its body"
+            return _failure(name, metadata | {"HTTPStatusCode": 500}, "CRC32CheckFailed", mismatch)
         try:
             parsed = json.loads(reply.body) if reply.body else {}
         except ValueError:
             parsed = None
         if 200 <= reply.status < 300:
             if not isinstance(parsed, dict):  # a cut or foreign body: retried, as botocore does
-                error = {"Code": "InvalidResponse", "Message": "the answer is not a JSON object"}
-                return ClientError({"Error": error, "ResponseMetadata": metadata | {"HTTPStatusCode": 502}}, name)  # type: ignore[typeddict-item]
+                not_json = "the answer is not a JSON object"
+                return _failure(name, metadata | {"HTTPStatusCode": 502}, "InvalidResponse", not_json)
             if may_hold_binary(reply.body):
                 parsed = _decode_binary(parsed)
             # botocore leaves out null members (and members its model does not know: kept here, never read).
-            return {name: value for name, value in parsed.items() if value is not None} | {"ResponseMetadata": metadata}
+            answer = {member: value for member, value in parsed.items() if value is not None}
+            return answer | {"ResponseMetadata": metadata}
         stripped = reply.body.strip()
         if reply.status >= 500 and (not stripped or stripped.startswith(b"<html>")):  # botocore's generic error
-            code, message = str(reply.status), HTTPStatus(reply.status).phrase if reply.status < 600 else ""
-            return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, name)  # type: ignore[typeddict-item]
+            phrase = HTTPStatus(reply.status).phrase if reply.status < 600 else ""
+            return _failure(name, metadata, str(reply.status), phrase)
         if not isinstance(parsed, dict):  # a proxy's page, a server's crash page: botocore's message is the body
             parsed = {"message": reply.body.decode("utf-8", "replace")}
         elif may_hold_binary(reply.body):  # a failed condition's Item
             parsed = _decode_binary(parsed)
         kind = str(parsed.pop("__type", None) or reply.status)
         code = kind.split(":", 1)[0].rsplit("#", 1)[-1]
-        message = parsed.get("message", parsed.get("Message", ""))
-        response = parsed | {"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}
-        return ClientError(response, name)  # type: ignore[arg-type]
+        return _failure(name, metadata, code, parsed.get("message", parsed.get("Message", "")), parsed)
+
+
+def _failure(
+    operation: str, metadata: dict[str, Any], code: str, message: str, members: dict[str, Any] | None = None
+) -> ClientError:
+    """The ClientError botocore would raise: the error's code and message, its other members, ResponseMetadata."""
+    response = (members or {}) | {"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}
+    return ClientError(response, operation)  # type: ignore[arg-type]  # botocore-stubs types the response narrowly
 
 
 def _retryable(error: ClientError) -> bool:

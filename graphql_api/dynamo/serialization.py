@@ -39,10 +39,6 @@ def deserialize_value(attribute: AttributeValue) -> Any:
     if "N" in attribute:
         return Decimal(attribute["N"])
     ((kind, value),) = attribute.items()
-    if kind == "S":
-        return value
-    if kind == "N":
-        return Decimal(value)
     if kind == "BOOL":
         return value
     if kind == "NULL":
